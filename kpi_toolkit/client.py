@@ -1,0 +1,89 @@
+"""The in-memory client: validated tables and settings of one client folder.
+
+Built by :func:`kpi_toolkit.loading.load_client`; everything past loading trusts it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import Problem
+
+
+@dataclass(frozen=True)
+class PayoutCurve:
+    """A payout curve: attainment -> coefficient.
+
+    ``kind`` is ``"steps"`` (the coefficient of the highest point whose attainment is reached;
+    below the first point, 0) or ``"linear"`` (linear interpolation between points; below the
+    first point 0; above the last point, the last coefficient).
+    """
+
+    name: str
+    kind: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """The settings of ``client.yaml``, with defaults filled in."""
+
+    name: str
+    language: str  # "en" | "ru"
+    currency: str  # ISO 4217
+    period: str  # "YYYY-MM", the period reported
+    currency_decimals: int  # resolved: the file's value, else ISO 4217, else 2
+    bonus_period_months: int = 1
+    bonus_budget: float | None = None
+    contacts: tuple[dict, ...] = ()
+    questionnaire: dict = field(default_factory=dict)
+    readiness: dict = field(default_factory=dict)
+    branding: dict = field(default_factory=dict)  # {"logo": Path | None, "colour": "#RRGGBB"}
+    payout_curves: dict[str, PayoutCurve] = field(default_factory=dict)
+    funnel: dict | None = None
+    strategy_method: str = "map"  # "map" | "head_on"
+    project_start: str | None = None  # "YYYY-MM-DD"
+    project_thresholds: dict = field(default_factory=lambda: {"green": 0.95, "amber": 0.85})
+
+
+@dataclass(frozen=True)
+class ClientData:
+    """A validated client folder.
+
+    ``tables`` holds every table of :data:`kpi_toolkit.schema.TABLES` as a DataFrame shaped as
+    the schema module describes; an optional table the client does not have is an empty
+    DataFrame with the declared columns. ``sources`` maps a table name to how the user knows
+    it (``"employees.csv"`` or ``"client.xlsx [employees]"``), for messages.
+    """
+
+    slug: str
+    path: Path
+    config: ClientConfig
+    tables: dict[str, pd.DataFrame]
+    sources: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+    input_hashes: dict[str, str] = field(default_factory=dict)  # relative file -> sha256
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    @property
+    def periods(self) -> list[str]:
+        """Periods that have actuals, sorted."""
+        return sorted(self.tables["actuals"]["period"].dropna().unique().tolist())
+
+    @property
+    def has_project(self) -> bool:
+        return not self.tables["project"].empty
+
+    def with_tables(self, **tables: pd.DataFrame) -> "ClientData":
+        """A copy with some tables replaced (used by scenarios)."""
+        return replace(self, tables={**self.tables, **tables})
+
+    def with_config(self, **changes) -> "ClientData":
+        return replace(self, config=replace(self.config, **changes))

@@ -1,0 +1,90 @@
+"""One family of errors for the whole toolkit.
+
+Bad client data and bad scheme definitions are different errors; both carry a list of
+:class:`Problem` records with structured fields so that reports and the command line can
+list them without parsing text.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a client folder, a scheme or a scenario.
+
+    ``row`` is the row number as a spreadsheet shows it: the header is row 1 and the first
+    data row is row 2 (for ``client.yaml`` and scenario files it is the line number).
+    """
+
+    table: str
+    message: str
+    fix: str = ""
+    row: int | None = None
+    column: str | None = None
+    severity: str = "error"  # "error" or "warning"
+    rule: str | None = None  # a methodology rule's code for warnings, e.g. "kpi-count"
+    client: str | None = None
+
+    @property
+    def location(self) -> str:
+        parts = [self.table]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column '{self.column}'")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}"
+        if self.fix:
+            text += f". Fix: {self.fix}"
+        if self.rule:
+            text += f" [{self.rule}]"
+        return text
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class KpiToolkitError(Exception):
+    """Raised for any failure the toolkit reports to its user (base class)."""
+
+
+class ProblemsError(KpiToolkitError):
+    """Raised when one or more :class:`Problem` records block the work (base class)."""
+
+    def __init__(self, problems: list[Problem], client: str | None = None):
+        self.problems = list(problems)
+        self.client = client
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        head = f"{len(self.problems)} problem(s)"
+        if self.client:
+            head += f" in client '{self.client}'"
+        return head + ":\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class ClientDataError(ProblemsError):
+    """Raised when a client folder's tables or client.yaml are missing, malformed or inconsistent."""
+
+
+class SchemeError(ProblemsError):
+    """Raised when a bonus scheme definition (weights, payout curve, thresholds) cannot be applied."""
+
+
+class ScenarioError(SchemeError):
+    """Raised when a saved scenario no longer fits the client's data."""
+
+
+class CalculationError(KpiToolkitError):
+    """Raised when a computation's own precondition fails (a bug or unvalidated input)."""
+
+
+class ReportError(KpiToolkitError):
+    """Raised when a notebook or report cannot be produced."""
+
+
+class BrowserNotFoundError(ReportError):
+    """Raised when no Chrome or Chromium is found to print PDF reports."""

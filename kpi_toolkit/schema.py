@@ -1,0 +1,304 @@
+"""What a client folder declares: its tables, their columns, types and codes.
+
+This module only *declares* the shape of the data (like a pandera ``DataFrameModel``); how it
+is checked lives in :mod:`kpi_toolkit.validation`. The same declarations drive the intake
+workbook template, the ``kpi-toolkit new`` headers and the documentation.
+
+After loading, every table is a :class:`pandas.DataFrame` with exactly the declared columns
+(optional columns absent from the file are added, empty), in declared order, with these dtypes:
+
+- ``id``, ``text``, ``enum``, ``period``: Python ``str`` objects (``object`` dtype), empty = ``None``
+- ``number``: ``float64``, empty = ``NaN`` (exactness at thresholds and in money is handled
+  where it matters, see :mod:`kpi_toolkit.exact`)
+- ``integer``: ``Int64`` (nullable)
+- ``date``: ``datetime64[ns]``, empty = ``NaT``
+- a ``_row`` column (int) holding the spreadsheet row number of each record (header = row 1)
+  so later checks can name the row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PERSPECTIVES = ("finance", "customers", "processes", "learning")
+DIRECTIONS = ("higher", "lower", "band")
+MISSING_POLICIES = ("error", "zero", "exclude")
+KINDS = ("target", "process", "project", "external")
+MEASURES = ("cost", "efficiency", "functioning", "performance", "result")
+HORIZONS = ("operational", "strategic")
+TIMINGS = ("leading", "lagging")
+SALES_FAMILIES = ("clients_in_work", "client_attention", "time_regulations", "work_intensity")
+FORMS = ("simple", "dynamic", "aggregated")
+LEVELS = ("head", "lead", "line")
+CONDITIONS = ("<", "<=", ">", ">=")
+LANGUAGES = ("en", "ru")
+
+ROW = "_row"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One declared column of a client table."""
+
+    name: str
+    kind: str  # id | text | number | integer | date | period | enum
+    required: bool = True  # the column must be present in the file
+    nullable: bool = False  # a cell may be empty
+    choices: tuple[str, ...] = ()
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    ref: str | None = None  # "table.column" the value must exist in
+    help: str = ""
+    help_ru: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One declared client table (a CSV file or a sheet of ``client.xlsx``)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    required: bool = True
+    key: tuple[str, ...] = ()  # columns whose combination must be unique
+    help: str = ""
+    help_ru: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name, kind, *, opt=False, null=None, **kw) -> Column:
+    """Column shorthand: ``opt`` = the column may be absent (and then is empty)."""
+    if null is None:
+        null = opt
+    return Column(name, kind, required=not opt, nullable=null, **kw)
+
+
+GOALS = Table(
+    "goals",
+    (
+        _c("goal_id", "id", help="Goal id, unique per goal (repeat it on a row per parent).",
+           help_ru="Код цели (повторяется в строке для каждой родительской цели)."),
+        _c("name", "text", help="Goal as the client words it.", help_ru="Формулировка цели."),
+        _c("perspective", "enum", choices=PERSPECTIVES, help="Balanced Scorecard perspective.",
+           help_ru="Перспектива сбалансированной системы показателей."),
+        _c("parent_id", "id", null=True, ref="goals.goal_id",
+           help="The goal this goal supports; empty for a root goal.",
+           help_ru="Цель, которую поддерживает эта цель; пусто для корневой цели."),
+        _c("strength", "number", opt=True, gt=0,
+           help="Strength of the link to the parent (default 1).",
+           help_ru="Сила связи с родительской целью (по умолчанию 1)."),
+        _c("root_weight", "number", opt=True, ge=0, le=1,
+           help="Weight of a root goal; root weights sum to 1 (default: equal).",
+           help_ru="Вес корневой цели; сумма весов корневых целей равна 1 (по умолчанию поровну)."),
+    ),
+    key=("goal_id", "parent_id"),
+    help="Strategy map: one row per link between a goal and the goal it supports.",
+    help_ru="Карта целей: одна строка на связь цели с поддерживаемой ею целью.",
+)
+
+KPIS = Table(
+    "kpis",
+    (
+        _c("kpi_id", "id", help="KPI id, unique.", help_ru="Код показателя, уникальный."),
+        _c("name", "text", help="KPI name.", help_ru="Название показателя."),
+        _c("unit", "text", opt=True, help="Unit of plan and fact (%, RUB, pcs, days).",
+           help_ru="Единица измерения плана и факта."),
+        _c("direction", "enum", opt=True, choices=DIRECTIONS,
+           help="higher (default), lower or band (keep within [band_low, band_high]).",
+           help_ru="higher — больше лучше (по умолчанию), lower — меньше лучше, band — в коридоре."),
+        _c("baseline", "number", opt=True,
+           help="Level before the KPI system; attainment = (fact - baseline) / (plan - baseline).",
+           help_ru="Базовый уровень; выполнение = (факт − база) / (план − база)."),
+        _c("band_low", "number", opt=True, help="Lower edge of the band (band KPIs).",
+           help_ru="Нижняя граница коридора."),
+        _c("band_high", "number", opt=True, help="Upper edge of the band (band KPIs).",
+           help_ru="Верхняя граница коридора."),
+        _c("band_tolerance", "number", opt=True, gt=0,
+           help="Distance outside the band at which attainment falls to 0 (band KPIs).",
+           help_ru="Отклонение от коридора, при котором выполнение падает до 0."),
+        _c("missing", "enum", opt=True, choices=MISSING_POLICIES,
+           help="A missing fact: error (default), zero, or exclude (weights renormalised).",
+           help_ru="Нет факта: error — ошибка (по умолчанию), zero — ноль, exclude — исключить."),
+        _c("goal_id", "id", opt=True, ref="goals.goal_id", help="Goal the KPI measures.",
+           help_ru="Цель, которую измеряет показатель."),
+        _c("share", "number", opt=True, gt=0,
+           help="Share of the goal's weight (default: equal among the goal's KPIs).",
+           help_ru="Доля веса цели (по умолчанию поровну между показателями цели)."),
+        _c("data_source", "text", opt=True, help="System or document the fact comes from.",
+           help_ru="Источник данных для факта."),
+        _c("kind", "enum", opt=True, choices=KINDS, help="target, process, project or external.",
+           help_ru="Вид показателя."),
+        _c("measure", "enum", opt=True, choices=MEASURES,
+           help="cost, efficiency, functioning, performance or result.",
+           help_ru="Что измеряет показатель."),
+        _c("horizon", "enum", opt=True, choices=HORIZONS, help="operational or strategic.",
+           help_ru="Горизонт."),
+        _c("timing", "enum", opt=True, choices=TIMINGS, help="leading or lagging.",
+           help_ru="Опережающий или запаздывающий."),
+        _c("sales_family", "enum", opt=True, choices=SALES_FAMILIES,
+           help="For sales KPIs: clients_in_work, client_attention, time_regulations, work_intensity.",
+           help_ru="Для продаж: клиенты в работе, внимание к клиентам, регламенты, интенсивность."),
+        _c("form", "enum", opt=True, choices=FORMS, help="simple, dynamic or aggregated.",
+           help_ru="Форма: простой, динамический, агрегированный."),
+        _c("measurement_cost", "number", opt=True, ge=0,
+           help="Cost of measuring the KPI per period (money).",
+           help_ru="Стоимость измерения показателя за период."),
+        _c("measurement_worth", "number", opt=True, ge=0,
+           help="What measuring the KPI is worth per period (money).",
+           help_ru="Ценность измерения показателя за период."),
+    ),
+    key=("kpi_id",),
+    help="KPI catalogue of the client.",
+    help_ru="Каталог показателей клиента.",
+)
+
+POSITIONS = Table(
+    "positions",
+    (
+        _c("position_id", "id", help="Position id, unique.", help_ru="Код должности."),
+        _c("name", "text", help="Position title.", help_ru="Название должности."),
+        _c("department", "text", help="Department.", help_ru="Подразделение."),
+        _c("variable_share", "number", opt=True, gt=0, lt=1,
+           help="Variable share of target pay, e.g. 0.25; fund = base_salary * v / (1 - v).",
+           help_ru="Доля переменной части в целевом доходе, напр. 0.25."),
+        _c("level", "enum", opt=True, choices=LEVELS,
+           help="head, lead or line (line employees get 2-3 main KPIs).",
+           help_ru="head — руководитель, lead — ведущий, line — линейный сотрудник."),
+    ),
+    key=("position_id",),
+    help="Positions covered by the KPI system.",
+    help_ru="Должности, охваченные системой KPI.",
+)
+
+POSITION_KPIS = Table(
+    "position_kpis",
+    (
+        _c("position_id", "id", ref="positions.position_id", help="Position.", help_ru="Должность."),
+        _c("kpi_id", "id", ref="kpis.kpi_id", help="KPI.", help_ru="Показатель."),
+        _c("weight", "number", gt=0, le=1, help="Weight of the KPI for the position; sum to 1.",
+           help_ru="Вес показателя для должности; сумма весов равна 1."),
+        _c("threshold", "number", opt=True, ge=0,
+           help="Attainment below which the KPI earns nothing, e.g. 0.7.",
+           help_ru="Порог выполнения, ниже которого премия по показателю не начисляется, напр. 0.7."),
+        _c("stop_threshold", "number", opt=True, ge=0,
+           help="Attainment below which no bonus is paid at all (blocking KPI).",
+           help_ru="Порог, ниже которого премия не выплачивается вовсе (блокирующий показатель)."),
+        _c("cap", "number", opt=True, gt=0, help="Highest coefficient paid, e.g. 1.5.",
+           help_ru="Максимальный коэффициент, напр. 1.5."),
+        _c("curve", "text", opt=True,
+           help="Name of a payout curve defined in client.yaml (payout_curves).",
+           help_ru="Название шкалы выплат из client.yaml (payout_curves)."),
+    ),
+    key=("position_id", "kpi_id"),
+    help="KPIs of each position with weights and bonus rules.",
+    help_ru="Показатели должностей с весами и правилами премирования.",
+)
+
+STOP_FACTORS = Table(
+    "stop_factors",
+    (
+        _c("position_id", "id", ref="positions.position_id", help="Position.", help_ru="Должность."),
+        _c("kpi_id", "id", ref="kpis.kpi_id", help="Indicator the rule watches (its fact).",
+           help_ru="Показатель, факт которого проверяет правило."),
+        _c("condition", "enum", choices=CONDITIONS,
+           help="The rule is violated when fact <condition> limit, e.g. '>' for turnover > 10 %.",
+           help_ru="Правило нарушено, когда факт <условие> предел."),
+        _c("limit", "number", help="Limit compared with the fact.", help_ru="Предельное значение."),
+        _c("factor", "number", ge=0, le=1,
+           help="Multiplier applied to the bonus when violated (0 to 1).",
+           help_ru="Множитель премии при нарушении (от 0 до 1)."),
+    ),
+    required=False,
+    key=("position_id", "kpi_id", "condition", "limit"),
+    help="Stop factors: rules that cut or cancel the bonus.",
+    help_ru="Стоп-факторы: правила, снижающие или отменяющие премию.",
+)
+
+EMPLOYEES = Table(
+    "employees",
+    (
+        _c("employee_id", "id", help="Employee id (personnel number), unique.",
+           help_ru="Табельный номер."),
+        _c("name", "text", help="Full name.", help_ru="ФИО."),
+        _c("position_id", "id", ref="positions.position_id", help="Position.", help_ru="Должность."),
+        _c("department", "text", opt=True, help="Department (default: the position's).",
+           help_ru="Подразделение (по умолчанию — подразделение должности)."),
+        _c("base_salary", "number", opt=True, ge=0, help="Base pay for the bonus period.",
+           help_ru="Оклад за премиальный период."),
+        _c("bonus_fund", "number", opt=True, ge=0,
+           help="Bonus at 100 % of every KPI for the period (else from variable_share).",
+           help_ru="Премиальный фонд при 100 % выполнении (иначе из доли переменной части)."),
+        _c("start_date", "date", opt=True, help="Joined on (YYYY-MM-DD).", help_ru="Дата приёма."),
+        _c("end_date", "date", opt=True, help="Left on (YYYY-MM-DD).", help_ru="Дата увольнения."),
+    ),
+    key=("employee_id",),
+    help="Employees and their bonus funds.",
+    help_ru="Сотрудники и их премиальные фонды.",
+)
+
+ACTUALS = Table(
+    "actuals",
+    (
+        _c("period", "period", help="Period, YYYY-MM.", help_ru="Период, ГГГГ-ММ."),
+        _c("employee_id", "id", ref="employees.employee_id", help="Employee.", help_ru="Сотрудник."),
+        _c("kpi_id", "id", ref="kpis.kpi_id", help="KPI.", help_ru="Показатель."),
+        _c("plan", "number", null=True, help="Plan for the period (empty for band KPIs).",
+           help_ru="План на период (для коридорных показателей можно пусто)."),
+        _c("fact", "number", null=True, help="Fact; empty = missing (see kpis.missing).",
+           help_ru="Факт; пусто — нет данных (см. kpis.missing)."),
+    ),
+    key=("period", "employee_id", "kpi_id"),
+    help="Plan and fact per employee, KPI and period.",
+    help_ru="План и факт по сотрудникам, показателям и периодам.",
+)
+
+PROJECT = Table(
+    "project",
+    (
+        _c("period", "period", help="Period, YYYY-MM.", help_ru="Период, ГГГГ-ММ."),
+        _c("pv", "number", ge=0, help="Planned value to date (BCWS).", help_ru="Плановый объём (BCWS)."),
+        _c("ev", "number", ge=0, help="Earned value to date (BCWP).", help_ru="Освоенный объём (BCWP)."),
+        _c("ac", "number", ge=0, help="Actual cost to date (ACWP).", help_ru="Фактическая стоимость (ACWP)."),
+        _c("bac", "number", gt=0, help="Budget at completion.", help_ru="Бюджет по завершении."),
+        _c("scope_planned", "number", opt=True, ge=0, help="Deliverables planned to date.",
+           help_ru="Запланировано результатов на дату."),
+        _c("scope_delivered", "number", opt=True, ge=0, help="Deliverables delivered to date.",
+           help_ru="Сдано результатов на дату."),
+        _c("issues_opened", "integer", opt=True, ge=0, help="Issues opened in the period.",
+           help_ru="Открыто замечаний за период."),
+        _c("issues_closed", "integer", opt=True, ge=0, help="Issues closed in the period.",
+           help_ru="Закрыто замечаний за период."),
+    ),
+    required=False,
+    key=("period",),
+    help="The implementation project's earned-value figures.",
+    help_ru="Показатели освоенного объёма проекта внедрения.",
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (GOALS, KPIS, POSITIONS, POSITION_KPIS, STOP_FACTORS, EMPLOYEES, ACTUALS, PROJECT)
+}
+
+# client.yaml keys: required ones, then optional ones with what they hold.
+CLIENT_YAML_REQUIRED = ("name", "language", "currency", "period")
+CLIENT_YAML_OPTIONAL = (
+    "currency_decimals",  # int, overrides ISO 4217 minor unit
+    "bonus_period_months",  # int >= 1, default 1
+    "bonus_budget",  # money: the bonus pool budget per bonus period
+    "contacts",  # list of {name, role, email, phone}
+    "questionnaire",  # dict, see kpi_toolkit.readiness.QUESTIONNAIRE_FIELDS
+    "readiness",  # dict condition -> yes / partly / no, see kpi_toolkit.readiness.CONDITIONS
+    "branding",  # {logo: file in the client folder, colour: "#RRGGBB"}
+    "payout_curves",  # {name: {type: steps|linear, points: [[attainment, coefficient], ...]}}
+    "funnel",  # see kpi_toolkit.funnel
+    "strategy_method",  # "map" (default) or "head_on"
+    "project_start",  # YYYY-MM-DD: start of the implementation plan (Gantt)
+    "project_thresholds",  # {green: 0.95, amber: 0.85}
+)
