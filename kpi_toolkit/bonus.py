@@ -1,0 +1,511 @@
+"""The bonus (SPEC 3.5): funds, correction coefficients, thresholds, caps, payout curves, blocking
+KPIs, stop factors, proration and rounding per line to the currency's minor unit.
+
+    Bonus = (BF_1 * c_1 + BF_2 * c_2 + ... + BF_n * c_n) * D        (seed 001)
+
+Money is kept as integer minor units (kopecks, pence) from the moment it is rounded, so a
+statement's lines always add up to its total. Decisions on a boundary (a fact exactly at a
+threshold, an amount exactly at half a kopeck) are taken exactly: see :mod:`kpi_toolkit.exact`.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+
+import numpy as np
+import pandas as pd
+
+from .attainment import as_result, attainment_exact
+from .client import ClientData, PayoutCurve
+from .errors import CalculationError
+from .exact import DECIMAL_CONTEXT, minor_units, near, to_decimal
+from .matrix import FACT_MISSING_EXCLUDED, Lines, _category, _float, build_lines, codes_in, lines_frame
+
+#: Why a line or a statement pays nothing (or less): codes, translated by :mod:`kpi_toolkit.i18n`.
+REASONS = ("", "below_threshold", "zero_attainment", "missing_zero", "excluded", "stop_threshold",
+           "stop_factor", "no_fund", "not_employed", "rounded_to_zero")
+_R = {code: i for i, code in enumerate(REASONS)}
+
+
+# --- one formula, one function ---------------------------------------------------------------
+
+def bonus_fund_from_variable_share(base_salary, variable_share):
+    """Bonus fund from the variable share ``v`` of target pay: ``BF = base * v / (1 - v)``.
+
+    Examples
+    --------
+    >>> bonus_fund_from_variable_share(90_000, 0.25)
+    30000.0
+    """
+    return as_result(np.multiply(base_salary, variable_share) / np.subtract(1.0, variable_share))
+
+
+def fund_share(bonus_fund, weight):
+    """The fund share of a KPI: ``BF_k = BF * w_k``.
+
+    Examples
+    --------
+    >>> fund_share(30_000, 0.5)
+    15000.0
+    """
+    return as_result(np.multiply(bonus_fund, weight))
+
+
+def correction_coefficient(a, threshold=np.nan, cap=np.nan):
+    """``c = 0`` if ``a < threshold``, else ``min(a, cap)`` (no threshold: 0; no cap: none).
+
+    Examples
+    --------
+    >>> correction_coefficient(0.69, threshold=0.7)
+    0.0
+    >>> correction_coefficient(1.4, threshold=0.7, cap=1.2)
+    1.2
+    """
+    a, threshold, cap = (np.asarray(v, dtype=float) for v in (a, threshold, cap))
+    c = np.where(np.isnan(cap), a, np.minimum(a, cap))
+    c = np.where(a < np.nan_to_num(threshold, nan=-np.inf), 0.0, c)
+    return as_result(c)
+
+
+def payout_curve_coefficient(curve: PayoutCurve, a) -> np.ndarray:
+    """Coefficient from a payout curve.
+
+    ``steps``: the coefficient of the highest point whose attainment is reached (0 below the
+    first). ``linear``: interpolation between points, 0 below the first point and the last
+    coefficient above the last point.
+
+    Examples
+    --------
+    >>> curve = PayoutCurve("sales", "linear", ((0.7, 0.5), (1.0, 1.0), (1.3, 1.5)))
+    >>> payout_curve_coefficient(curve, [0.6, 0.7, 0.85, 1.0, 2.0]).tolist()
+    [0.0, 0.5, 0.75, 1.0, 1.5]
+    >>> steps = PayoutCurve("steps", "steps", ((0.8, 0.5), (1.0, 1.0), (1.2, 1.3)))
+    >>> payout_curve_coefficient(steps, [0.79, 0.8, 1.1, 1.25]).tolist()
+    [0.0, 0.5, 1.0, 1.3]
+    """
+    a = np.asarray(a, dtype=float)
+    xs = np.array([p[0] for p in curve.points])
+    ys = np.array([p[1] for p in curve.points])
+    if curve.kind == "steps":
+        i = np.searchsorted(xs, a, side="right") - 1
+        c = np.where(i >= 0, ys[np.clip(i, 0, None)], 0.0)
+    else:
+        c = np.where(a < xs[0], 0.0, np.interp(a, xs, ys))
+    return np.where(np.isnan(a), np.nan, c)
+
+
+def payout_curve_coefficient_exact(curve: PayoutCurve, a: Decimal) -> Decimal:
+    """The same as :func:`payout_curve_coefficient` for one exact attainment."""
+    points = [(to_decimal(x), to_decimal(y)) for x, y in curve.points]
+    if a < points[0][0]:
+        return Decimal(0)
+    if curve.kind == "steps":
+        return [y for x, y in points if a >= x][-1]
+    if a >= points[-1][0]:
+        return points[-1][1]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        if x0 <= a <= x1:
+            with localcontext(DECIMAL_CONTEXT):
+                return y0 + (y1 - y0) * (a - x0) / (x1 - x0)
+    raise CalculationError(f"attainment {a} not covered by curve '{curve.name}'")
+
+
+def overall_stop_factor(blocked: bool, violated_factors) -> float:
+    """``D = 0`` if any stop threshold is breached, else the product of the violated rules' factors.
+
+    Examples
+    --------
+    >>> overall_stop_factor(False, []), overall_stop_factor(False, [0.5, 0.8]), overall_stop_factor(True, [1])
+    (1.0, 0.4, 0.0)
+    """
+    return 0.0 if blocked else float(np.prod(violated_factors)) if len(violated_factors) else 1.0
+
+
+def stop_rule_violated(fact, condition: str, limit) -> bool:
+    """Whether a stop-factor rule ``fact <condition> limit`` is violated (exact at the limit).
+
+    Examples
+    --------
+    >>> stop_rule_violated(0.12, ">", 0.1), stop_rule_violated(0.1, ">", 0.1), stop_rule_violated(0.1, ">=", 0.1)
+    (True, False, True)
+    """
+    f, lim = to_decimal(fact), to_decimal(limit)
+    return {"<": f < lim, "<=": f <= lim, ">": f > lim, ">=": f >= lim}[condition]
+
+
+def period_bounds(period: str, months: int = 1) -> tuple[date, date]:
+    """First and last day of a bonus period that starts at month ``period`` and lasts ``months``.
+
+    Examples
+    --------
+    >>> period_bounds("2026-02")
+    (datetime.date(2026, 2, 1), datetime.date(2026, 2, 28))
+    >>> period_bounds("2026-11", 3)
+    (datetime.date(2026, 11, 1), datetime.date(2027, 1, 31))
+    """
+    year, month = int(period[:4]), int(period[5:7])
+    start = date(year, month, 1)
+    last = month - 1 + months - 1  # zero-based index of the period's last month
+    end_year, end_month = year + last // 12, last % 12 + 1
+    return start, date(end_year, end_month, calendar.monthrange(end_year, end_month)[1])
+
+
+def days_employed(period_start: date, period_end: date, start_date=None, end_date=None) -> int:
+    """Calendar days of the period the employee was employed, both ends included.
+
+    Examples
+    --------
+    >>> days_employed(date(2026, 9, 1), date(2026, 9, 30), start_date=date(2026, 9, 16))
+    15
+    >>> days_employed(date(2026, 9, 1), date(2026, 9, 30), end_date=date(2026, 8, 31))
+    0
+    """
+    first = max(period_start, _as_date(start_date) or period_start)
+    last = min(period_end, _as_date(end_date) or period_end)
+    return max((last - first).days + 1, 0)
+
+
+def _as_date(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return None
+    return value.date() if hasattr(value, "date") else value
+
+
+def seed_001_bonus(fund_shares, attainments, thresholds, blocking, stop_factors=()) -> float:
+    """The whole seed-001 formula for one employee, for worked examples and explanations.
+
+    Examples
+    --------
+    Fund 100 000 split 50/30/20 over three KPIs with thresholds 70 %, 85 % (blocking) and 60 %:
+
+    >>> seed_001_bonus([50_000, 30_000, 20_000], [0.9, 0.95, 0.55], [0.7, 0.85, 0.6], [False, True, False])
+    73500.0
+    >>> seed_001_bonus([50_000, 30_000, 20_000], [0.9, 0.8, 1.0], [0.7, 0.85, 0.6], [False, True, False])
+    0.0
+    """
+    blocked = any(b and a < t for a, t, b in zip(attainments, thresholds, blocking))
+    d = overall_stop_factor(blocked, list(stop_factors))
+    return float(sum(f * correction_coefficient(a, t) for f, a, t in zip(fund_shares, attainments, thresholds)) * d)
+
+
+# --- the whole calculation -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BonusResult:
+    """Every line and every statement of a bonus calculation.
+
+    ``lines``: the KPI matrix plus ``coefficient, stop_factor, fund, fund_share, bonus_minor,
+    bonus, reason``. ``totals``: one statement per employee and period: ``period, employee_id,
+    employee, position_id, position, department, performance_ratio, stop_factor, days_employed,
+    period_days, fund_minor, bonus_fund, bonus_minor, bonus, reason, blocking_kpis, stop_rules,
+    excluded_kpis``. ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
+    kpi_id, condition, limit, fact, factor, violated``. Money columns ``*_minor`` are exact
+    integers; ``bonus``/``bonus_fund`` are the same amounts in major units for display.
+    """
+
+    lines: pd.DataFrame
+    totals: pd.DataFrame
+    stop_hits: pd.DataFrame
+    currency: str
+    decimals: int
+    periods: tuple[str, ...]
+
+    def pool(self, period: str | None = None) -> float:
+        """Total bonus of a period (all periods when ``None``), in major units."""
+        t = self.totals if period is None else self.totals[self.totals["period"] == period]
+        return int(t["bonus_minor"].sum()) / 10**self.decimals
+
+    def statement(self, employee_id: str, period: str | None = None) -> pd.DataFrame:
+        """One employee's bonus lines for a period (the first period when ``None``)."""
+        period = period or self.periods[0]
+        m = (self.lines["employee_id"] == employee_id) & (self.lines["period"] == period)
+        return self.lines[m]
+
+
+def compute_bonuses(client: ClientData, periods=None) -> BonusResult:
+    """Compute every employee's bonus for the periods asked (default: the reported period).
+
+    ``periods``: ``None`` (client.yaml's period), a label ``"YYYY-MM"``, a list of labels, or
+    ``"all"``. The client must have been validated (:func:`kpi_toolkit.load_client`).
+    """
+    lines, others = build_lines(client, periods)
+    return _Calculation(client, lines, others).run()
+
+
+class _Calculation:
+    """One run of the bonus formula over the arrays of a KPI matrix."""
+
+    def __init__(self, client: ClientData, lines: Lines, others: pd.DataFrame):
+        self.client, self.lines, self.others = client, lines, others
+        self.decimals = client.config.currency_decimals
+        pks = lines.position_kpis
+        s = lines.scheme
+        self.threshold = _float(pks, "threshold")[s]
+        self.stop = _float(pks, "stop_threshold")[s]
+        self.cap = _float(pks, "cap")[s]
+        curve_names = pks["curve"].to_numpy(dtype=object)[s] if len(pks) else np.array([], dtype=object)
+        self.curve_names = curve_names
+        self.excluded = lines.fact_status == 2
+        self.exact_c: dict[int, Decimal] = {}
+
+    # coefficients and blocking
+    def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
+        L = self.lines
+        a = L.attainment
+        c = a.copy()
+        curves = self.client.config.payout_curves
+        ambiguous = near(a, self.threshold) | near(a, self.stop)
+        for name in pd.unique(self.curve_names[pd.notna(self.curve_names)]):
+            m = self.curve_names == name
+            curve = curves[name]
+            c[m] = payout_curve_coefficient(curve, a[m])
+            for x, _ in curve.points:
+                ambiguous[m] |= near(a[m], x)
+        c = np.where(np.isnan(self.cap), c, np.minimum(c, self.cap))
+        c = np.where(a < np.nan_to_num(self.threshold, nan=-np.inf), 0.0, c)
+        breach = a < np.nan_to_num(self.stop, nan=-np.inf)
+        c[self.excluded] = 0.0
+        breach[self.excluded] = False
+        for i in np.flatnonzero(ambiguous & ~self.excluded):
+            exact_a, exact_c, exact_breach = self._exact_line(i)
+            c[i], breach[i] = float(exact_c), exact_breach
+            self.exact_c[i] = exact_c
+        return c, breach
+
+    def _exact_line(self, i: int) -> tuple[Decimal, Decimal, bool]:
+        L = self.lines
+        k, s = L.kpi[i], L.scheme[i]
+        kpi = L.kpis.iloc[k]
+        if L.fact_status[i] == 1:
+            a = Decimal(0)
+        else:
+            a = attainment_exact(L.plan[i], L.fact[i], kpi["direction"] or "higher", kpi["baseline"],
+                                 kpi["band_low"], kpi["band_high"], kpi["band_tolerance"], self.cap[i])
+        name = self.curve_names[i]
+        c = payout_curve_coefficient_exact(self.client.config.payout_curves[name], a) if pd.notna(name) else a
+        if not np.isnan(self.cap[i]):
+            c = min(c, to_decimal(self.cap[i]))
+        if not np.isnan(self.threshold[i]) and a < to_decimal(self.threshold[i]):
+            c = Decimal(0)
+        breach = not np.isnan(self.stop[i]) and a < to_decimal(self.stop[i])
+        return a, c, breach
+
+    # stop factors
+    def stop_factors(self, n_groups: int) -> tuple[np.ndarray, pd.DataFrame, dict[int, list]]:
+        L, rules = self.lines, self.client.stop_factors
+        factor = np.ones(n_groups)
+        hits, violated_by_group = [], {}
+        if rules.empty or len(L) == 0:
+            return factor, pd.DataFrame(hits, columns=_HIT_COLUMNS), violated_by_group
+        emp = L.employees
+        emp_pos = emp["position_id"].to_numpy(dtype=object)
+        kpi_ids = pd.Index(L.kpis["kpi_id"])
+        policy = L.kpis.set_index("kpi_id")["missing"]
+        groups = np.flatnonzero(np.bincount(L.group, minlength=n_groups) > 0)
+        other_e = codes_in(self.others["employee_id"], pd.Index(emp["employee_id"])) if len(self.others) else np.zeros(0, int)
+        other_p = codes_in(self.others["period"], L.periods) if len(self.others) else np.zeros(0, int)
+        other_k = codes_in(self.others["kpi_id"], kpi_ids) if len(self.others) else np.zeros(0, int)
+        other_f = _float(self.others, "fact") if len(self.others) else np.zeros(0)
+        for rule in rules.itertuples(index=False):
+            k = kpi_ids.get_loc(rule.kpi_id)
+            in_pos = emp_pos[groups % len(emp)] == rule.position_id
+            g = groups[in_pos]
+            fact = np.full(n_groups, np.nan)
+            has = np.zeros(n_groups, bool)
+            m = L.kpi == k
+            fact[L.group[m]], has[L.group[m]] = L.fact[m], True
+            m = other_k == k
+            og = other_p[m].astype(np.int64) * len(emp) + other_e[m]
+            fact[og], has[og] = other_f[m], True
+            f = fact[g]
+            pol = policy.get(rule.kpi_id) or "error"
+            if pol == "zero":
+                f = np.where(np.isnan(f), 0.0, f)
+            missing = np.isnan(f)
+            if missing.any() and pol == "error":
+                e = g[missing][0] % len(emp)
+                raise CalculationError(
+                    f"stop factor on '{rule.kpi_id}' for employee '{emp['employee_id'].iloc[e]}': no fact "
+                    f"in period '{L.periods[g[missing][0] // len(emp)]}'; validate the client first")
+            op = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}[rule.condition]
+            with np.errstate(invalid="ignore"):
+                viol = op(f, rule.limit) & ~missing
+            for j in np.flatnonzero(near(f, rule.limit) & ~missing):
+                viol[j] = stop_rule_violated(f[j], rule.condition, rule.limit)
+            factor[g[viol]] *= rule.factor
+            for gi in g[viol]:
+                violated_by_group.setdefault(int(gi), []).append(rule)
+            if len(g):
+                hits.append(pd.DataFrame({
+                    "period": L.periods[g // len(emp)], "employee_id": emp["employee_id"].to_numpy()[g % len(emp)],
+                    "kpi_id": rule.kpi_id, "condition": rule.condition, "limit": rule.limit,
+                    "fact": f, "factor": rule.factor, "violated": viol,
+                    "evaluated": ~missing}))
+        hit_frame = pd.concat(hits, ignore_index=True) if hits else pd.DataFrame(columns=_HIT_COLUMNS)
+        return factor, hit_frame, violated_by_group
+
+    # funds
+    def funds(self, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        L, cfg = self.lines, self.client.config
+        emp, n_e = L.employees, len(L.employees)
+        positions = self.client.positions.set_index("position_id")
+        v = emp["position_id"].map(positions["variable_share"]).to_numpy(dtype=float, na_value=np.nan)
+        given = _float(emp, "bonus_fund")
+        base = _float(emp, "base_salary")
+        full = np.where(np.isnan(given), bonus_fund_from_variable_share(base, v), given)
+        full = np.nan_to_num(full, nan=0.0)
+        days = np.zeros(n_groups, np.int64)
+        pdays = np.zeros(n_groups, np.int64)
+        starts = emp["start_date"].to_numpy(dtype="datetime64[D]")
+        ends = emp["end_date"].to_numpy(dtype="datetime64[D]")
+        for p, label in enumerate(L.periods):
+            first, last = (np.datetime64(d, "D") for d in period_bounds(label, cfg.bonus_period_months))
+            lo = np.where(np.isnat(starts), first, np.maximum(starts, first))
+            hi = np.where(np.isnat(ends), last, np.minimum(ends, last))
+            days[p * n_e:(p + 1) * n_e] = np.maximum((hi - lo).astype(np.int64) + 1, 0)
+            pdays[p * n_e:(p + 1) * n_e] = (last - first).astype(np.int64) + 1
+        e_of_g = np.arange(n_groups) % n_e
+        amount = full[e_of_g] * days / pdays
+
+        def exact(idx):
+            out = []
+            for g in idx:
+                e = g % n_e
+                fund = to_decimal(given[e]) if not np.isnan(given[e]) else (
+                    to_decimal(base[e]) * to_decimal(v[e]) / (1 - to_decimal(v[e])))
+                with localcontext(DECIMAL_CONTEXT):
+                    out.append(fund * days[g] / pdays[g])
+            return out
+
+        return minor_units(amount, self.decimals, exact), days, pdays, full
+
+    def run(self) -> BonusResult:
+        L, dec = self.lines, self.decimals
+        n_groups = L.n_groups
+        c, breach = self.coefficients()
+        blocked = np.bincount(L.group, breach.astype(float), minlength=n_groups) > 0
+        factor, hits, violated = self.stop_factors(n_groups)
+        d = np.where(blocked, 0.0, factor)
+        fund_minor, days, pdays, _ = self.funds(n_groups)
+        fund = fund_minor / 10.0**dec
+        g = L.group
+        amount = fund[g] * L.effective_weight * c * d[g]
+
+        def exact_amount(idx):
+            return [self._exact_amount(i, fund_minor, d, violated) for i in idx]
+
+        bonus_minor = minor_units(amount, dec, exact_amount)
+        bonus_minor[self.excluded] = 0
+
+        reason = self._line_reasons(c, d, blocked, violated, fund_minor, days, bonus_minor, amount)
+        frame = lines_frame(L, self.client)
+        frame["coefficient"] = c
+        frame["stop_factor"] = d[g]
+        frame["fund"] = fund[g]
+        frame["fund_share"] = fund[g] * L.effective_weight
+        frame["bonus_minor"] = bonus_minor
+        frame["bonus"] = bonus_minor / 10.0**dec
+        frame["reason"] = pd.Categorical.from_codes(reason, categories=list(REASONS))
+        totals = self._totals(frame, d, blocked, violated, fund_minor, days, pdays, breach, reason)
+        return BonusResult(frame, totals, hits, self.client.config.currency, dec, tuple(L.periods))
+
+    def _exact_amount(self, i: int, fund_minor, d, violated) -> Decimal:
+        L = self.lines
+        g = L.group[i]
+        if d[g] == 0 or self.excluded[i]:
+            return Decimal(0)
+        c = self.exact_c.get(i)
+        if c is None:
+            c = self._exact_line(i)[1]
+        members = np.flatnonzero(L.group == g)
+        with localcontext(DECIMAL_CONTEXT):
+            w = to_decimal(L.weight[i])
+            kept = [to_decimal(L.weight[j]) for j in members if not self.excluded[j]]
+            alls = [to_decimal(L.weight[j]) for j in members]
+            if sum(kept) != sum(alls):
+                w = w / sum(kept)
+            dd = Decimal(1)
+            for rule in violated.get(int(g), []):
+                dd *= to_decimal(rule.factor)
+            return Decimal(int(fund_minor[g])).scaleb(-self.decimals) * w * c * dd
+
+    def _line_reasons(self, c, d, blocked, violated, fund_minor, days, bonus_minor, amount) -> np.ndarray:
+        L, g = self.lines, self.lines.group
+        r = np.zeros(len(L), np.int8)
+        zero = bonus_minor == 0
+        below = (L.attainment < np.nan_to_num(self.threshold, nan=-np.inf)) & (c == 0)
+        rules = [
+            (zero & (amount > 0), "rounded_to_zero"),
+            (zero & (c == 0) & (L.attainment == 0), "zero_attainment"),
+            (zero & below, "below_threshold"),
+            (zero & (L.fact_status == 1), "missing_zero"),
+            (zero & (d[g] == 0) & ~blocked[g], "stop_factor"),
+            (zero & blocked[g], "stop_threshold"),
+            (zero & (fund_minor[g] == 0), "no_fund"),
+            (zero & (days[g] == 0), "not_employed"),
+            (self.excluded, "excluded"),
+        ]
+        for mask, code in rules:  # later rules take precedence
+            r[mask] = _R[code]
+        return r
+
+    def _totals(self, frame, d, blocked, violated, fund_minor, days, pdays, breach, reason) -> pd.DataFrame:
+        L, dec = self.lines, self.decimals
+        n_groups = L.n_groups
+        count = np.bincount(L.group, minlength=n_groups)
+        groups = np.flatnonzero(count > 0)
+        bonus = np.bincount(L.group, frame["bonus_minor"].to_numpy(float), minlength=n_groups).astype(np.int64)
+        ratio = np.bincount(L.group, L.index, minlength=n_groups)
+        n_e = len(L.employees)
+        e = groups % n_e
+        emp = L.employees
+        positions = self.client.positions.set_index("position_id")
+        dept = emp["department"].where(emp["department"].notna(), emp["position_id"].map(positions["department"]))
+        kpi_ids = L.kpis["kpi_id"].to_numpy(dtype=object)
+
+        def joined(mask) -> dict[int, str]:
+            out: dict[int, list[str]] = {}
+            for i in np.flatnonzero(mask):
+                out.setdefault(int(L.group[i]), []).append(kpi_ids[L.kpi[i]])
+            return {k: ", ".join(v) for k, v in out.items()}
+
+        blocking = joined(breach)
+        excluded = joined(self.excluded)
+        rules_text = {gi: "; ".join(f"{r.kpi_id} {r.condition} {r.limit:g}: x{r.factor:g}" for r in rs)
+                      for gi, rs in violated.items()}
+        all_below = np.bincount(L.group, (reason == _R["below_threshold"]).astype(float), minlength=n_groups) == count
+        code = np.zeros(n_groups, np.int8)
+        for mask, name in [
+            (bonus == 0, "zero_attainment"),
+            ((bonus == 0) & all_below, "below_threshold"),
+            (d < 1, "stop_factor"),
+            (blocked, "stop_threshold"),
+            (fund_minor == 0, "no_fund"),
+            (days == 0, "not_employed"),
+        ]:
+            code[mask] = _R[name]
+        return pd.DataFrame({
+            "period": _category(L.periods, groups // n_e),
+            "employee_id": _category(emp["employee_id"], e),
+            "employee": _category(emp["name"], e),
+            "position_id": _category(emp["position_id"], e),
+            "position": _category(emp["position_id"].map(positions["name"]), e),
+            "department": _category(dept, e),
+            "performance_ratio": ratio[groups],
+            "stop_factor": d[groups],
+            "days_employed": days[groups],
+            "period_days": pdays[groups],
+            "fund_minor": fund_minor[groups],
+            "bonus_fund": fund_minor[groups] / 10.0**dec,
+            "bonus_minor": bonus[groups],
+            "bonus": bonus[groups] / 10.0**dec,
+            "reason": pd.Categorical.from_codes(code[groups], categories=list(REASONS)),
+            "blocking_kpis": [blocking.get(int(gi), "") for gi in groups],
+            "stop_rules": [rules_text.get(int(gi), "") for gi in groups],
+            "excluded_kpis": [excluded.get(int(gi), "") for gi in groups],
+        })
+
+
+_HIT_COLUMNS = ["period", "employee_id", "kpi_id", "condition", "limit", "fact", "factor", "violated", "evaluated"]

@@ -1,0 +1,153 @@
+"""Exact decisions on top of fast binary floating point.
+
+Plans, facts, weights and money arrive as decimal text (``11.7``, ``350.035``) and are held as
+``float64`` so that millions of lines can be computed with NumPy. Binary floating point cannot
+hold most decimal fractions, so ``11.7 / 13`` comes out as ``0.8999999999999999`` and
+``350.035`` as ``350.03499999…``. Two kinds of decision are sensitive to that:
+
+- comparing an attainment with a threshold (a fact exactly at a threshold reaches it), and
+- rounding money half-up to the currency's minor unit.
+
+The scheme used throughout the toolkit: compute in float64, and wherever a value lies so close
+to a decision boundary that float error could flip the decision (within :data:`RATIO_BAND` of a
+threshold, within :data:`MONEY_BAND` of a half minor unit), recompute that line exactly with
+:class:`decimal.Decimal` from the shortest decimal text of its inputs (``repr`` of a float parsed
+from ``"11.7"`` is ``"11.7"`` again). Away from a boundary float error (about 1e-15 relative) is
+far smaller than the margin, so the decision is the exact one; at a boundary the decision *is*
+exact. ``tests/test_exact.py`` checks the vectorised path against the all-Decimal reference.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+
+import numpy as np
+
+#: Relative distance from a threshold under which a comparison is redone exactly.
+RATIO_BAND = 1e-9
+#: Distance (in minor units, relative to the amount) from a half unit under which rounding is redone exactly.
+MONEY_BAND = 1e-7
+#: Decimal places kept for ratios in results (attainment, index, coefficient).
+RATIO_DECIMALS = 12
+
+DECIMAL_CONTEXT = Context(prec=40)
+
+
+def to_decimal(x: float | int | str | Decimal) -> Decimal:
+    """The decimal the user wrote, recovered from a float parsed from it.
+
+    Examples
+    --------
+    >>> to_decimal(11.7)
+    Decimal('11.7')
+    >>> to_decimal(0.1 + 0.2)  # not text anyone wrote: kept as the float's shortest repr
+    Decimal('0.30000000000000004')
+    """
+    if isinstance(x, Decimal):
+        return x
+    if isinstance(x, (int, np.integer)):
+        return Decimal(int(x))
+    return Decimal(repr(float(x))) if not isinstance(x, str) else Decimal(x)
+
+
+def settle_ratio(x):
+    """Round a ratio to :data:`RATIO_DECIMALS` places, removing float noise for display.
+
+    Examples
+    --------
+    >>> float(settle_ratio(11.7 / 13))
+    0.9
+    """
+    return np.round(x, RATIO_DECIMALS)
+
+
+def near(x, boundary, band: float = RATIO_BAND):
+    """True where ``x`` is within a relative ``band`` of ``boundary`` (NaN boundary: False).
+
+    Examples
+    --------
+    >>> bool(near(11.7 / 13, 0.9))
+    True
+    >>> bool(near(0.95, 0.9))
+    False
+    """
+    x = np.asarray(x, dtype=float)
+    boundary = np.asarray(boundary, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.abs(x - boundary) <= band * np.maximum(1.0, np.abs(boundary))
+
+
+def round_half_up(amount: Decimal, decimals: int) -> Decimal:
+    """Round a decimal amount half-up (away from zero at .5) to ``decimals`` places.
+
+    Examples
+    --------
+    >>> round_half_up(Decimal("350.035"), 2)
+    Decimal('350.04')
+    >>> round_half_up(Decimal("-0.005"), 2)
+    Decimal('-0.01')
+    """
+    with localcontext(DECIMAL_CONTEXT):
+        return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def minor_units_exact(amount: Decimal, decimals: int) -> int:
+    """An exact decimal amount rounded half-up, as an integer count of minor units.
+
+    Examples
+    --------
+    >>> minor_units_exact(Decimal("350.035"), 2)
+    35004
+    """
+    return int(round_half_up(amount, decimals).scaleb(decimals))
+
+
+def minor_units(amount, decimals: int, exact_fallback=None) -> np.ndarray:
+    """Round float amounts half-up to integer minor units, exactly at half-unit ties.
+
+    ``exact_fallback(indices) -> list[Decimal]`` recomputes the exact amounts of the lines whose
+    float value lies within :data:`MONEY_BAND` of a half minor unit; without it those lines are
+    taken as the decimal of their float's shortest repr (right when the amount itself was
+    typed, like a bonus fund of ``350.035``).
+
+    Examples
+    --------
+    >>> minor_units(np.array([350.035, 0.125, 19.999]), 2).tolist()
+    [35004, 13, 2000]
+    """
+    amount = np.asarray(amount, dtype=float)
+    scaled = amount * 10.0**decimals
+    base = np.floor(scaled)
+    frac = scaled - base
+    result = np.floor(scaled + 0.5)
+    tie = np.abs(frac - 0.5) <= MONEY_BAND * np.maximum(1.0, np.abs(scaled))
+    tie &= np.isfinite(scaled)
+    idx = np.flatnonzero(tie)
+    if idx.size:
+        exact = exact_fallback(idx) if exact_fallback else [to_decimal(a) for a in amount[idx]]
+        result[idx] = [minor_units_exact(d, decimals) for d in exact]
+    return result.astype(np.int64)
+
+
+def format_minor(minor: int, decimals: int) -> str:
+    """Minor units as a plain decimal string with ``.`` (for CSV files).
+
+    Examples
+    --------
+    >>> format_minor(35004, 2), format_minor(-5, 2), format_minor(1200, 0)
+    ('350.04', '-0.05', '1200')
+    """
+    return str(Decimal(int(minor)).scaleb(-decimals)) if decimals else str(int(minor))
+
+
+def format_ratio(x: float) -> str:
+    """A ratio for CSV: settled to :data:`RATIO_DECIMALS` places, no trailing zeros, empty for NaN.
+
+    Examples
+    --------
+    >>> format_ratio(11.7 / 13), format_ratio(1.1375), format_ratio(float("nan"))
+    ('0.9', '1.1375', '')
+    """
+    if x is None or not np.isfinite(x):
+        return ""
+    text = f"{round(float(x), RATIO_DECIMALS):.{RATIO_DECIMALS}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

@@ -1,0 +1,211 @@
+"""KPI matrices (SPEC 3.4): for every employee, KPI and period — weight, plan, fact, attainment,
+index — and the performance ratio per employee.
+
+The matrix is built from NumPy arrays indexed by integer codes (one pass over the actuals, no
+row loops) so that it scales to millions of lines; :func:`kpi_matrix` returns it as a DataFrame.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .attainment import DIRECTION_CODES, attainment
+from .client import ClientData
+from .errors import CalculationError
+
+FACT_OK, FACT_MISSING_ZERO, FACT_MISSING_EXCLUDED = "ok", "missing_zero", "missing_excluded"
+MISSING_CODES = {"error": 0, "zero": 1, "exclude": 2}
+
+
+def codes_in(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Positions of ``values`` in ``index`` (-1 where absent), fast for categorical columns."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat = values.cat
+        lookup = np.append(index.get_indexer(cat.categories.astype(object)), -1)
+        return lookup[cat.codes.to_numpy()]
+    return index.get_indexer(values.to_numpy(dtype=object))
+
+
+def _float(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype=float, na_value=np.nan)
+
+
+@dataclass
+class Lines:
+    """The KPI matrix as aligned arrays: one element per employee × KPI × period line."""
+
+    periods: pd.Index  # period labels, sorted
+    employees: pd.DataFrame
+    kpis: pd.DataFrame
+    position_kpis: pd.DataFrame
+    period: np.ndarray  # int code into periods
+    employee: np.ndarray  # int row of employees
+    kpi: np.ndarray  # int row of kpis
+    scheme: np.ndarray  # int row of position_kpis
+    plan: np.ndarray
+    fact: np.ndarray
+    weight: np.ndarray
+    effective_weight: np.ndarray
+    fact_status: np.ndarray  # 0 ok, 1 missing counted as zero, 2 missing excluded
+    attainment: np.ndarray
+    index: np.ndarray
+    group: np.ndarray  # period * n_employees + employee
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.periods) * len(self.employees)
+
+    def __len__(self) -> int:
+        return len(self.plan)
+
+
+def select_periods(client: ClientData, periods) -> list[str]:
+    """The periods asked for: one label, a list, or ``None`` for the client's reported period."""
+    if periods is None:
+        return [client.config.period]
+    if isinstance(periods, str):
+        return [client.config.period] if periods == "reported" else (
+            client.periods if periods == "all" else [periods])
+    return sorted(periods)
+
+
+def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
+    """Build the KPI matrix arrays; also return the actuals of the periods that are not lines
+    (facts of indicators that only stop factors watch)."""
+    wanted = select_periods(client, periods)
+    actuals = client.actuals
+    period_index = pd.Index(wanted)
+    p_all = codes_in(actuals["period"], period_index)
+    in_period = p_all >= 0
+    if not in_period.all():
+        actuals = actuals[in_period]
+        p_all = p_all[in_period]
+
+    employees, kpis, positions, pks = (client.employees, client.kpis, client.positions, client.position_kpis)
+    emp_index = pd.Index(employees["employee_id"])
+    kpi_index_ = pd.Index(kpis["kpi_id"])
+    pos_index = pd.Index(positions["position_id"])
+    e_all = codes_in(actuals["employee_id"], emp_index)
+    k_all = codes_in(actuals["kpi_id"], kpi_index_)
+    if (e_all < 0).any() or (k_all < 0).any():
+        raise CalculationError("actuals reference unknown employees or KPIs; validate the client first")
+    emp_pos = pos_index.get_indexer(employees["position_id"].to_numpy(dtype=object))
+    n_k = len(kpis)
+    pk_key = pos_index.get_indexer(pks["position_id"].to_numpy(dtype=object)) * n_k + kpi_index_.get_indexer(
+        pks["kpi_id"].to_numpy(dtype=object))
+    order = np.argsort(pk_key, kind="stable")
+    sorted_keys = pk_key[order]
+    key = emp_pos[e_all].astype(np.int64) * n_k + k_all
+    pos_in_sorted = np.searchsorted(sorted_keys, key).clip(0, max(len(sorted_keys) - 1, 0))
+    is_line = (sorted_keys[pos_in_sorted] == key) if len(sorted_keys) else np.zeros(len(key), bool)
+    scheme = order[pos_in_sorted[is_line]] if len(sorted_keys) else np.zeros(0, np.int64)
+    others = actuals[~is_line]
+
+    p, e, k = p_all[is_line], e_all[is_line], k_all[is_line]
+    plan = _float(actuals, "plan")[is_line]
+    fact = _float(actuals, "fact")[is_line]
+    weight = _float(pks, "weight")[scheme]
+
+    direction = kpis["direction"].map(DIRECTION_CODES).fillna(0).to_numpy(dtype=np.int8)[k]
+    policy = kpis["missing"].map(MISSING_CODES).fillna(0).to_numpy(dtype=np.int8)[k]
+    missing = np.isnan(fact)
+    if (missing & (policy == 0)).any():
+        raise CalculationError("a fact is missing under the 'error' policy; validate the client first")
+    status = np.where(missing, np.where(policy == 1, 1, 2), 0).astype(np.int8)
+
+    a = attainment(plan, fact, direction, _float(kpis, "baseline")[k], _float(kpis, "band_low")[k],
+                   _float(kpis, "band_high")[k], _float(kpis, "band_tolerance")[k], _float(pks, "cap")[scheme])
+    a[status == 1] = 0.0
+
+    group = p.astype(np.int64) * len(employees) + e
+    n_groups = len(period_index) * len(employees)
+    kept = status != 2
+    w_all = np.bincount(group, weight, minlength=n_groups)
+    w_kept = np.bincount(group, np.where(kept, weight, 0.0), minlength=n_groups)
+    renorm = (w_kept[group] != w_all[group]) & (w_kept[group] > 0)
+    eff = np.where(kept, weight, 0.0)
+    eff = np.where(renorm, eff / np.where(w_kept[group] > 0, w_kept[group], 1.0), eff)
+    idx = np.where(kept, eff * a, 0.0)
+
+    lines = Lines(period_index, employees, kpis, pks, p, e, k, scheme, plan, fact, weight, eff, status,
+                  np.where(kept, a, np.nan), idx, group)
+    return lines, others
+
+
+STATUS_LABELS = np.array([FACT_OK, FACT_MISSING_ZERO, FACT_MISSING_EXCLUDED], dtype=object)
+
+
+def _category(labels, codes: np.ndarray) -> pd.Categorical:
+    labels = pd.Index(labels)
+    unique_labels = labels.unique()
+    remap = unique_labels.get_indexer(labels)
+    return pd.Categorical.from_codes(remap[codes], categories=unique_labels)
+
+
+def lines_frame(lines: Lines, client: ClientData) -> pd.DataFrame:
+    """The matrix arrays as a DataFrame (ids and names as categoricals to stay lean)."""
+    emp, kpis, pks = lines.employees, lines.kpis, lines.position_kpis
+    positions = client.positions.set_index("position_id")
+    emp_dept = emp["department"].where(emp["department"].notna(), emp["position_id"].map(positions["department"]))
+    return pd.DataFrame({
+        "period": _category(lines.periods, lines.period),
+        "employee_id": _category(emp["employee_id"], lines.employee),
+        "employee": _category(emp["name"], lines.employee),
+        "position_id": _category(emp["position_id"], lines.employee),
+        "position": _category(emp["position_id"].map(positions["name"]), lines.employee),
+        "department": _category(emp_dept, lines.employee),
+        "kpi_id": _category(kpis["kpi_id"], lines.kpi),
+        "kpi": _category(kpis["name"], lines.kpi),
+        "unit": _category(kpis["unit"].fillna(""), lines.kpi),
+        "direction": _category(kpis["direction"].fillna("higher"), lines.kpi),
+        "weight": lines.weight,
+        "effective_weight": lines.effective_weight,
+        "plan": lines.plan,
+        "fact": lines.fact,
+        "fact_status": pd.Categorical.from_codes(lines.fact_status, categories=list(STATUS_LABELS)),
+        "attainment": lines.attainment,
+        "index": lines.index,
+        "threshold": _float(pks, "threshold")[lines.scheme],
+        "stop_threshold": _float(pks, "stop_threshold")[lines.scheme],
+        "cap": _float(pks, "cap")[lines.scheme],
+        "curve": _category(pks["curve"].fillna(""), lines.scheme),
+    })
+
+
+def kpi_matrix(client: ClientData, periods=None) -> pd.DataFrame:
+    """The KPI matrix: one row per employee, KPI and period.
+
+    Columns: ``period, employee_id, employee, position_id, position, department, kpi_id, kpi,
+    unit, direction, weight, effective_weight, plan, fact, fact_status, attainment, index,
+    threshold, stop_threshold, cap, curve``. ``effective_weight`` differs from ``weight`` only
+    where a missing fact was excluded and the remaining weights were renormalised.
+    ``periods``: ``None`` (the reported period), a label, a list of labels, or ``"all"``.
+    """
+    lines, _ = build_lines(client, periods)
+    return lines_frame(lines, client)
+
+
+def performance_ratios(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Performance ratio ``R = sum of KPI indices`` per employee and period.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"period": ["2026-09"] * 3, "employee_id": ["E1"] * 3,
+    ...                   "index": [0.55, 0.2125, 0.375]})
+    >>> float(performance_ratios(m)["performance_ratio"].round(12).iloc[0])
+    1.1375
+    """
+    out = matrix.groupby(["period", "employee_id"], observed=True, sort=True)["index"].sum()
+    return out.rename("performance_ratio").reset_index()
+
+
+def department_rollup(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Roll-up by department: employees, mean performance ratio, share of KPIs at or above plan."""
+    ratios = matrix.groupby(["period", "department", "employee_id"], observed=True)["index"].sum()
+    by_dept = ratios.groupby(level=["period", "department"], observed=True).agg(["count", "mean", "min", "max"])
+    by_dept.columns = ["employees", "mean_ratio", "min_ratio", "max_ratio"]
+    at_plan = (matrix["attainment"] >= 1).groupby([matrix["period"], matrix["department"]], observed=True).mean()
+    by_dept["kpis_at_plan"] = at_plan
+    return by_dept.reset_index()
