@@ -1,0 +1,54 @@
+"""Everything a client's period computes, in one call: the orchestrator of the domain modules."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .bonus import BonusResult, compute_bonuses
+from .client import ClientData
+from .earned_value import project_scorecard
+from .funnel import funnel_from_config
+from .kpi_weights import kpi_weights
+from .strategy_map import goal_weights
+
+
+@dataclass(frozen=True)
+class Results:
+    """The results of one client and period (SPEC §5), as DataFrames."""
+
+    client: ClientData
+    period: str
+    bonus: BonusResult
+    goal_weights: pd.DataFrame
+    kpi_weights: pd.DataFrame
+    project_scorecard: pd.DataFrame | None = None
+    funnel_plan: pd.DataFrame | None = None
+    funnel_workload: pd.DataFrame | None = None
+    funnel_summary: dict = field(default_factory=dict)
+    scenario: str | None = None
+
+
+def calculate(client: ClientData, period: str | None = None, scenario: str | None = None) -> Results:
+    """Compute every result of SPEC §5 for one period (default: client.yaml's ``period``).
+
+    ``scenario`` only labels the results: apply the scenario to ``client`` first
+    (:func:`kpi_toolkit.scenarios.apply_scenario`).
+    """
+    period = period or client.config.period
+    method = client.config.strategy_method
+    goals = client.goals
+    gw = goal_weights(goals) if method == "map" and not goals.empty else pd.DataFrame(
+        columns=["goal_id", "name", "perspective", "weight"])
+    kw = kpi_weights(client.kpis, goals if method == "map" else None, method=method)
+    scorecard = None
+    if client.has_project:
+        thresholds = client.config.project_thresholds
+        scorecard = project_scorecard(client.project, green=thresholds.get("green", 0.95),
+                                      amber=thresholds.get("amber", 0.85))
+    plan = workload = None
+    summary: dict = {}
+    if client.config.funnel:
+        plan, workload, summary = funnel_from_config(client.config.funnel)
+    return Results(client, period, compute_bonuses(client, period), gw, kw, scorecard, plan, workload, summary,
+                   scenario)
