@@ -1,0 +1,255 @@
+"""Loading: sources, encodings, the post-load shape, client.yaml and malformed files."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kpi_toolkit.client import ClientData, PayoutCurve
+from kpi_toolkit.errors import ClientDataError
+from kpi_toolkit.loading import load_client, read_client, read_table
+from kpi_toolkit.schema import ROW, TABLES
+
+from conftest import CLIENTS
+
+DTYPES = {"number": "float64", "integer": "Int64", "date": "datetime64[ns]"}
+
+
+def _errors(folder: Path) -> list:
+    return [p for p in read_client(folder)[1] if p.severity == "error"]
+
+
+def _rewrite(folder: Path, file: str, transform, encoding="utf-8", delimiter=",", newline="\n"):
+    rows = list(csv.reader(io.StringIO((folder / file).read_text(encoding="utf-8"), newline="")))
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator=newline).writerows(transform(rows))
+    (folder / file).write_bytes(out.getvalue().encode(encoding))
+
+
+def test_valid_client_has_the_declared_shape():
+    data = load_client(CLIENTS / "valid_minimal")
+    assert isinstance(data, ClientData)
+    assert data.slug == "valid_minimal"
+    assert set(data.tables) == set(TABLES)
+    for name, table in TABLES.items():
+        frame = data.tables[name]
+        assert list(frame.columns) == table.column_names + [ROW]
+        for column in table.columns:
+            expected = DTYPES.get(column.kind, "object")
+            assert str(frame[column.name].dtype) == expected, (name, column.name)
+        assert frame[ROW].tolist() == list(range(2, len(frame) + 2))
+    assert data.employees.loc[0, "name"] == "Анна Петрова"
+    assert data.employees.loc[2, "base_salary"] != data.employees.loc[2, "base_salary"]  # NaN
+    assert data.employees.loc[0, "department"] == "Sales"
+    assert data.employees.loc[0, "start_date"] == pd.Timestamp("2022-01-10")
+    assert data.actuals.loc[18, "fact"] == pytest.approx(1234567.89)
+    assert data.kpis["form"].isna().all() and data.kpis["form"].dtype == object  # absent optional column
+    assert data.project["issues_opened"].tolist() == [5, 3]
+    assert data.periods == ["2024-02", "2024-03"]
+
+
+def test_config_sources_and_hashes():
+    data = load_client(CLIENTS / "valid_minimal")
+    config = data.config
+    assert (config.name, config.language, config.currency, config.period) == (
+        "Minimal Trading", "en", "EUR", "2024-03")
+    assert config.currency_decimals == 2 and config.bonus_budget == 6000
+    assert config.payout_curves == {"sales_curve": PayoutCurve(
+        "sales_curve", "linear", ((0.8, 0.5), (1.0, 1.0), (1.2, 1.5)))}
+    assert data.sources["employees"] == "employees.csv"
+    assert data.sources["client"] == "client.yaml"
+    folder = CLIENTS / "valid_minimal"
+    assert data.input_hashes == {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    assert data.warnings == ()
+
+
+def test_windows_1251_semicolons_and_decimal_commas_read_like_utf8(client_copy):
+    folder = client_copy()
+    numeric = {c.name for t in TABLES.values() for c in t.columns if c.kind in ("number", "integer")}
+
+    def excel_ru(rows):
+        header = rows[0]
+        out = [header]
+        for row in rows[1:]:
+            cells = []
+            for name, cell in zip(header, row):
+                if name in numeric and cell:
+                    whole, _, frac = cell.partition(".")
+                    sign, digits = ("-", whole[1:]) if whole.startswith("-") else ("", whole)
+                    groups = f"{int(digits):,}".replace(",", "\u00a0")  # Excel's NBSP thousands
+                    cell = sign + groups + ("," + frac if frac else "")
+                cells.append(cell)
+            out.append(cells)
+        return out
+
+    for name in TABLES:
+        _rewrite(folder, f"{name}.csv", excel_ru, encoding="cp1251", delimiter=";", newline="\r\n")
+    raw = (folder / "actuals.csv").read_bytes()
+    assert b";" in raw and b"1\xa0234\xa0567,89" in raw
+    assert "Анна".encode("cp1251") in (folder / "employees.csv").read_bytes()
+    expected = load_client(CLIENTS / "valid_minimal")
+    got = load_client(folder)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(got.tables[name], expected.tables[name], check_exact=True)
+
+
+def test_utf8_with_bom_and_crlf(client_copy):
+    folder = client_copy()
+    for name in TABLES:
+        _rewrite(folder, f"{name}.csv", lambda rows: rows, encoding="utf-8-sig", newline="\r\n")
+    assert (folder / "goals.csv").read_bytes().startswith(b"\xef\xbb\xbfgoal_id")
+    expected = load_client(CLIENTS / "valid_minimal")
+    got = load_client(folder)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(got.tables[name], expected.tables[name])
+
+
+def test_optional_tables_may_be_absent(client_copy):
+    folder = client_copy()
+    (folder / "project.csv").unlink()
+    (folder / "stop_factors.csv").unlink()
+    data = load_client(folder)
+    for name in ("project", "stop_factors"):
+        assert data.tables[name].empty
+        assert list(data.tables[name].columns) == TABLES[name].column_names + [ROW]
+    assert not data.has_project
+    assert "project.csv" not in data.input_hashes
+
+
+def test_unknown_column_and_file_are_warnings(client_copy):
+    folder = client_copy()
+    _rewrite(folder, "positions.csv",
+             lambda rows: [r + (["grade"] if i == 0 else ["B"]) for i, r in enumerate(rows)])
+    (folder / "employee.csv").write_text("employee_id\n", encoding="utf-8")
+    data = load_client(folder)
+    by_table = {p.table: p for p in data.warnings}
+    column = by_table["positions.csv"]
+    assert (column.row, column.column, column.severity) == (1, "grade", "warning")
+    assert "unknown column 'grade'" in column.message and "remove" in column.fix
+    assert "not a client table" in by_table["employee.csv"].message
+    assert list(data.positions.columns) == TABLES["positions"].column_names + [ROW]
+
+
+def test_unknown_settings_key_is_a_warning(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000", "bonus_budget: 6000\nbonus_buget: 1")
+    data = load_client(folder)
+    (warning,) = data.warnings
+    assert (warning.table, warning.row, warning.column) == ("client.yaml", 8, "bonus_buget")
+    assert "did you mean 'bonus_budget'" in warning.fix
+
+
+def test_currency_decimals_from_iso_4217_unless_given(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "currency: EUR", "currency: JPY")
+    assert load_client(folder).config.currency_decimals == 0
+    make_fixtures.set_yaml(folder, "currency: JPY", "currency: JPY\ncurrency_decimals: 2")
+    assert load_client(folder).config.currency_decimals == 2
+
+
+def test_branding_logo_is_checked_and_hashed(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000",
+                           'bonus_budget: 6000\nbranding:\n  logo: logo.png\n  colour: "#1F4E79"')
+    errors = _errors(folder)
+    assert [(p.column, p.row) for p in errors] == [("branding.logo", 9)]
+    (folder / "logo.png").write_bytes(b"\x89PNG fake")
+    data = load_client(folder)
+    assert data.config.branding == {"logo": folder / "logo.png", "colour": "#1F4E79"}
+    assert "logo.png" in data.input_hashes
+
+
+def test_unsafe_yaml_tag_is_never_executed(client_copy, make_fixtures, tmp_path):
+    folder = client_copy()
+    marker = tmp_path / "pwned"
+    make_fixtures.set_yaml(folder, "name: Minimal Trading",
+                           f"name: !!python/object/apply:os.system ['touch {marker}']")
+    with pytest.raises(ClientDataError) as caught:
+        load_client(folder)
+    assert not marker.exists()
+    assert "tags are not allowed" in caught.value.problems[0].message
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("- just\n- a list\n", "expected settings as 'key: value' lines"),
+    ("", "required key 'name' is missing"),
+    ("name: [unclosed\n", "not valid YAML"),
+    ("name: x\nproject_start: 2024-13-01\n", "'2024-13-01' is not a calendar date"),
+    ("name: x\n? [a, b]\n: c\n", "found unhashable key"),
+    ("name: a\nname: b\n", None),  # duplicate keys: PyYAML keeps the last; still a valid file
+])
+def test_odd_client_yaml(client_copy, content, fragment):
+    folder = client_copy()
+    (folder / "client.yaml").write_text(content, encoding="utf-8")
+    problems = read_client(folder)[1]
+    if fragment:
+        assert any(fragment in p.message for p in problems), problems
+    assert all(p.table == "client.yaml" for p in problems)
+
+
+def test_missing_client_yaml_and_folder(client_copy, tmp_path):
+    folder = client_copy()
+    (folder / "client.yaml").unlink()
+    (problem,) = _errors(folder)
+    assert problem.table == "client.yaml" and "missing" in problem.message
+    with pytest.raises(ClientDataError, match="not found"):
+        load_client(tmp_path / "no-such-client")
+
+
+@pytest.mark.parametrize("data, fragment", [
+    ("goal_id,name\n".encode("utf-16"), "UTF-16"),
+    (b"", "the file is empty"),
+    (bytes(range(256)) * 4, ""),
+    (b"\x81\x98\x81", ""),
+    (b'goal_id,name,perspective\n"unterminated,x,finance\n', ""),
+])
+def test_malformed_csv_is_a_problem_not_a_crash(client_copy, data, fragment):
+    folder = client_copy()
+    (folder / "goals.csv").write_bytes(data)
+    problems = [p for p in _errors(folder) if p.table == "goals.csv"]
+    assert any(fragment in p.message for p in problems)
+
+
+def test_malformed_workbook_is_a_problem(client_copy):
+    folder = client_copy()
+    for file in folder.glob("*.csv"):
+        file.unlink()
+    (folder / "client.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    (problem,) = _errors(folder)
+    assert problem.table == "client.xlsx" and "cannot open the workbook" in problem.message
+
+
+def test_read_table_gives_raw_cells(tmp_path):
+    file = tmp_path / "positions.csv"
+    file.write_bytes("position_id;name;department;variable_share\r\np1; Продавец ;Sales;0,3\r\n"
+                     .encode("cp1251"))
+    table = read_table(file)
+    assert table.decimal_comma and table.header[0] == "position_id"
+    assert table.rows == [(2, ["p1", "Продавец", "Sales", "0,3"])]
+
+
+ODD_CELLS = ["", "abc", "-1", "0", "1e309", "2024-13", "E001", "=1+1", "\u00a0", '"', "; ,",
+             "12,5", "90 %", "NaN", "2024-02-30", "G1", "sales-manager", "band", "lower", "<",
+             "0.0000001", "99999999999999999999", "Ё", "\t", "None", "TRUE"]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_bad_cells_never_crash(client_copy, make_fixtures, seed):
+    import random
+
+    rng = random.Random(seed)
+    folder = client_copy()
+    for _ in range(8):
+        file = rng.choice(sorted(p.name for p in folder.glob("*.csv")))
+        rows = make_fixtures.read_csv(folder / file)
+        row = rng.randrange(len(rows))
+        column = rng.choice(rows[0])
+        make_fixtures.set_cell(folder, file, row + 1, column, rng.choice(ODD_CELLS))
+    data, problems = read_client(folder)
+    assert (data is None) == any(p.severity == "error" for p in problems)
+    assert all(p.table and p.message for p in problems)

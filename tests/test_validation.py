@@ -1,0 +1,181 @@
+"""Validation: every fault fixture is reported with its file, row, column and a clear message."""
+from __future__ import annotations
+
+import filecmp
+
+import pytest
+
+from kpi_toolkit.errors import ClientDataError, Problem
+from kpi_toolkit.loading import load_client
+from kpi_toolkit.validation import CellError, format_problems, parse_number, validate_client
+
+from conftest import CLIENTS
+
+# fault folder, file display name, row, column, message fragment
+FAULTS = [
+    ("missing_file", "employees.csv", None, None, "required file 'employees.csv' is missing"),
+    ("missing_column", "positions.csv", 1, "department", "required column 'department' is missing"),
+    ("bad_number", "employees.csv", 2, "base_salary", "'2OOO' is not a number"),
+    ("decimal_comma_in_csv", "actuals.csv", 3, None, "6 cells but the header has 5"),
+    ("bad_enum", "kpis.csv", 2, "direction", "'up' is not an allowed code; expected one of: higher, lower, band"),
+    ("bad_date", "employees.csv", 2, "start_date", "'10.01.2022' is not a date; expected YYYY-MM-DD"),
+    ("bad_actuals_period", "actuals.csv", 4, "period", "'2024/02' is not a period; expected YYYY-MM"),
+    ("negative_salary", "employees.csv", 3, "base_salary", "base_salary is -1800; expected >= 0"),
+    ("empty_required_cell", "positions.csv", 3, "name", "empty cell"),
+    ("duplicate_employee", "employees.csv", 7, "employee_id", "duplicate employee_id 'E001': already in row 2"),
+    ("duplicate_actual", "actuals.csv", 27, "period, employee_id, kpi_id", "already in row 16"),
+    ("unknown_kpi_in_position", "position_kpis.csv", 3, "kpi_id", "unknown kpi_id 'RETX'"),
+    ("unknown_employee_in_actuals", "actuals.csv", 5, "employee_id", "unknown employee_id 'E009'"),
+    ("bad_stop_condition", "stop_factors.csv", 2, "condition", "'=>' is not an allowed code"),
+    ("project_negative", "project.csv", 3, "ac", "ac is -21000; expected >= 0"),
+    ("project_duplicate_period", "project.csv", 3, "period", "duplicate period '2024-02'"),
+    ("goal_cycle", "goals.csv", 5, "parent_id", "'G2', 'G4' form a cycle"),
+    ("goal_inconsistent", "goals.csv", 6, "perspective", "goal 'G4' has perspective 'customers' here but 'processes' in row 5"),
+    ("root_weights_not_one", "goals.csv", 2, "root_weight", "root weights sum to 0.8"),
+    ("band_without_limits", "kpis.csv", 5, "band_high", "band KPI 'STK' has no band_high"),
+    ("band_low_above_high", "kpis.csv", 5, "band_low", "band_low 25 is above band_high 20"),
+    ("weights_not_one", "position_kpis.csv", 2, "weight", "weights of position 'sales-manager' sum to 1.15"),
+    ("threshold_as_percent", "position_kpis.csv", 2, "threshold", "looks like a percentage"),
+    ("cap_below_threshold", "position_kpis.csv", 3, "cap", "cap 0.6 is below threshold 0.7"),
+    ("unknown_curve", "position_kpis.csv", 2, "curve", "unknown payout curve 'sales_curv'"),
+    ("position_without_kpis", "positions.csv", 5, "position_id", "position 'accountant' has 1 employee(s)"),
+    ("no_fund", "employees.csv", 4, "bonus_fund", "neither a bonus_fund nor a base_salary"),
+    ("start_after_end", "employees.csv", 3, "end_date", "end_date 2023-01-01 is before start_date 2023-05-01"),
+    ("plan_zero", "actuals.csv", 13, "plan", "plan of 0 for KPI 'REV'"),
+    ("plan_empty", "actuals.csv", 15, "plan", "plan is empty for KPI 'REV'"),
+    ("missing_fact_error_policy", "actuals.csv", 13, "fact", "fact is missing for KPI 'REV' of employee 'E001'"),
+    ("missing_actuals_row", "employees.csv", 2, "employee_id", "no row in actuals.csv for KPI 'RET'"),
+    ("lower_fact_zero_no_cap", "actuals.csv", 17, "fact", "expected a cap or a baseline"),
+    ("no_actuals_for_period", "actuals.csv", None, "period", "no rows for period '2024-04'"),
+    ("yaml_malformed", "client.yaml", 5, None, "not valid YAML"),
+    ("yaml_unsafe_tag", "client.yaml", 2, "name", "tags are not allowed"),
+    ("bad_currency", "client.yaml", 4, "currency", "'XYZ' is not an ISO 4217 currency code"),
+    ("bad_language", "client.yaml", 3, "language", "'de' is not a supported language"),
+    ("bad_period", "client.yaml", 5, "period", "'2024-13' is not a period"),
+    ("missing_required_key", "client.yaml", None, "currency", "required key 'currency' is missing"),
+    ("curve_not_increasing", "client.yaml", 14, "payout_curves.sales_curve.points[2]", "does not increase"),
+    ("bad_colour", "client.yaml", 9, "branding.colour", "colour 'red' is not #RRGGBB"),
+    ("xlsx_and_csv", "client.xlsx", None, None, "both client.xlsx and CSV files"),
+]
+
+
+def _located(problems: list[Problem], table, row, column) -> list[Problem]:
+    return [p for p in problems if (p.table, p.row, p.column) == (table, row, column)]
+
+
+@pytest.mark.parametrize("folder, table, row, column, fragment", FAULTS, ids=[f[0] for f in FAULTS])
+def test_fault_is_reported_where_it_is(folder, table, row, column, fragment):
+    with pytest.raises(ClientDataError) as caught:
+        load_client(CLIENTS / folder)
+    found = _located(caught.value.problems, table, row, column)
+    assert found, "\n".join(map(str, caught.value.problems))
+    assert any(fragment in p.message for p in found), "\n".join(map(str, found))
+    assert all(p.fix for p in found)
+    assert caught.value.client == folder
+
+
+@pytest.mark.parametrize("folder", [f[0] for f in FAULTS])
+def test_one_fault_one_error(folder):
+    """No cascades: a folder with one fault reports one error."""
+    errors = [p for p in validate_client(CLIENTS / folder) if p.severity == "error"]
+    assert len(errors) == 1, "\n".join(map(str, errors))
+
+
+def test_every_fault_folder_is_tested():
+    folders = {p.name for p in CLIENTS.iterdir() if p.is_dir()} - {"valid_minimal"}
+    assert folders == {f[0] for f in FAULTS}
+    assert len(folders) >= 28
+
+
+def test_valid_minimal_has_no_problems():
+    assert validate_client(CLIENTS / "valid_minimal") == []
+
+
+def test_three_faults_are_reported_at_once(client_copy, make_fixtures):
+    folder = client_copy()
+    for fault in ("bad_number", "weights_not_one", "bad_currency"):
+        make_fixtures.FAULTS[fault](folder)
+    with pytest.raises(ClientDataError) as caught:
+        load_client(folder)
+    problems = caught.value.problems
+    assert _located(problems, "employees.csv", 2, "base_salary")
+    assert _located(problems, "position_kpis.csv", 2, "weight")
+    assert _located(problems, "client.yaml", 4, "currency")
+    assert len(problems) == 3
+
+
+def test_fixtures_are_in_sync_with_the_generator(tmp_path, make_fixtures):
+    make_fixtures.main(tmp_path)
+    fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(CLIENTS) for p in CLIENTS.rglob("*") if p.is_file())
+    assert fresh == committed
+    texts = [p for p in fresh if p.suffix != ".xlsx"]
+    _, mismatch, errors = filecmp.cmpfiles(tmp_path, CLIENTS, [str(p) for p in texts], shallow=False)
+    assert not mismatch and not errors, "run: python tests/fixtures/make_fixtures.py"
+
+
+def test_warnings_do_not_block(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_period_months: 1", "bonus_period_months: 6")
+    make_fixtures.set_cell(folder, "employees.csv", 3, "end_date", "2024-01-31")
+    data = load_client(folder)
+    rules = {(p.table, p.column, p.rule) for p in data.warnings}
+    assert ("client.yaml", "bonus_period_months", "bonus-period") in rules
+    left = [p for p in data.warnings if p.column == "end_date"]
+    assert left and "no bonus" in left[0].message and left[0].row == 3
+
+
+def test_format_problems_lists_errors_first_then_warnings():
+    problems = [
+        Problem("client.yaml", "a long period", severity="warning", rule="bonus-period"),
+        Problem("employees.csv", "'abc' is not a number", "write digits", row=4, column="base_salary"),
+    ]
+    text = format_problems(problems)
+    assert text.index("1 error(s)") < text.index("1 warning(s)")
+    assert "  1. employees.csv, row 4, column 'base_salary': 'abc' is not a number. Fix: write digits" in text
+    assert "  2. client.yaml: a long period [bonus-period]" in text
+    assert format_problems([]) == "No problems found."
+
+
+def test_validate_client_on_a_missing_folder(tmp_path):
+    problems = validate_client(tmp_path / "nope")
+    assert len(problems) == 1 and "not found" in problems[0].message
+
+
+@pytest.mark.parametrize("text, decimal_comma, expected", [
+    ("12", False, 12.0),
+    ("-0.5", False, -0.5),
+    ("1,234.56", False, 1234.56),
+    ("1 234", False, 1234.0),
+    ("1 234,56", True, 1234.56),
+    ("1\u00a0234\u00a0567,5", True, 1234567.5),
+    ("1\u202f234,5", True, 1234.5),
+    ("1.234,56", True, 1234.56),
+    ("0.9", True, 0.9),
+    ("0,9", True, 0.9),
+    ("1e3", False, 1000.0),
+    ("1,234,567.5", False, 1234567.5),
+    ("-1 234,5", True, -1234.5),
+    (7, False, 7.0),
+])
+def test_parse_number(text, decimal_comma, expected):
+    assert parse_number(text, decimal_comma) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text, decimal_comma, fragment", [
+    ("12,5", False, "decimal comma"),
+    ("1,234", False, "ambiguous"),
+    ("abc", False, "not a number"),
+    ("90%", False, "write 0.9 for 90%"),
+    ("12 34", True, "ambiguous"),
+    ("1,2,3", True, "not a number"),
+    ("nan", False, "not a number"),
+    ("1e309", False, "too large"),
+    ("1.234", True, "ambiguous"),
+    ("1.234.567", True, "not a number"),
+    ("", False, "not a number"),
+])
+def test_parse_number_refuses_to_guess(text, decimal_comma, fragment):
+    with pytest.raises(CellError) as caught:
+        parse_number(text, decimal_comma)
+    assert fragment in caught.value.message + " " + caught.value.fix
