@@ -1,0 +1,163 @@
+"""Message catalogues and locale-aware formatting (kpi_toolkit/i18n.py)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pandas as pd
+import pytest
+
+from kpi_toolkit import schema
+from kpi_toolkit.i18n import (
+    LOCALES,
+    STAGES,
+    catalogue,
+    format_date,
+    format_money,
+    format_number,
+    format_percent,
+    format_period,
+    label,
+    stage_code,
+    stage_title,
+    t,
+)
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+ENUMS = {
+    "perspective": schema.PERSPECTIVES,
+    "direction": schema.DIRECTIONS,
+    "missing": schema.MISSING_POLICIES,
+    "kind": schema.KINDS,
+    "measure": schema.MEASURES,
+    "horizon": schema.HORIZONS,
+    "timing": schema.TIMINGS,
+    "sales_family": schema.SALES_FAMILIES,
+    "form": schema.FORMS,
+    "level": schema.LEVELS,
+    "condition": schema.CONDITIONS,
+    "rag": ("green", "amber", "red"),
+    "reason": ("below_threshold", "stop_threshold", "stop_factor", "not_employed", "excluded",
+               "no_fund"),
+    "stage": STAGES,
+}
+
+
+def test_languages_have_the_same_keys():
+    en, ru = set(catalogue("en")), set(catalogue("ru"))
+    assert en - ru == set(), "keys missing in ru.yaml"
+    assert ru - en == set(), "keys missing in en.yaml"
+
+
+@pytest.mark.parametrize("language", LOCALES)
+def test_placeholders_match_between_languages(language):
+    other = "ru" if language == "en" else "en"
+    for key, message in catalogue(language).items():
+        assert set(re.findall(r"{(\w+)}", message)) == set(re.findall(r"{(\w+)}", catalogue(other)[key])), key
+
+
+@pytest.mark.parametrize("language", LOCALES)
+@pytest.mark.parametrize("group", ENUMS)
+def test_every_code_has_a_label(group, language):
+    for code in ENUMS[group]:
+        assert label(group, code, language).strip()
+
+
+def test_report_texts():
+    assert t("report.prepared_for", "en") == "Prepared for"
+    assert t("report.contents", "ru") == "Содержание"
+    assert t("report.page_x_of_y", "en", page=2, pages=9) == "Page 2 of 9"
+    assert t("report.page_x_of_y", "ru", page=2, pages=9) == "Страница 2 из 9"
+    for column in ("employee", "position", "kpi", "weight", "plan", "fact", "attainment", "index",
+                   "coefficient", "fund_share", "bonus", "reason"):
+        assert t(f"table.{column}", "en") and t(f"table.{column}", "ru")
+
+
+def test_missing_key_raises_key_error():
+    with pytest.raises(KeyError, match="no_such"):
+        t("report.no_such", "en")
+    with pytest.raises(KeyError):
+        label("perspective", "marketing", "ru")
+    with pytest.raises(KeyError):
+        t("report.contents", "de")
+
+
+@pytest.mark.parametrize("stage, en, ru", [
+    ("00", "Diagnostic", "Диагностика"),
+    ("01_strategy_map", "Strategy map", "Карта целей"),
+    (2, "KPI selection", "Выбор KPI"),
+    ("kpi_matrices", "KPI matrices", "Матрицы KPI"),
+    ("04", "Bonus scheme", "Схема премирования"),
+    ("05_pilot", "Pilot", "Пилотный запуск"),
+    ("06", "Rollout", "Внедрение"),
+])
+def test_stage_titles(stage, en, ru):
+    assert stage_title(stage, "en") == en
+    assert stage_title(stage, "ru") == ru
+
+
+def test_unknown_stage():
+    with pytest.raises(KeyError):
+        stage_code("07")
+
+
+@pytest.mark.parametrize("amount, currency, language, decimals, expected", [
+    (1234.5, "GBP", "en", None, "£1,234.50"),
+    (1234.5, "RUB", "ru", None, f"1{NBSP}234,50{NBSP}₽"),
+    (1234.5, "RUB", "ru", 0, f"1{NBSP}235{NBSP}₽"),
+    (-1234.5, "GBP", "en", None, "-£1,234.50"),
+    (2.675, "GBP", "en", None, "£2.68"),  # half-up, whatever binary floating point says
+    (0.125, "EUR", "en", 2, "€0.13"),
+    (1_000_000, "JPY", "en", None, "JP¥1,000,000"),  # yen has no minor unit
+])
+def test_format_money(amount, currency, language, decimals, expected):
+    assert format_money(amount, currency, language, decimals) == expected
+
+
+def test_format_money_compact():
+    assert format_money(1_234_567, "GBP", "en", compact=True) == "£1.2M"
+    assert format_money(1_234_567, "RUB", "ru", compact=True) == f"1,2{NBSP}млн{NBSP}₽"
+
+
+@pytest.mark.parametrize("x, language, decimals, expected", [
+    (1234.567, "en", 2, "1,234.57"),
+    (1234.567, "ru", 2, f"1{NBSP}234,57"),
+    (0.5, "ru", 2, "0,50"),
+    (1.1375, "en", 4, "1.1375"),
+    (42, "en", 0, "42"),
+])
+def test_format_number(x, language, decimals, expected):
+    assert format_number(x, language, decimals) == expected
+
+
+@pytest.mark.parametrize("ratio, language, decimals, expected", [
+    (0.9, "en", 1, "90.0%"),
+    (0.9, "ru", 1, f"90,0{NBSP}%"),
+    (1.1375, "en", 2, "113.75%"),
+    (0.00125, "en", 1, "0.1%"),
+    (1, "ru", 0, f"100{NBSP}%"),
+])
+def test_format_percent(ratio, language, decimals, expected):
+    assert format_percent(ratio, language, decimals) == expected
+
+
+@pytest.mark.parametrize("value", [dt.date(2026, 9, 12), dt.datetime(2026, 9, 12, 15, 30),
+                                   pd.Timestamp("2026-09-12"), "2026-09-12"])
+def test_format_date(value):
+    assert format_date(value, "en") == "12 September 2026"
+    assert format_date(value, "ru") == f"12 сентября 2026{NNBSP}г."
+
+
+@pytest.mark.parametrize("period, en, ru", [
+    ("2026-09", "September 2026", "сентябрь 2026"),
+    ("2027-01", "January 2027", "январь 2027"),
+    (pd.Period("2026-05", "M"), "May 2026", "май 2026"),
+])
+def test_format_period_in_nominative(period, en, ru):
+    assert format_period(period, "en") == en
+    assert format_period(period, "ru") == ru
+
+
+def test_format_period_short():
+    assert format_period("2026-09", "en", short=True) == "Sept 2026"
+    assert format_period("2026-09", "ru", short=True) == "сент. 2026"
