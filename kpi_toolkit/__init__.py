@@ -1,16 +1,59 @@
-"""KPI Toolkit: KPI and bonus systems, with every number traceable."""
+"""KPI Toolkit: KPI and bonus systems for consultants, with every number traceable.
+
+Notebooks ``import kpi_toolkit as kt`` and use only what is re-exported here.
+"""
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import (  # noqa: F401
-    BrowserNotFoundError,
-    CalculationError,
-    ClientDataError,
-    KpiToolkitError,
-    Problem,
-    ProblemsError,
-    ReportError,
-    ScenarioError,
-    SchemeError,
-)
+from .attainment import (attainment, attainment_band, attainment_exact, attainment_higher,  # noqa: F401
+                         attainment_lower, attainment_with_baseline, kpi_index, performance_ratio)
+from .bonus import (REASONS, BonusResult, bonus_fund_from_variable_share, compute_bonuses,  # noqa: F401
+                    correction_coefficient, days_employed, fund_share, overall_stop_factor, payout_curve_coefficient,
+                    period_bounds, seed_001_bonus, stop_rule_violated)
+from .calculate import Results, calculate  # noqa: F401
+from .catalogue import (catalogue_for_role, catalogue_roles, classification_summary, role_name,  # noqa: F401
+                        starter_catalogue)
+from .client import ClientConfig, ClientData, PayoutCurve  # noqa: F401
+from .earned_value import (cost_performance_index, cost_variance, cpi, eac, estimate_at_completion,  # noqa: F401
+                           project_scorecard, rag_status, schedule_performance_index, schedule_variance, spending_rate,
+                           spi, vac, variance_at_completion, worst_status)
+from .errors import (BrowserNotFoundError, CalculationError, ClientDataError, KpiToolkitError,  # noqa: F401
+                     Problem, ProblemsError, ReportError, ScenarioError, SchemeError)
+from .explain import line_arithmetic, reason_label, statement_reason, statement_table  # noqa: F401
+from .funnel import contact_workload, deals_needed, funnel_from_config, funnel_plan, workload_summary  # noqa: F401
+from .i18n import (format_date, format_money, format_number, format_percent, format_period, label,  # noqa: F401
+                   stage_title, t)
+from .kpi_weights import (check_selection_rules, head_on_kpi_weights, kpi_raw_weights, kpi_weights,  # noqa: F401
+                          prune_kpi_weights)
+from .loading import load_client, read_client  # noqa: F401
+from .matrix import department_rollup, kpi_matrix, performance_ratios  # noqa: F401
+from .readiness import (CONDITIONS, IMPLEMENTATION_STEPS, QUESTIONNAIRE_FIELDS, effort_estimate,  # noqa: F401
+                        implementation_plan, questionnaire_table, readiness_assessment, readiness_level,
+                        readiness_score)
+from .strategy_map import goal_links, goal_weights  # noqa: F401
+from .targets import suggest_targets  # noqa: F401
+from .validation import format_problems, validate_client  # noqa: F401
+
+# Charts, report rendering and PDF printing pull in matplotlib and Playwright: loaded on first use.
+_LAZY = {
+    "charts": ("use_report_style", "strategy_map_chart", "gantt_chart", "attainment_heatmap", "kpi_weights_chart",
+               "pool_vs_budget_chart", "bonus_by_department_chart", "plan_fact_chart", "earned_value_chart",
+               "funnel_chart", "sensitivity_chart", "RAG_COLOURS"),
+    "report": ("escape", "table", "render_notebook_html", "render_combined_html", "write_text_atomic"),
+    "pdf": ("PdfPrinter", "find_browser"),
+    "template": ("write_intake_template",),
+    "scaffold": ("new_client",),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kpi_toolkit' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
