@@ -6,6 +6,8 @@ Exit status: 0 done, 1 a client's input has problems (or some clients of a batch
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import logging
 import re
 import sys
@@ -149,12 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=["en", "ru"], default="en")
     p.set_defaults(func=cmd_template)
 
-    for extra in _EXTRA_COMMANDS:
-        extra(sub)
+    for module in _COMMAND_MODULES:  # each defines add_command(subparsers); heavy imports stay inside it
+        importlib.import_module(f".{module}", __package__).add_command(sub)
     return parser
 
 
-_EXTRA_COMMANDS: list = []
+#: Modules that bring their own sub-command: ``run`` (stage notebooks and reports), ``workshop`` (the web app).
+_COMMAND_MODULES = [m for m in ("runner", "workshop")
+                    if importlib.util.find_spec(f"{__package__}.{m}") is not None]
 
 
 def main(argv: list[str] | None = None) -> int:
