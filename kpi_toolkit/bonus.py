@@ -20,7 +20,8 @@ import pandas as pd
 from .attainment import as_result, attainment_exact
 from .client import ClientData, PayoutCurve
 from .errors import CalculationError
-from .exact import DECIMAL_CONTEXT, minor_units, near, to_decimal
+from .exact import (DECIMAL_CONTEXT, SCALE, half_up_ratio, minor_units, minor_units_exact, near,
+                    scaled_integers, to_decimal)
 from .matrix import FACT_MISSING_EXCLUDED, Lines, _category, _float, build_lines, codes_in, lines_frame
 
 #: Why a line or a statement pays nothing (or less): codes, translated by :mod:`kpi_toolkit.i18n`.
@@ -249,6 +250,8 @@ class _Calculation:
         self.curve_names = curve_names
         self.excluded = lines.fact_status == 2
         self.exact_c: dict[int, Decimal] = {}
+        self._group_order = None
+        self._c = None
 
     # coefficients and blocking
     def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
@@ -268,21 +271,44 @@ class _Calculation:
         breach = a < np.nan_to_num(self.stop, nan=-np.inf)
         c[self.excluded] = 0.0
         breach[self.excluded] = False
-        for i in np.flatnonzero(ambiguous & ~self.excluded):
-            exact_a, exact_c, exact_breach = self._exact_line(i)
-            c[i], breach[i] = float(exact_c), exact_breach
-            self.exact_c[i] = exact_c
+        idx = np.flatnonzero(ambiguous & ~self.excluded)
+        if len(idx):
+            an, ad, ok = self._attainment_rational(idx)
+            limits = [scaled_integers(v[idx]) for v in (self.cap, self.threshold, self.stop)]
+            for j in np.flatnonzero(ok & pd.isna(self.curve_names[idx])):
+                i = idx[j]
+                scaled = [(int(v[j]), bool(v_ok[j])) for v, v_ok in limits]
+                c[i], breach[i] = self._decide_rational(i, int(an[j]), int(ad[j]), *scaled)
+            for i in idx[~(ok & pd.isna(self.curve_names[idx]))]:
+                exact_a, exact_c, exact_breach = self._exact_line(i)
+                c[i], breach[i] = float(exact_c), exact_breach
+                self.exact_c[i] = exact_c
         return c, breach
+
+    def _decide_rational(self, i: int, an: int, ad: int, cap, threshold, stop) -> tuple[float, bool]:
+        """Coefficient and stop-threshold breach of a line from its exact attainment ``an/ad``;
+        ``cap``, ``threshold``, ``stop`` are (millionths, exact?) pairs."""
+        def below(limit: float, scaled) -> bool:
+            value, exact = scaled
+            if not exact:
+                return to_decimal(an) / to_decimal(ad) < to_decimal(limit)
+            return an * SCALE < value * ad
+
+        c = an / ad
+        if not np.isnan(self.cap[i]) and not below(self.cap[i], cap):
+            c = float(self.cap[i])
+        if not np.isnan(self.threshold[i]) and below(self.threshold[i], threshold):
+            c = 0.0
+        return c, bool(not np.isnan(self.stop[i]) and below(self.stop[i], stop))
 
     def _exact_line(self, i: int) -> tuple[Decimal, Decimal, bool]:
         L = self.lines
-        k, s = L.kpi[i], L.scheme[i]
-        kpi = L.kpis.iloc[k]
         if L.fact_status[i] == 1:
             a = Decimal(0)
         else:
-            a = attainment_exact(L.plan[i], L.fact[i], kpi["direction"] or "higher", kpi["baseline"],
-                                 kpi["band_low"], kpi["band_high"], kpi["band_tolerance"], self.cap[i])
+            direction = ("higher", "lower", "band")[L.direction[i]]
+            a = attainment_exact(L.plan[i], L.fact[i], direction, L.baseline[i], L.band_low[i], L.band_high[i],
+                                 L.band_tolerance[i], self.cap[i])
         name = self.curve_names[i]
         c = payout_curve_coefficient_exact(self.client.config.payout_curves[name], a) if pd.notna(name) else a
         if not np.isnan(self.cap[i]):
@@ -385,6 +411,7 @@ class _Calculation:
         L, dec = self.lines, self.decimals
         n_groups = L.n_groups
         c, breach = self.coefficients()
+        self._c = c
         blocked = np.bincount(L.group, breach.astype(float), minlength=n_groups) > 0
         factor, hits, violated = self.stop_factors(n_groups)
         d = np.where(blocked, 0.0, factor)
@@ -394,22 +421,122 @@ class _Calculation:
         amount = fund[g] * L.effective_weight * c * d[g]
 
         def exact_amount(idx):
-            return [self._exact_amount(i, fund_minor, d, violated) for i in idx]
+            return self._exact_minor(idx, fund_minor, d, violated)
 
         bonus_minor = minor_units(amount, dec, exact_amount)
         bonus_minor[self.excluded] = 0
 
         reason = self._line_reasons(c, d, blocked, violated, fund_minor, days, bonus_minor, amount)
-        frame = lines_frame(L, self.client)
-        frame["coefficient"] = c
-        frame["stop_factor"] = d[g]
-        frame["fund"] = fund[g]
-        frame["fund_share"] = fund[g] * L.effective_weight
-        frame["bonus_minor"] = bonus_minor
-        frame["bonus"] = bonus_minor / 10.0**dec
-        frame["reason"] = pd.Categorical.from_codes(reason, categories=list(REASONS))
+        frame = lines_frame(L, self.client, {
+            "coefficient": c,
+            "stop_factor": d[g],
+            "fund": fund[g],
+            "fund_share": fund[g] * L.effective_weight,
+            "bonus_minor": bonus_minor,
+            "bonus": bonus_minor / 10.0**dec,
+            "reason": pd.Categorical.from_codes(reason, categories=list(REASONS)),
+        })
         totals = self._totals(frame, d, blocked, violated, fund_minor, days, pdays, breach, reason)
         return BonusResult(frame, totals, hits, self.client.config.currency, dec, tuple(L.periods))
+
+    def _exact_minor(self, idx: np.ndarray, fund_minor, d, violated) -> np.ndarray:
+        """Exact half-up minor units of the lines ``idx`` whose float amount sits on a half unit.
+
+        Such ties are common (a capped coefficient times a weight times a fund in kopecks), so
+        they are settled in bulk with rational arithmetic on Python integers; a line whose
+        inputs are not short decimals (or that uses a payout curve) is settled in Decimal.
+        """
+        L, dec = self.lines, self.decimals
+        out = np.zeros(len(idx), dtype=np.int64)
+        g = L.group[idx]
+        c_float = self._c[idx]
+        live = (d[g] != 0) & (c_float != 0) & ~self.excluded[idx]
+        c_num, c_den, ok = self._coefficient_rational(idx)
+        w_num, w_ok = scaled_integers(L.weight[idx])
+        ok &= w_ok & pd.isna(self.curve_names[idx])
+        kept_sum = self._kept_weight_sums()
+        w_den = np.where(L.effective_weight[idx] != L.weight[idx], kept_sum[g], SCALE)
+        d_num, d_den, d_ok = self._stop_factor_rational(g, d, violated)
+        ok &= d_ok
+        rational = live & ok
+        if rational.any():
+            r = np.flatnonzero(rational)
+            num = fund_minor[g[r]].astype(object) * w_num[r].astype(object) * c_num[r] * d_num[r]
+            den = w_den[r].astype(object) * c_den[r] * d_den[r]  # fund_minor is in minor units already
+            out[r] = half_up_ratio(num, den).astype(np.int64)
+        for j in np.flatnonzero(live & ~ok):
+            out[j] = minor_units_exact(self._exact_amount(int(idx[j]), fund_minor, d, violated), dec)
+        return out
+
+    def _attainment_rational(self, idx: np.ndarray):
+        """The exact attainment of lines ``idx`` as (numerator, denominator) Python ints, with a
+        mask of the lines whose inputs are short decimals (the others need Decimal)."""
+        L = self.lines
+        P, okP = scaled_integers(L.plan[idx])
+        F, okF = scaled_integers(L.fact[idx])
+        B, okB = scaled_integers(L.baseline[idx])
+        lo, ok_lo = scaled_integers(L.band_low[idx])
+        hi, ok_hi = scaled_integers(L.band_high[idx])
+        tol, ok_tol = scaled_integers(L.band_tolerance[idx])
+        cap, ok_cap = scaled_integers(self.cap[idx])
+        has_b = ~np.isnan(L.baseline[idx])
+        direction, status = L.direction[idx], L.fact_status[idx]
+        P, F, B, lo, hi, tol, cap = (v.tolist() for v in (P, F, B, lo, hi, tol, cap))
+        n = len(idx)
+        num = np.ones(n, dtype=object)
+        den = np.ones(n, dtype=object)
+        ok = np.ones(n, bool)
+        for j in range(n):  # only the lines on a boundary
+            dj = direction[j]
+            if status[j] == 1:
+                a = (0, 1)
+            elif dj == 2:
+                ok[j] = okF[j] and ok_lo[j] and ok_hi[j] and ok_tol[j]
+                outside = max(lo[j] - F[j], 0) + max(F[j] - hi[j], 0)
+                a = (max(tol[j] - outside, 0), tol[j] or 1)
+            elif has_b[j]:
+                ok[j] = okF[j] and okP[j] and okB[j]
+                a = (F[j] - B[j], (P[j] - B[j]) or 1)
+            elif dj == 1:
+                ok[j] = okF[j] and okP[j] and (F[j] != 0 or ok_cap[j])
+                a = (P[j], F[j]) if F[j] != 0 else (cap[j], SCALE)
+            else:
+                ok[j] = okF[j] and okP[j]
+                a = (F[j], P[j] or 1)
+            an, ad = a if a[1] > 0 else (-a[0], -a[1])
+            num[j], den[j] = (an, ad) if an >= 0 else (0, 1)
+        return num, den, ok
+
+    def _coefficient_rational(self, idx: np.ndarray):
+        """The exact coefficient (attainment, capped) of lines ``idx`` as Python-int rationals."""
+        num, den, ok = self._attainment_rational(idx)
+        cap, ok_cap = scaled_integers(self.cap[idx])
+        has_cap = ~np.isnan(self.cap[idx])
+        for j in np.flatnonzero(has_cap):
+            ok[j] = ok[j] and ok_cap[j]
+            if num[j] * SCALE >= int(cap[j]) * den[j]:
+                num[j], den[j] = int(cap[j]), SCALE
+        return num, den, ok
+
+    def _kept_weight_sums(self) -> np.ndarray:
+        """Per group, the sum of the kept lines' weights in millionths (for renormalisation)."""
+        L = self.lines
+        w, _ = scaled_integers(L.weight)
+        return np.bincount(L.group, np.where(self.excluded, 0, w).astype(float),
+                           minlength=L.n_groups).astype(np.int64)
+
+    def _stop_factor_rational(self, g: np.ndarray, d, violated):
+        n = len(g)
+        num = np.ones(n, dtype=object)
+        den = np.ones(n, dtype=object)
+        ok = np.ones(n, bool)
+        for j, gj in enumerate(g):
+            for rule in violated.get(int(gj), []):
+                f, f_ok = scaled_integers(np.array([rule.factor]))
+                ok[j] &= bool(f_ok[0])
+                num[j] *= int(f[0])
+                den[j] *= SCALE
+        return num, den, ok
 
     def _exact_amount(self, i: int, fund_minor, d, violated) -> Decimal:
         L = self.lines
@@ -419,7 +546,12 @@ class _Calculation:
         c = self.exact_c.get(i)
         if c is None:
             c = self._exact_line(i)[1]
-        members = np.flatnonzero(L.group == g)
+        if self._group_order is None:
+            order = np.argsort(L.group, kind="stable")
+            self._group_order = order, L.group[order]
+        order, sorted_groups = self._group_order
+        lo, hi = np.searchsorted(sorted_groups, [g, g + 1])
+        members = order[lo:hi]
         with localcontext(DECIMAL_CONTEXT):
             w = to_decimal(L.weight[i])
             kept = [to_decimal(L.weight[j]) for j in members if not self.excluded[j]]
@@ -457,6 +589,7 @@ class _Calculation:
         count = np.bincount(L.group, minlength=n_groups)
         groups = np.flatnonzero(count > 0)
         bonus = np.bincount(L.group, frame["bonus_minor"].to_numpy(float), minlength=n_groups).astype(np.int64)
+        # (exact: sums of integer minor units stay far below 2**53)
         ratio = np.bincount(L.group, L.index, minlength=n_groups)
         n_e = len(L.employees)
         e = groups % n_e
@@ -502,10 +635,18 @@ class _Calculation:
             "bonus_minor": bonus[groups],
             "bonus": bonus[groups] / 10.0**dec,
             "reason": pd.Categorical.from_codes(code[groups], categories=list(REASONS)),
-            "blocking_kpis": [blocking.get(int(gi), "") for gi in groups],
-            "stop_rules": [rules_text.get(int(gi), "") for gi in groups],
-            "excluded_kpis": [excluded.get(int(gi), "") for gi in groups],
-        })
+            "blocking_kpis": _texts(blocking, groups, n_groups),
+            "stop_rules": _texts(rules_text, groups, n_groups),
+            "excluded_kpis": _texts(excluded, groups, n_groups),
+        }, copy=False)
+
+
+def _texts(by_group: dict[int, str], groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per listed group its text, empty for the others (no loop over all groups)."""
+    out = np.full(n_groups, "", dtype=object)
+    if by_group:
+        out[np.fromiter(by_group.keys(), dtype=np.int64, count=len(by_group))] = list(by_group.values())
+    return out[groups]
 
 
 _HIT_COLUMNS = ["period", "employee_id", "kpi_id", "condition", "limit", "fact", "factor", "violated", "evaluated"]

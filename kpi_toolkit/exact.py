@@ -24,8 +24,10 @@ import numpy as np
 
 #: Relative distance from a threshold under which a comparison is redone exactly.
 RATIO_BAND = 1e-9
-#: Distance (in minor units, relative to the amount) from a half unit under which rounding is redone exactly.
-MONEY_BAND = 1e-7
+#: Distance from a half minor unit, relative to the amount in minor units, under which rounding is
+#: redone exactly (float64 carries about 1e-16 relative error per operation; an amount is a
+#: product of a handful of factors).
+MONEY_BAND = 1e-12
 #: Decimal places kept for ratios in results (attainment, index, coefficient).
 RATIO_DECIMALS = 12
 
@@ -104,8 +106,9 @@ def minor_units_exact(amount: Decimal, decimals: int) -> int:
 def minor_units(amount, decimals: int, exact_fallback=None) -> np.ndarray:
     """Round float amounts half-up to integer minor units, exactly at half-unit ties.
 
-    ``exact_fallback(indices) -> list[Decimal]`` recomputes the exact amounts of the lines whose
-    float value lies within :data:`MONEY_BAND` of a half minor unit; without it those lines are
+    ``exact_fallback(indices)`` decides the lines whose float value lies within
+    :data:`MONEY_BAND` of a half minor unit: it returns their exact amounts as a list of
+    Decimals, or directly their minor units as an integer array. Without it those lines are
     taken as the decimal of their float's shortest repr (right when the amount itself was
     typed, like a bonus fund of ``350.035``).
 
@@ -124,7 +127,10 @@ def minor_units(amount, decimals: int, exact_fallback=None) -> np.ndarray:
     idx = np.flatnonzero(tie)
     if idx.size:
         exact = exact_fallback(idx) if exact_fallback else [to_decimal(a) for a in amount[idx]]
-        result[idx] = [minor_units_exact(d, decimals) for d in exact]
+        if isinstance(exact, np.ndarray):
+            result[idx] = exact
+        else:
+            result[idx] = [minor_units_exact(d, decimals) for d in exact]
     return result.astype(np.int64)
 
 
@@ -151,3 +157,35 @@ def format_ratio(x: float) -> str:
         return ""
     text = f"{round(float(x), RATIO_DECIMALS):.{RATIO_DECIMALS}f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+#: Scale of the integers that stand for short decimals in exact rational arithmetic.
+SCALE = 10**6
+
+
+def scaled_integers(x) -> tuple[np.ndarray, np.ndarray]:
+    """``x * 10**6`` as exact integers where ``x`` is a decimal of at most 6 places (and small
+    enough), with a mask of where that holds.
+
+    Examples
+    --------
+    >>> values, ok = scaled_integers(np.array([0.3, 11.7, 1 / 3]))
+    >>> values.tolist(), ok.tolist()
+    ([300000, 11700000, 0], [True, True, False])
+    """
+    x = np.asarray(x, dtype=float)
+    with np.errstate(invalid="ignore"):
+        s = np.rint(x * SCALE)
+        ok = np.isfinite(x) & (np.abs(s) < 2.0**53) & (s / SCALE == x)
+    return np.where(ok, s, 0).astype(np.int64), ok
+
+
+def half_up_ratio(numerator, denominator) -> np.ndarray:
+    """Half-up rounding of exact non-negative rationals given as arrays of Python ints.
+
+    Examples
+    --------
+    >>> half_up_ratio(np.array([7, 5, 0], dtype=object), np.array([2, 4, 3], dtype=object)).tolist()
+    [4, 1, 0]
+    """
+    return (2 * numerator + denominator) // (2 * denominator)

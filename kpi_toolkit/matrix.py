@@ -52,6 +52,11 @@ class Lines:
     attainment: np.ndarray
     index: np.ndarray
     group: np.ndarray  # period * n_employees + employee
+    direction: np.ndarray  # int8 code per line: 0 higher, 1 lower, 2 band
+    baseline: np.ndarray
+    band_low: np.ndarray
+    band_high: np.ndarray
+    band_tolerance: np.ndarray
 
     @property
     def n_groups(self) -> int:
@@ -100,12 +105,16 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
     key = emp_pos[e_all].astype(np.int64) * n_k + k_all
     pos_in_sorted = np.searchsorted(sorted_keys, key).clip(0, max(len(sorted_keys) - 1, 0))
     is_line = (sorted_keys[pos_in_sorted] == key) if len(sorted_keys) else np.zeros(len(key), bool)
-    scheme = order[pos_in_sorted[is_line]] if len(sorted_keys) else np.zeros(0, np.int64)
-    others = actuals[~is_line]
+    every = bool(is_line.all())
 
-    p, e, k = p_all[is_line], e_all[is_line], k_all[is_line]
-    plan = _float(actuals, "plan")[is_line]
-    fact = _float(actuals, "fact")[is_line]
+    def take(values: np.ndarray) -> np.ndarray:
+        return values if every else values[is_line]
+
+    scheme = order[take(pos_in_sorted)] if len(sorted_keys) else np.zeros(0, np.int64)
+    others = actuals.iloc[:0] if every else actuals[~is_line]
+    p, e, k = take(p_all), take(e_all), take(k_all)
+    plan = take(_float(actuals, "plan"))
+    fact = take(_float(actuals, "fact"))
     weight = _float(pks, "weight")[scheme]
 
     direction = kpis["direction"].map(DIRECTION_CODES).fillna(0).to_numpy(dtype=np.int8)[k]
@@ -115,8 +124,9 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
         raise CalculationError("a fact is missing under the 'error' policy; validate the client first")
     status = np.where(missing, np.where(policy == 1, 1, 2), 0).astype(np.int8)
 
-    a = attainment(plan, fact, direction, _float(kpis, "baseline")[k], _float(kpis, "band_low")[k],
-                   _float(kpis, "band_high")[k], _float(kpis, "band_tolerance")[k], _float(pks, "cap")[scheme])
+    baseline, band_low = _float(kpis, "baseline")[k], _float(kpis, "band_low")[k]
+    band_high, band_tolerance = _float(kpis, "band_high")[k], _float(kpis, "band_tolerance")[k]
+    a = attainment(plan, fact, direction, baseline, band_low, band_high, band_tolerance, _float(pks, "cap")[scheme])
     a[status == 1] = 0.0
 
     group = p.astype(np.int64) * len(employees) + e
@@ -130,7 +140,7 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
     idx = np.where(kept, eff * a, 0.0)
 
     lines = Lines(period_index, employees, kpis, pks, p, e, k, scheme, plan, fact, weight, eff, status,
-                  np.where(kept, a, np.nan), idx, group)
+                  np.where(kept, a, np.nan), idx, group, direction, baseline, band_low, band_high, band_tolerance)
     return lines, others
 
 
@@ -144,8 +154,9 @@ def _category(labels, codes: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(remap[codes], categories=unique_labels)
 
 
-def lines_frame(lines: Lines, client: ClientData) -> pd.DataFrame:
-    """The matrix arrays as a DataFrame (ids and names as categoricals to stay lean)."""
+def lines_frame(lines: Lines, client: ClientData, extra: dict | None = None) -> pd.DataFrame:
+    """The matrix arrays as a DataFrame (ids and names as categoricals to stay lean), with
+    ``extra`` columns appended."""
     emp, kpis, pks = lines.employees, lines.kpis, lines.position_kpis
     positions = client.positions.set_index("position_id")
     emp_dept = emp["department"].where(emp["department"].notna(), emp["position_id"].map(positions["department"]))
@@ -171,7 +182,8 @@ def lines_frame(lines: Lines, client: ClientData) -> pd.DataFrame:
         "stop_threshold": _float(pks, "stop_threshold")[lines.scheme],
         "cap": _float(pks, "cap")[lines.scheme],
         "curve": _category(pks["curve"].fillna(""), lines.scheme),
-    })
+        **(extra or {}),
+    }, copy=False)
 
 
 def kpi_matrix(client: ClientData, periods=None) -> pd.DataFrame:
