@@ -82,9 +82,13 @@ class PdfPrinter:
 
     Examples
     --------
-    >>> with PdfPrinter(language="ru") as printer:  # doctest: +SKIP
-    ...     printer.print_pdf("reports/acme/2026-09/04_bonus_scheme.html",
-    ...                       "reports/acme/2026-09/04_bonus_scheme.pdf", footer_text="ACME")
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "page.html").write_text("<h1>Премия</h1>", encoding="utf-8")
+    >>> with PdfPrinter(language="ru") as printer:
+    ...     _ = printer.print_pdf(folder / "page.html", folder / "page.pdf", footer_text="ACME")
+    >>> (folder / "page.pdf").read_bytes()[:5]
+    b'%PDF-'
     """
 
     def __init__(self, language: str = "en", timeout: float = 60.0):
