@@ -22,7 +22,6 @@ import html
 import os
 import re
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -33,6 +32,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .errors import ReportError
+from .fileio import write_bytes_atomic, write_text_atomic  # noqa: F401  (public here too)
 from .i18n import format_date, format_money, format_number, format_percent, t
 
 DROP_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove", "remove-cell",
@@ -127,35 +127,6 @@ def table(df: pd.DataFrame, language: str, *, formats: dict[str, str] | None = N
     if caption:
         markup = markup.replace(">", f">\n<caption>{html.escape(caption)}</caption>", 1)
     return Html(markup)
-
-
-def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
-    """Write `text` to `path` so that the file is either complete or absent (temp file + rename)."""
-    return write_bytes_atomic(path, text.encode(encoding))
-
-
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to `path` through a temporary file in the same folder and :func:`os.replace`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600 files; reports are shared
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 # --------------------------------------------------------------------------- rendering

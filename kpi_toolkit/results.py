@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 from . import __version__
 from .calculate import Results
 from .exact import format_minor, format_ratio, minor_units
+from .fileio import swap_folder_into_place
 from .explain import reason_label, statement_reason
 
 log = logging.getLogger("kpi_toolkit")
@@ -134,7 +134,7 @@ def write_results(results: Results, out_dir: str | Path, parameters: dict | None
                 _fit_columns(xlsx.sheets[name[:31]])
         (staging / "manifest.json").write_text(
             json.dumps(manifest(results, parameters), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        _swap_into_place(staging, final)
+        swap_folder_into_place(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -159,13 +159,3 @@ def _fit_columns(sheet) -> None:
         width = max(len(str(c.value or "")) for c in column[:200])
         sheet.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 60)
     sheet.freeze_panes = "A2"
-
-
-def _swap_into_place(staging: Path, final: Path) -> None:
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}-old-{os.getpid()}")
-        os.replace(final, old)
-    os.replace(staging, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -7,8 +7,6 @@ sheet in English and Russian.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -17,6 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from .fileio import atomic_path
 from .schema import LANGUAGES, TABLES, Column, Table
 
 LAST_ROW = 1000  # drop-down lists and text formats reach this row
@@ -79,23 +78,9 @@ def write_intake_template(path: str | Path, language: str = "en") -> Path:
         raise ValueError(f"language {language!r} is not supported; expected one of {LANGUAGES}")
     path = Path(path)
     workbook = build_workbook(language)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".xlsx")
-    os.close(handle)
-    try:
+    with atomic_path(path) as temp:
         workbook.save(temp)
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it private; the template is not
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def build_workbook(language: str = "en") -> Workbook:
