@@ -7,11 +7,12 @@ than the baseline, or further outside a band than its tolerance, attains 0.
 """
 from __future__ import annotations
 
-from decimal import Decimal, localcontext
+from decimal import Decimal  # noqa: F401  (doctests)
+from fractions import Fraction
 
 import numpy as np
 
-from .exact import DECIMAL_CONTEXT, to_decimal
+from .exact import to_decimal
 
 HIGHER, LOWER, BAND = "higher", "lower", "band"
 DIRECTION_CODES = {HIGHER: 0, LOWER: 1, BAND: 2}
@@ -120,38 +121,37 @@ def _direction_codes(direction, shape) -> np.ndarray:
 
 
 def attainment_exact(plan, fact, direction: str = HIGHER, baseline=None, band_low=None,
-                     band_high=None, band_tolerance=None, cap=None) -> Decimal:
-    """The exact attainment of one line, in :class:`~decimal.Decimal` (floored at 0).
+                     band_high=None, band_tolerance=None, cap=None) -> Fraction:
+    """The exact attainment of one line, as a :class:`~fractions.Fraction` (floored at 0).
 
-    Inputs may be floats parsed from decimal text, strings or Decimals; NaN or None means not set.
+    Inputs may be floats parsed from decimal text, strings, Decimals or Fractions; NaN or None
+    means not set. A fraction, not a Decimal: 1730.01 / 0.91 has no finite decimal expansion.
 
     Examples
     --------
     >>> attainment_exact(13, 11.7)
-    Decimal('0.9')
-    >>> attainment_exact(8.3, 5.81)
-    Decimal('0.7')
+    Fraction(9, 10)
+    >>> attainment_exact(8.3, 5.81) == Decimal("0.7")
+    True
     """
-    p, f, b, lo, hi, tol, c = (_dec(v) for v in (plan, fact, baseline, band_low, band_high, band_tolerance, cap))
-    with localcontext(DECIMAL_CONTEXT):
-        if direction == BAND:
-            outside = max(lo - f, Decimal(0)) + max(f - hi, Decimal(0))
-            a = Decimal(1) - outside / tol
-        elif b is not None:
-            a = (f - b) / (p - b)
-        elif direction == LOWER:
-            a = c if f == 0 else p / f
-        else:
-            a = f / p
-        return max(a, Decimal(0))
+    p, f, b, lo, hi, tol, c = (_fraction(v) for v in (plan, fact, baseline, band_low, band_high, band_tolerance, cap))
+    if direction == BAND:
+        a = 1 - (max(lo - f, 0) + max(f - hi, 0)) / tol
+    elif b is not None:
+        a = (f - b) / (p - b)
+    elif direction == LOWER:
+        a = c if f == 0 else p / f
+    else:
+        a = f / p
+    return max(Fraction(a), Fraction(0))
 
 
-def _dec(v) -> Decimal | None:
-    if v is None:
+def _fraction(v) -> Fraction | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
-    if isinstance(v, float) and np.isnan(v):
-        return None
-    return to_decimal(v)
+    if isinstance(v, (Fraction, int, np.integer)):
+        return Fraction(int(v)) if isinstance(v, np.integer) else Fraction(v)
+    return Fraction(to_decimal(v))
 
 
 def kpi_index(weight, attainment_value):

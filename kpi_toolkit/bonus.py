@@ -12,7 +12,8 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, localcontext
+import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,7 @@ import pandas as pd
 from .attainment import as_result, attainment_exact
 from .client import ClientData, PayoutCurve
 from .errors import CalculationError
-from .exact import (DECIMAL_CONTEXT, SCALE, half_up_ratio, minor_units, minor_units_exact, near,
-                    scaled_integers, to_decimal)
+from .exact import SCALE, half_up_ratio, minor_units, near, scaled_integers, to_decimal
 from .matrix import FACT_MISSING_EXCLUDED, Lines, _category, _float, build_lines, codes_in, lines_frame
 
 #: Why a line or a statement pays nothing (or less): codes, translated by :mod:`kpi_toolkit.i18n`.
@@ -97,19 +97,25 @@ def payout_curve_coefficient(curve: PayoutCurve, a) -> np.ndarray:
     return np.where(np.isnan(a), np.nan, c)
 
 
-def payout_curve_coefficient_exact(curve: PayoutCurve, a: Decimal) -> Decimal:
-    """The same as :func:`payout_curve_coefficient` for one exact attainment."""
-    points = [(to_decimal(x), to_decimal(y)) for x, y in curve.points]
+def payout_curve_coefficient_exact(curve: PayoutCurve, a: Fraction) -> Fraction:
+    """The same as :func:`payout_curve_coefficient` for one exact attainment.
+
+    Examples
+    --------
+    >>> curve = PayoutCurve("sales", "linear", ((0.7, 0.5), (1.0, 1.0), (1.3, 1.5)))
+    >>> payout_curve_coefficient_exact(curve, Fraction(17, 20))
+    Fraction(3, 4)
+    """
+    points = [(Fraction(to_decimal(x)), Fraction(to_decimal(y))) for x, y in curve.points]
     if a < points[0][0]:
-        return Decimal(0)
+        return Fraction(0)
     if curve.kind == "steps":
         return [y for x, y in points if a >= x][-1]
     if a >= points[-1][0]:
         return points[-1][1]
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
         if x0 <= a <= x1:
-            with localcontext(DECIMAL_CONTEXT):
-                return y0 + (y1 - y0) * (a - x0) / (x1 - x0)
+            return y0 + (y1 - y0) * (a - x0) / (x1 - x0)
     raise CalculationError(f"attainment {a} not covered by curve '{curve.name}'")
 
 
@@ -249,7 +255,7 @@ class _Calculation:
         curve_names = pks["curve"].to_numpy(dtype=object)[s] if len(pks) else np.array([], dtype=object)
         self.curve_names = curve_names
         self.excluded = lines.fact_status == 2
-        self.exact_c: dict[int, Decimal] = {}
+        self.exact_c: dict[int, Fraction] = {}
         self._group_order = None
         self._c = None
 
@@ -291,7 +297,7 @@ class _Calculation:
         def below(limit: float, scaled) -> bool:
             value, exact = scaled
             if not exact:
-                return to_decimal(an) / to_decimal(ad) < to_decimal(limit)
+                return Fraction(an, ad) < _fraction(limit)
             return an * SCALE < value * ad
 
         c = an / ad
@@ -301,10 +307,10 @@ class _Calculation:
             c = 0.0
         return c, bool(not np.isnan(self.stop[i]) and below(self.stop[i], stop))
 
-    def _exact_line(self, i: int) -> tuple[Decimal, Decimal, bool]:
+    def _exact_line(self, i: int) -> tuple[Fraction, Fraction, bool]:
         L = self.lines
         if L.fact_status[i] == 1:
-            a = Decimal(0)
+            a = Fraction(0)
         else:
             direction = ("higher", "lower", "band")[L.direction[i]]
             a = attainment_exact(L.plan[i], L.fact[i], direction, L.baseline[i], L.band_low[i], L.band_high[i],
@@ -312,10 +318,10 @@ class _Calculation:
         name = self.curve_names[i]
         c = payout_curve_coefficient_exact(self.client.config.payout_curves[name], a) if pd.notna(name) else a
         if not np.isnan(self.cap[i]):
-            c = min(c, to_decimal(self.cap[i]))
-        if not np.isnan(self.threshold[i]) and a < to_decimal(self.threshold[i]):
-            c = Decimal(0)
-        breach = not np.isnan(self.stop[i]) and a < to_decimal(self.stop[i])
+            c = min(c, _fraction(self.cap[i]))
+        if not np.isnan(self.threshold[i]) and a < _fraction(self.threshold[i]):
+            c = Fraction(0)
+        breach = bool(not np.isnan(self.stop[i]) and a < _fraction(self.stop[i]))
         return a, c, breach
 
     # stop factors
@@ -396,13 +402,12 @@ class _Calculation:
         amount = full[e_of_g] * days / pdays
 
         def exact(idx):
-            out = []
-            for g in idx:
+            out = np.zeros(len(idx), dtype=np.int64)
+            for j, g in enumerate(idx):
                 e = g % n_e
-                fund = to_decimal(given[e]) if not np.isnan(given[e]) else (
-                    to_decimal(base[e]) * to_decimal(v[e]) / (1 - to_decimal(v[e])))
-                with localcontext(DECIMAL_CONTEXT):
-                    out.append(fund * days[g] / pdays[g])
+                fund = _fraction(given[e]) if not np.isnan(given[e]) else (
+                    _fraction(base[e]) * _fraction(v[e]) / (1 - _fraction(v[e])))
+                out[j] = _half_up(fund * int(days[g]) / int(pdays[g]), self.decimals)
             return out
 
         return minor_units(amount, self.decimals, exact), days, pdays, full
@@ -444,7 +449,7 @@ class _Calculation:
 
         Such ties are common (a capped coefficient times a weight times a fund in kopecks), so
         they are settled in bulk with rational arithmetic on Python integers; a line whose
-        inputs are not short decimals (or that uses a payout curve) is settled in Decimal.
+        inputs are not short decimals (or that uses a payout curve) is settled with Fractions.
         """
         L, dec = self.lines, self.decimals
         out = np.zeros(len(idx), dtype=np.int64)
@@ -465,12 +470,12 @@ class _Calculation:
             den = w_den[r].astype(object) * c_den[r] * d_den[r]  # fund_minor is in minor units already
             out[r] = half_up_ratio(num, den).astype(np.int64)
         for j in np.flatnonzero(live & ~ok):
-            out[j] = minor_units_exact(self._exact_amount(int(idx[j]), fund_minor, d, violated), dec)
+            out[j] = _half_up(self._exact_amount(int(idx[j]), fund_minor, d, violated), dec)
         return out
 
     def _attainment_rational(self, idx: np.ndarray):
         """The exact attainment of lines ``idx`` as (numerator, denominator) Python ints, with a
-        mask of the lines whose inputs are short decimals (the others need Decimal)."""
+        mask of the lines whose inputs are short decimals (the others take the Fraction path)."""
         L = self.lines
         P, okP = scaled_integers(L.plan[idx])
         F, okF = scaled_integers(L.fact[idx])
@@ -538,11 +543,12 @@ class _Calculation:
                 den[j] *= SCALE
         return num, den, ok
 
-    def _exact_amount(self, i: int, fund_minor, d, violated) -> Decimal:
+    def _exact_amount(self, i: int, fund_minor, d, violated) -> Fraction:
+        """The exact amount of one line in major units."""
         L = self.lines
         g = L.group[i]
         if d[g] == 0 or self.excluded[i]:
-            return Decimal(0)
+            return Fraction(0)
         c = self.exact_c.get(i)
         if c is None:
             c = self._exact_line(i)[1]
@@ -552,16 +558,14 @@ class _Calculation:
         order, sorted_groups = self._group_order
         lo, hi = np.searchsorted(sorted_groups, [g, g + 1])
         members = order[lo:hi]
-        with localcontext(DECIMAL_CONTEXT):
-            w = to_decimal(L.weight[i])
-            kept = [to_decimal(L.weight[j]) for j in members if not self.excluded[j]]
-            alls = [to_decimal(L.weight[j]) for j in members]
-            if sum(kept) != sum(alls):
-                w = w / sum(kept)
-            dd = Decimal(1)
-            for rule in violated.get(int(g), []):
-                dd *= to_decimal(rule.factor)
-            return Decimal(int(fund_minor[g])).scaleb(-self.decimals) * w * c * dd
+        w = _fraction(L.weight[i])
+        kept = sum(_fraction(L.weight[j]) for j in members if not self.excluded[j])
+        if kept != sum(_fraction(L.weight[j]) for j in members):
+            w = w / kept
+        dd = Fraction(1)
+        for rule in violated.get(int(g), []):
+            dd *= _fraction(rule.factor)
+        return Fraction(int(fund_minor[g]), 10**self.decimals) * w * c * dd
 
     def _line_reasons(self, c, d, blocked, violated, fund_minor, days, bonus_minor, amount) -> np.ndarray:
         L, g = self.lines, self.lines.group
@@ -639,6 +643,16 @@ class _Calculation:
             "stop_rules": _texts(rules_text, groups, n_groups),
             "excluded_kpis": _texts(excluded, groups, n_groups),
         }, copy=False)
+
+
+def _fraction(x) -> Fraction:
+    """The exact value of a number typed as decimal text (held as a float)."""
+    return Fraction(to_decimal(x))
+
+
+def _half_up(amount: Fraction, decimals: int) -> int:
+    """An exact non-negative amount in major units, rounded half-up, as minor units."""
+    return math.floor(amount * 10**decimals + Fraction(1, 2))
 
 
 def _texts(by_group: dict[int, str], groups: np.ndarray, n_groups: int) -> np.ndarray:

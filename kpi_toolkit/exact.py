@@ -10,11 +10,14 @@ hold most decimal fractions, so ``11.7 / 13`` comes out as ``0.8999999999999999`
 
 The scheme used throughout the toolkit: compute in float64, and wherever a value lies so close
 to a decision boundary that float error could flip the decision (within :data:`RATIO_BAND` of a
-threshold, within :data:`MONEY_BAND` of a half minor unit), recompute that line exactly with
-:class:`decimal.Decimal` from the shortest decimal text of its inputs (``repr`` of a float parsed
-from ``"11.7"`` is ``"11.7"`` again). Away from a boundary float error (about 1e-15 relative) is
-far smaller than the margin, so the decision is the exact one; at a boundary the decision *is*
-exact. ``tests/test_exact.py`` checks the vectorised path against the all-Decimal reference.
+threshold, within :data:`MONEY_BAND` of a half minor unit), recompute that line exactly in
+rational arithmetic from the shortest decimal text of its inputs (``repr`` of a float parsed
+from ``"11.7"`` is ``"11.7"`` again): in bulk on Python integers where the inputs are short
+decimals, else with :class:`fractions.Fraction`. Rational, not Decimal: ``1730.01 / 0.91`` has
+no finite decimal expansion, and a truncated one turns an exact half kopeck into 0.4999…
+Away from a boundary float error (about 1e-15 relative) is far smaller than the margin, so the
+decision is the exact one; at a boundary the decision *is* exact. ``tests/test_bonus.py``
+checks the engine against an all-rational reference of the bonus formula.
 """
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """The bonus formula: seed 001 worked examples, exactness, proration, properties."""
 from datetime import date
+import math
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import assume, given, settings
@@ -77,6 +79,13 @@ def test_half_a_kopeck_rounds_up():
     assert int(result.totals["bonus_minor"].iloc[0]) == 70008  # the sum of the rounded lines
 
 
+def test_exact_half_kopeck_from_a_repeating_ratio():
+    """1730.01 / 0.91 never terminates, yet 9 999.99 x 0.5 x it is exactly 950 553 994.5 kopecks."""
+    client = one_employee([{"kpi_id": "k", "weight": 0.5, "plan": 0.91, "fact": 1730.01},
+                           {"kpi_id": "j", "weight": 0.5, "plan": 0.01, "fact": 0.01}], fund=9999.99)
+    assert compute_bonuses(client).lines["bonus_minor"].tolist() == [950553995, 500000]
+
+
 def test_cap_and_payout_curve():
     client = one_employee(
         [{"kpi_id": "k1", "weight": 0.5, "plan": 100, "fact": 150, "cap": 1.2},
@@ -150,19 +159,21 @@ def schemes(draw, capped=False):
 
 
 def reference_bonus(rows, fund: Decimal) -> tuple[list[int], int]:
-    """The seed-001 formula for one employee, all in Decimal: the definition the engine must equal."""
-    fund = fund.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    d = Decimal(1)
+    """The seed-001 formula for one employee in exact rational arithmetic: the definition the
+    engine must equal. (Not Decimal: 1730.01 / 0.91 has no finite decimal expansion, and a
+    truncated one can turn an exact half kopeck into 0.4999…)"""
+    fund = Fraction(fund.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    d = Fraction(1)
     coefficients = []
     for r in rows:
-        a = max(Decimal(repr(r["fact"])) / Decimal(repr(r["plan"])), Decimal(0))
-        c = a if "cap" not in r else min(a, Decimal(repr(r["cap"])))
-        if "threshold" in r and a < Decimal(repr(r["threshold"])):
-            c = Decimal(0)
-        if "stop_threshold" in r and a < Decimal(repr(r["stop_threshold"])):
-            d = Decimal(0)
+        a = max(Fraction(repr(r["fact"])) / Fraction(repr(r["plan"])), Fraction(0))
+        c = a if "cap" not in r else min(a, Fraction(repr(r["cap"])))
+        if "threshold" in r and a < Fraction(repr(r["threshold"])):
+            c = Fraction(0)
+        if "stop_threshold" in r and a < Fraction(repr(r["stop_threshold"])):
+            d = Fraction(0)
         coefficients.append(c)
-    lines = [int((fund * Decimal(repr(r["weight"])) * c * d * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    lines = [math.floor(fund * Fraction(repr(r["weight"])) * c * d * 100 + Fraction(1, 2))
              for r, c in zip(rows, coefficients)]
     return lines, sum(lines)
 
