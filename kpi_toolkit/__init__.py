@@ -28,9 +28,12 @@ from .kpi_weights import (check_selection_rules, head_on_kpi_weights, kpi_raw_we
                           prune_kpi_weights)
 from .loading import load_client, read_client  # noqa: F401
 from .matrix import department_rollup, kpi_matrix, performance_ratios  # noqa: F401
+from .explorer import ExplorerModel, scenario_explorer  # noqa: F401
 from .readiness import (CONDITIONS, IMPLEMENTATION_STEPS, QUESTIONNAIRE_FIELDS, effort_estimate,  # noqa: F401
                         implementation_plan, questionnaire_table, readiness_assessment, readiness_level,
                         readiness_score)
+from .scenarios import Scenario, apply_scenario, list_scenarios, load_scenario, save_scenario  # noqa: F401
+from .sensitivity import attainment_sensitivity, threshold_sensitivity  # noqa: F401
 from .strategy_map import goal_links, goal_weights  # noqa: F401
 from .targets import suggest_targets  # noqa: F401
 from .validation import format_problems, validate_client  # noqa: F401
@@ -46,14 +49,18 @@ _LAZY = {
     "scaffold": ("new_client",),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+# Modules reached as a namespace: kt.stages.kpi_matrices(...) in the stage notebooks.
+_LAZY_MODULES = ("stages",)
 
 
 def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
     module = _LAZY_NAMES.get(name)
     if module is None:
         raise AttributeError(f"module 'kpi_toolkit' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

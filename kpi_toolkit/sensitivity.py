@@ -1,0 +1,158 @@
+"""Sensitivity of the bonus pool: to a uniform change in attainment, and to each KPI's threshold.
+
+Both are what-ifs computed by the bonus engine itself on a modified copy of the client:
+
+- attainment: every line's attainment ``a`` becomes ``a * (1 + shift)``, by moving the fact
+  (``F * (1 + s)`` for higher-is-better, ``F / (1 + s)`` for lower-is-better, ``B + (F - B) * (1 + s)``
+  with a baseline); band KPIs and the facts that only stop factors watch are left as they are;
+- thresholds: each position's KPI threshold moved down and up by a step, one at a time,
+  recomputing only that position's employees, ranked by how much the pool changes.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .bonus import compute_bonuses
+from .client import ClientData
+
+ATTAINMENT_SHIFTS = (-0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2)
+THRESHOLD_STEP = 0.05
+
+
+def restrict_to_position(client: ClientData, position_id: str, period: str | None = None) -> ClientData:
+    """The client reduced to one position, its employees and their actuals of one period.
+
+    Bonuses are computed employee by employee, so this gives the same statements for them as
+    the whole client does, in a fraction of the time.
+    """
+    period = period or client.config.period
+    employees = client.employees
+    emp = employees[(employees["position_id"] == position_id).to_numpy()].reset_index(drop=True)
+    actuals = client.actuals
+    keep = (actuals["period"] == period).to_numpy() & actuals["employee_id"].isin(emp["employee_id"]).to_numpy()
+
+    def own(table: pd.DataFrame) -> pd.DataFrame:
+        return table[(table["position_id"] == position_id).to_numpy()].reset_index(drop=True)
+
+    return client.with_tables(employees=emp, actuals=actuals[keep].reset_index(drop=True),
+                              positions=own(client.positions), position_kpis=own(client.position_kpis),
+                              stop_factors=own(client.stop_factors))
+
+
+def shift_attainment(client: ClientData, shift: float) -> ClientData:
+    """The client with every scheme line's attainment multiplied by ``1 + shift`` (see the module)."""
+    if shift == 0:
+        return client
+    act, emp, kpis, pk = client.actuals, client.employees, client.kpis, client.position_kpis
+    position = act["employee_id"].map(dict(zip(emp["employee_id"], emp["position_id"])))
+    scheme = set(zip(pk["position_id"], pk["kpi_id"]))
+    is_line = np.fromiter((pair in scheme for pair in zip(position, act["kpi_id"])), bool, len(act))
+    direction = act["kpi_id"].map(dict(zip(kpis["kpi_id"], kpis["direction"].fillna("higher")))).to_numpy(dtype=object)
+    baseline = act["kpi_id"].map(dict(zip(kpis["kpi_id"], kpis["baseline"]))).to_numpy(dtype=float, na_value=np.nan)
+    fact = act["fact"].to_numpy(dtype=float, na_value=np.nan)
+    factor = 1.0 + shift
+    with_base = ~np.isnan(baseline)
+    moved = np.where(with_base, baseline + (fact - np.nan_to_num(baseline)) * factor,
+                     np.where(direction == "lower", fact / factor, fact * factor))
+    moved = np.where(is_line & (direction != "band"), moved, fact)
+    return client.with_tables(actuals=act.assign(fact=moved))
+
+
+def attainment_sensitivity(client: ClientData, period: str | None = None,
+                           shifts=ATTAINMENT_SHIFTS) -> pd.DataFrame:
+    """The pool if every attainment moves by each shift.
+
+    Returns
+    -------
+    DataFrame
+        ``shift, pool, change, change_ratio`` (change against no shift; ratio ``NaN`` when the
+        pool is 0), sorted by shift.
+    """
+    period = period or client.config.period
+    shifts = sorted(set(shifts) | {0.0})
+    scale = 10.0 ** client.config.currency_decimals
+    pools = np.array([pool_minor(compute_bonuses(shift_attainment(client, s), period)) for s in shifts])
+    base = pools[shifts.index(0.0)]
+    frame = pd.DataFrame({"shift": shifts, "pool": pools / scale, "change": (pools - base) / scale})
+    frame["change_ratio"] = (pools - base) / base if base else np.nan
+    return frame
+
+
+def pool_minor(result) -> int:
+    """A bonus result's pool in minor units (exact, for differences)."""
+    return int(result.totals["bonus_minor"].sum())
+
+
+def threshold_sensitivity(client: ClientData, period: str | None = None, step: float = THRESHOLD_STEP,
+                          positions=None) -> pd.DataFrame:
+    """How the pool changes when each KPI threshold moves down and up by ``step`` (one at a time).
+
+    Thresholds that are not set are skipped; a threshold is never moved below 0. Every variant
+    is computed in one run of the engine (see :func:`stacked_pools`).
+
+    Returns
+    -------
+    DataFrame
+        ``position_id, position, kpi_id, kpi, threshold, change_down, change_up, impact`` (the
+        larger of the two absolute changes), sorted by impact, largest first.
+    """
+    period = period or client.config.period
+    scale = 10.0 ** client.config.currency_decimals
+    wanted = set(positions) if positions is not None else set(client.employees["position_id"])
+    names = dict(zip(client.positions["position_id"], client.positions["name"]))
+    kpi_names = dict(zip(client.kpis["kpi_id"], client.kpis["name"]))
+    variants, rows = [], []
+    for pid in pd.unique(client.position_kpis["position_id"]):
+        if pid not in wanted:
+            continue
+        sub = restrict_to_position(client, pid, period)
+        if sub.employees.empty:
+            continue
+        own = sub.position_kpis
+        base = len(variants)
+        variants.append(sub)
+        for i, (kid, threshold) in enumerate(zip(own["kpi_id"], own["threshold"])):
+            if pd.isna(threshold):
+                continue
+            for moved in (max(threshold - step, 0.0), threshold + step):
+                values = own["threshold"].to_numpy(dtype=float, copy=True)
+                values[i] = moved
+                variants.append(sub.with_tables(position_kpis=own.assign(threshold=values)))
+            rows.append({"position_id": pid, "position": names.get(pid, pid), "kpi_id": kid,
+                         "kpi": kpi_names.get(kid, kid), "threshold": float(threshold), "_base": base,
+                         "_down": len(variants) - 2, "_up": len(variants) - 1})
+    pools = stacked_pools(variants, period) if variants else np.zeros(0, np.int64)
+    for row in rows:
+        row["change_down"] = (pools[row.pop("_down")] - pools[row["_base"]]) / scale
+        row["change_up"] = (pools[row.pop("_up")] - pools[row.pop("_base")]) / scale
+        row["impact"] = max(abs(row["change_down"]), abs(row["change_up"]))
+    columns = ["position_id", "position", "kpi_id", "kpi", "threshold", "change_down", "change_up", "impact"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["impact", "position_id", "kpi_id"], ascending=[False, True, True],
+                             ignore_index=True)
+
+
+_SEPARATOR = "\x1f"  # joins a variant's number to its ids; never part of a real id
+
+
+def stacked_pools(variants: list[ClientData], period: str) -> np.ndarray:
+    """The pool (minor units) of each variant of a client, computed in one run of the engine.
+
+    The variants' people are put side by side under ids suffixed with the variant's number;
+    bonuses are computed employee by employee, so each variant's pool is what it would be alone.
+    """
+    def tagged(table: str, columns: tuple[str, ...]) -> pd.DataFrame:
+        parts = []
+        for i, v in enumerate(variants):
+            frame = v.tables[table]
+            parts.append(frame.assign(**{c: frame[c].astype(str) + f"{_SEPARATOR}{i}" for c in columns}))
+        return pd.concat(parts, ignore_index=True)
+
+    stacked = variants[0].with_tables(
+        employees=tagged("employees", ("employee_id", "position_id")), positions=tagged("positions", ("position_id",)),
+        position_kpis=tagged("position_kpis", ("position_id",)), stop_factors=tagged("stop_factors", ("position_id",)),
+        actuals=tagged("actuals", ("employee_id",)))
+    totals = compute_bonuses(stacked, period).totals
+    variant = totals["employee_id"].astype(str).str.rpartition(_SEPARATOR)[2].astype(int).to_numpy()
+    return np.bincount(variant, totals["bonus_minor"].to_numpy(np.int64), minlength=len(variants)).astype(np.int64)

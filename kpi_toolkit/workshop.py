@@ -1,0 +1,259 @@
+"""``kpi-toolkit workshop CLIENT_DIR``: the scenario explorer as a local web app for a workshop.
+
+The explorer notebook (``notebooks/scenario_explorer.ipynb``) is copied into a temporary
+folder with the client's folder injected as its parameter and served by Voilà on
+127.0.0.1: the page shows the widgets only (Voilà strips the code), needs no internet (the
+template is Voilà's own with the links to a font CDN removed: the fonts are bundled), and
+kernels idle for 10 minutes are culled. Ctrl-C stops the server and its kernels.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DEFAULT_PORT = 8866
+HOST = "127.0.0.1"
+TEMPLATE = "kpi-workshop"
+CULL_IDLE_SECONDS = 600
+CULL_INTERVAL_SECONDS = 60
+START_TIMEOUT = 60.0
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "scenario_explorer.ipynb"
+
+PAGE_CSS = """<style>
+  body { background: #ffffff; }
+  #rendered_cells { padding: 18px 24px 40px 24px; }
+  .jp-Cell { padding: 0; }
+  .jp-OutputArea-prompt { display: none; }
+  .jp-MarkdownCell { display: none; }
+</style>"""
+
+
+def add_command(subparsers) -> None:
+    """Register ``kpi-toolkit workshop``."""
+    p = subparsers.add_parser("workshop", help="serve the scenario explorer as a local web app (no code shown)")
+    p.add_argument("client", metavar="CLIENT_DIR", help="client folder")
+    p.add_argument("--port", type=int, help=f"port on {HOST} (default {DEFAULT_PORT}, or a free one if taken)")
+    p.add_argument("--position", help="position id shown first (default: the one with most employees)")
+    p.add_argument("--period", help="period YYYY-MM (default: client.yaml's period)")
+    p.add_argument("--language", choices=["en", "ru"], help="language of the app (default: the client's)")
+    p.set_defaults(func=cmd_workshop)
+
+
+def cmd_workshop(args) -> int:
+    from .loading import read_client
+    from .validation import format_problems
+
+    folder = Path(args.client).resolve()
+    client, problems = read_client(folder)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or client is None:
+        print(format_problems(problems), file=sys.stderr)
+        print(f"{args.client}: the workshop app was not started; fix the problems above first.", file=sys.stderr)
+        return 1
+    unusable = _unusable_choice(client, args.position, args.period)
+    if unusable:
+        print(f"error: {unusable}", file=sys.stderr)
+        return 1
+    port = args.port or (DEFAULT_PORT if port_is_free(DEFAULT_PORT) else free_port())
+    if not port_is_free(port):
+        print(f"error: port {port} on {HOST} is in use; choose another with --port", file=sys.stderr)
+        return 1
+    parameters = {"client_dir": str(folder), "position": args.position, "period": args.period,
+                  "language": args.language}
+    return serve(parameters, port, title=client.config.name, language=args.language or client.config.language)
+
+
+def _unusable_choice(client, position: str | None, period: str | None) -> str | None:
+    if period and period not in client.periods:
+        return f"no actuals for period {period}; periods with actuals: {', '.join(client.periods) or 'none'}"
+    if position:
+        staffed = set(client.employees["position_id"]) & set(client.position_kpis["position_id"])
+        if position not in staffed:
+            return f"position '{position}' has no KPIs or no employees; positions: {', '.join(sorted(staffed))}"
+    return None
+
+
+def serve(parameters: dict, port: int, title: str = "", language: str = "en") -> int:
+    """Run Voilà on ``HOST:port`` until Ctrl-C (or SIGTERM); return the exit status."""
+    with tempfile.TemporaryDirectory(prefix="kpi-workshop-") as tmp:
+        folder = Path(tmp)
+        notebook = write_notebook(folder / "app" / "scenario-explorer.ipynb", parameters, title, language)
+        write_template(folder / "share")
+        log_path = folder / "voila.log"
+        env = dict(os.environ, JUPYTER_PATH=os.pathsep.join(
+            [str(folder / "share"), *filter(None, [os.environ.get("JUPYTER_PATH")])]))
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(voila_command(notebook, port), cwd=notebook.parent, env=env,
+                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        signals = _StopSignals()
+        try:
+            with signals:
+                if not _wait_until_listening(process, port):
+                    signals.ignore()
+                    _stop(process)
+                    print(f"error: the workshop app did not start; Voilà said:\n{_tail(log_path)}", file=sys.stderr)
+                    return 2
+                print(f"Workshop app{' for ' + title if title else ''}: http://{HOST}:{port}/", flush=True)
+                print("Press Ctrl-C to stop.", flush=True)
+                status = process.wait()
+                signals.ignore()
+                print(f"error: the workshop app stopped by itself (status {status}):\n{_tail(log_path)}",
+                      file=sys.stderr)
+                return 2
+        except _Stopped:
+            with _StopSignals() as again:
+                again.ignore()
+                _stop(process)
+            print("Workshop app stopped.", flush=True)
+            return 0
+        finally:
+            if process.poll() is None:
+                _stop(process)
+
+
+def voila_command(notebook: Path, port: int) -> list[str]:
+    """The Voilà command line: localhost only, no code, our template, idle kernels culled."""
+    return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
+            f"--Voila.ip={HOST}", "--Voila.port_retries=0", f"--template={TEMPLATE}", "--theme=light",
+            "--strip_sources=True", "--show_tracebacks=False",
+            f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
+            f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}"]
+
+
+def write_notebook(path: Path, parameters: dict, title: str = "", language: str = "en") -> Path:
+    """Copy the explorer notebook to ``path`` with ``parameters`` injected and its prose removed
+    (the app has its own header)."""
+    import nbformat
+
+    from .errors import ReportError
+    from .i18n import t
+
+    if not NOTEBOOK.is_file():
+        raise ReportError(f"the explorer notebook is missing: {NOTEBOOK}")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if "parameters" in cell.metadata.get("tags", []):
+            cell = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in parameters.items()),
+                                             metadata={"tags": ["injected-parameters"]})
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata["title"] = f"{title} — {t('explorer.title', language)}" if title else t("explorer.title", language)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def write_template(share: Path) -> Path:
+    """A Voilà template that is Voilà's ``lab`` template without its links to a font CDN
+    (Voilà bundles the same fonts), plus the app's page style. Found through ``JUPYTER_PATH``."""
+    from jupyter_core.paths import jupyter_path
+
+    lab = next((Path(p) / "index.html.j2" for p in jupyter_path("voila", "templates", "lab")
+                if (Path(p) / "index.html.j2").is_file()), None)
+    if lab is None:
+        raise FileNotFoundError("Voilà's lab template was not found; reinstall voila")
+    folder = share / "voila" / "templates" / TEMPLATE
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "conf.json").write_text('{"base_template": "lab"}\n', encoding="utf-8")
+    (folder / "kpi-lab.html.j2").write_text(offline(lab.read_text(encoding="utf-8")), encoding="utf-8")
+    (folder / "index.html.j2").write_text(
+        "{%- extends 'kpi-lab.html.j2' -%}\n"
+        "{%- block notebook_css -%}\n{{ super() }}\n" + PAGE_CSS + "\n{%- endblock notebook_css -%}\n",
+        encoding="utf-8")
+    return folder
+
+
+def offline(template: str) -> str:
+    """Remove every ``<link>`` and ``<script>`` that loads from another host.
+
+    Examples
+    --------
+    >>> offline('<link rel="stylesheet" href="https://cdn.example/a.css" type="text/css" />\\n<b>kept</b>')
+    '\\n<b>kept</b>'
+    """
+    template = re.sub(r"<link\b[^>]*\bhref=\"(?:https?:)?//[^\"]*\"[^>]*>", "", template)
+    return re.sub(r"<script\b[^>]*\bsrc=\"(?:https?:)?//[^\"]*\"[^>]*>\s*</script>", "", template)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_listening(process: subprocess.Popen, port: int, timeout: float = START_TIMEOUT) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM lets Voilà shut its kernels down; kill it if it does not stop in time."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class _Stopped(Exception):
+    """Raised in the main thread when Ctrl-C or SIGTERM asks the workshop app to stop."""
+
+
+class _StopSignals:
+    """Turn SIGINT and SIGTERM into :class:`_Stopped` while the app runs."""
+
+    def __enter__(self):
+        self._old = {s: signal.signal(s, self._raise) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self._old.items():
+            signal.signal(s, handler)
+
+    def ignore(self) -> None:
+        """Ignore further Ctrl-C while cleaning up."""
+        for s in self._old:
+            signal.signal(s, signal.SIG_IGN)
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise _Stopped(signum)
