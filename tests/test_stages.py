@@ -1,0 +1,352 @@
+"""What the stage notebooks show (kpi_toolkit/stages.py), on the two demo clients, and the notebooks' shape."""
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from kpi_toolkit import calculate, compute_bonuses, stages
+from kpi_toolkit.errors import ScenarioError
+from kpi_toolkit.i18n import catalogue, t
+from kpi_toolkit.report import Html
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = ROOT / "clients"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[0-6]_*.ipynb"))
+PARAMETERS = {"client_dir", "period", "language", "output_dir", "scenario"}
+# Column headings that read the same in every language (earned-value abbreviations).
+UNIVERSAL = {"PV", "EV", "AC", "CV", "SV", "CPI", "SPI", "EAC", "VAC"}
+
+
+@pytest.fixture(scope="module", params=["northwind", "sever-trade"])
+def stage(request):
+    return stages.open_stage(CLIENTS / request.param)
+
+
+def _views(stage):
+    """Every view of every stage notebook, by name."""
+    c, r, lang = stage.client, stage.results, stage.language
+    sensitivity = stages.pool_sensitivity(c, stage.period)
+    return {
+        "questionnaire_answers": stages.questionnaire_answers(c, lang),
+        "contact_table": stages.contact_table(c, lang),
+        "readiness_table": stages.readiness_table(c, lang),
+        "readiness_summary": stages.readiness_summary(c, lang),
+        "risk_view": stages.risk_view(c, lang),
+        "scope_table": stages.scope_table(c, lang),
+        "plan_table": stages.plan_table(c, lang),
+        "plan_chart": stages.plan_chart(c, lang),
+        "goal_table": stages.goal_table(r, lang),
+        "link_table": stages.link_table(r, lang),
+        "strategy_map": stages.strategy_map(r, lang),
+        "kpi_weight_table": stages.kpi_weight_table(r, lang),
+        "kpi_weight_charts": stages.kpi_weight_charts(r, lang),
+        "dropped_kpi_table": stages.dropped_kpi_table(r, lang),
+        "kpi_catalogue_table": stages.kpi_catalogue_table(c, lang),
+        "classification_table": stages.classification_table(c, lang),
+        "selection_tables": stages.selection_tables(c, lang),
+        "rule_warning_table": stages.rule_warning_table(c, lang),
+        "data_source_table": stages.data_source_table(c, lang),
+        "funnel_summary": stages.funnel_summary(r, lang),
+        "funnel_table": stages.funnel_table(r, lang),
+        "sales_funnel_chart": stages.sales_funnel_chart(r, lang),
+        "activity_table": stages.activity_table(r, lang),
+        "workload_note": stages.workload_note(r, lang),
+        "target_table": stages.target_table(r, lang),
+        "kpi_matrices": stages.kpi_matrices(r, lang),
+        "attainment_heatmaps": stages.attainment_heatmaps(r, lang),
+        "rollup_table": stages.rollup_table(r, lang),
+        "bonus_formula": stages.bonus_formula(lang),
+        "fund_rules": stages.fund_rules(c, lang),
+        "payout_curve_table": stages.payout_curve_table(c, lang),
+        "scheme_tables": stages.scheme_tables(c, lang),
+        "bonus_summary": stages.bonus_summary(r, lang),
+        "pool_summary": stages.pool_summary(r, lang),
+        "pool_chart": stages.pool_chart(r, lang),
+        "department_bonus_table": stages.department_bonus_table(r, lang),
+        "department_bonus_chart": stages.department_bonus_chart(r, lang),
+        "stopped_bonuses": stages.stopped_bonuses(r, lang),
+        "sensitivity_table": stages.sensitivity_table(sensitivity, c, lang),
+        "sensitivity_figure": stages.sensitivity_figure(sensitivity, c, lang),
+        "bonus_statements": stages.bonus_statements(r, lang),
+        "rag_by_period": stages.rag_by_period(r, lang),
+        "plan_fact_charts": stages.plan_fact_charts(r, lang),
+        "early_warnings": stages.early_warnings(r, lang),
+        "data_gaps": stages.data_gaps(r, lang),
+        "project_summary": stages.project_summary(r, lang),
+        "project_scorecard_tables": stages.project_scorecard_tables(r, lang),
+        "earned_value_figure": stages.earned_value_figure(r, lang),
+        "goal_hierarchy": stages.goal_hierarchy(r, lang),
+        "position_matrices": stages.position_matrices(c, lang),
+        "work_plans": stages.work_plans(r, lang),
+        "rollout_table": stages.rollout_table(r, lang),
+        "change_checklist": stages.change_checklist(r, lang),
+        "export_files": stages.export_files(r, lang),
+        "payroll_table": stages.payroll_table(r, lang),
+    }
+
+
+@pytest.fixture(scope="module")
+def views(stage):
+    return _views(stage)
+
+
+def _headings(view) -> list[str]:
+    if isinstance(view, pd.DataFrame):
+        return [str(c) for c in view.columns]
+    if isinstance(view, Html):
+        return [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", view.html)]
+    return []
+
+
+# --------------------------------------------------------------------------- opening a stage
+
+def test_open_stage_takes_period_and_language_from_client_yaml(stage):
+    assert stage.period == stage.client.config.period
+    assert stage.language == stage.client.config.language
+    assert stage.results.period == stage.period
+    assert stage.scenario is None and stage.base is not None
+
+
+def test_language_and_period_can_be_overridden():
+    stage = stages.open_stage(CLIENTS / "northwind", period="2026-08", language="ru")
+    assert stage.results.period == "2026-08"
+    assert list(stages.plan_table(stage.client, "ru").columns)[1] == t("table.step", "ru")
+
+
+def test_client_dir_resolves_relative_to_the_notebooks_folder(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert stages.resolve_client_dir("../clients/northwind") == (ROOT / "clients" / "northwind").resolve()
+    assert stages.resolve_client_dir(CLIENTS / "northwind") == CLIENTS / "northwind"
+
+
+def test_a_scenario_without_the_scenario_module_is_an_error(monkeypatch):
+    monkeypatch.setattr(stages, "_optional_module", lambda name: None)
+    with pytest.raises(ScenarioError, match="no scenarios"):
+        stages.load_stage_client(CLIENTS / "northwind", "revenue-heavy")
+
+
+# --------------------------------------------------------------------------- every view, both languages
+
+def test_every_view_is_built(views):
+    for name, view in views.items():
+        assert isinstance(view, (pd.DataFrame, Html, stages.Markdown, Figure)), name
+        if isinstance(view, pd.DataFrame):
+            assert not view.empty, name
+            assert all(isinstance(v, str) for v in view.to_numpy().ravel()), f"{name}: cells are formatted text"
+
+
+def test_headings_are_in_the_clients_language(stage, views):
+    other = "en" if stage.language == "ru" else "ru"
+    ours, theirs = set(catalogue(stage.language).values()), set(catalogue(other).values())
+    foreign = theirs - ours - UNIVERSAL
+    for name, view in views.items():
+        for heading in _headings(view):
+            assert heading not in foreign, f"{name}: heading {heading!r} is in the other language"
+            if stage.language == "ru":  # no English word of three letters or more, except "KPI"
+                assert heading in UNIVERSAL or not re.search(r"[A-Za-z]{3,}", heading.replace("KPI", "")), \
+                    (name, heading)
+
+
+def test_funnel_stage_codes_are_translated():
+    stage = stages.open_stage(CLIENTS / "sever-trade")
+    stages_shown = stages.funnel_table(stage.results, "ru")[t("table.stage", "ru")].tolist()
+    assert "Счета" in stages_shown and not any(re.search(r"[a-z]", s) for s in stages_shown)
+
+
+# --------------------------------------------------------------------------- tables and their content
+
+def test_rag_table_escapes_tints_groups_and_bolds():
+    df = pd.DataFrame({"group": ["<i>Sales</i>", "<i>Sales</i>", ""], "KPI": ["<script>x</script>", "b", "Total"],
+                       "Attainment": ["97%", "80%", ""]})
+    markup = stages.rag_table(df, {"Attainment": ["green", "red", None]}, strong_rows=[2], group_by="group").html
+    assert "<script>" not in markup and "&lt;script&gt;x&lt;/script&gt;" in markup
+    assert markup.count('class="group-row"') == 1 and "&lt;i&gt;Sales&lt;/i&gt;" in markup
+    assert stages.RAG_FILL["green"] in markup and stages.RAG_FILL["red"] in markup
+    assert '<tr style="font-weight: 700"><td>Total</td>' in markup
+    assert "<th" in markup and ">group<" not in markup
+
+
+def test_client_strings_are_escaped_in_html_and_markdown():
+    stage = stages.open_stage(CLIENTS / "northwind")
+    kpis = stage.client.kpis.copy()
+    kpis.loc[kpis["kpi_id"] == "revenue", "name"] = "<script>alert(1)</script>"
+    client = stage.client.with_tables(kpis=kpis).with_config(name="<b>Evil & Co</b>")
+    results = calculate(client, stage.period)
+    for view in (stages.kpi_matrices(results, "en"), stages.bonus_statements(results, "en"),
+                 stages.scheme_tables(client, "en")):
+        assert "<script>" not in view.html and "&lt;script&gt;alert(1)&lt;/script&gt;" in view.html
+    intro = stages.intro("stage03", stages.Stage(client, results, stage.period, "en")).text
+    assert "<b>" not in intro and "&lt;b&gt;Evil &amp; Co&lt;/b&gt;" in intro
+
+
+def test_kpi_matrix_shows_each_employees_performance_ratio(stage):
+    markup = stages.kpi_matrices(stage.results, stage.language).html
+    totals = stage.results.bonus.totals
+    label = t("stages.word.performance_ratio_row", stage.language)
+    assert markup.count(label) == len(totals)
+    assert markup.count('class="group-row"') == len(totals)
+
+
+def test_bonus_summary_total_is_the_pool(stage):
+    pool = stages._money(stage.results.bonus.pool(stage.period), stage.client, stage.language)
+    markup = stages.bonus_summary(stage.results, stage.language).html
+    last_row = markup.rsplit("<tr", 1)[1]
+    assert t("report.total", stage.language) in last_row and f"<td>{pool}</td>" in last_row
+    payroll = stages.payroll_table(stage.results, stage.language)
+    assert payroll.iloc[-1][t("table.bonus", stage.language)] == pool
+
+
+def test_every_zero_in_a_statement_has_its_reason():
+    stage = stages.open_stage(CLIENTS / "northwind")
+    markup = stages.bonus_statements(stage.results, "en").html
+    assert "Blocking KPI below its stop threshold: Cash collected from customers" in markup
+    assert "Stop factor applied: Staff turnover" in markup
+    assert markup.count("<h4>") == len(stage.results.bonus.totals)
+
+
+def test_selection_warnings_name_the_rule_in_the_clients_language():
+    stage = stages.open_stage(CLIENTS / "sever-trade")
+    warnings = stages.rule_warning_table(stage.client, "ru")
+    assert set(warnings[t("stages.col.rule", "ru")]) == {t("stages.rule.data_source", "ru"),
+                                                         t("stages.rule.measurement_cost", "ru")}
+    assert warnings[t("stages.col.where", "ru")].str.contains("строка 25").all()
+    assert warnings[t("stages.col.problem", "ru")].str.contains("«Претензии должникам").all()
+
+
+def test_data_gaps_list_the_missing_fact():
+    stage = stages.open_stage(CLIENTS / "northwind")
+    gaps = stages.data_gaps(stage.results, "en")
+    assert gaps.values.tolist() == [["September 2026", "Rebecca Stanton",
+                                     "Customer satisfaction, monthly pulse survey (NPS)",
+                                     t("stages.fact_status.missing_excluded", "en")]]
+
+
+def test_a_leading_kpi_falling_period_after_period_warns():
+    stage = stages.open_stage(CLIENTS / "northwind")
+    actuals = stage.client.actuals.copy()
+    meetings = actuals["kpi_id"] == "client_meetings"
+    for period, share in (("2026-07", 0.98), ("2026-08", 0.9), ("2026-09", 0.8)):
+        rows = meetings & (actuals["period"] == period)
+        actuals.loc[rows, "fact"] = actuals.loc[rows, "plan"] * share
+    results = calculate(stage.client.with_tables(actuals=actuals), stage.period)
+    markup = stages.early_warnings(results, "en").html
+    assert "Leading indicators that fell in each of the last 2 periods: 1." in markup
+    assert "Falling" in markup
+
+
+def test_rollout_puts_commercial_units_first_and_back_office_last():
+    phases = stages.rollout_phase_of(stages.load_stage_client(CLIENTS / "northwind"))
+    assert phases == {"Sales": "commercial", "Marketing": "commercial", "Finance": "back_office",
+                      "Legal": "back_office", "Production": "operations"}
+    phases = stages.rollout_phase_of(stages.load_stage_client(CLIENTS / "sever-trade"))
+    assert [d for d, p in phases.items() if p == "operations"] == ["Производство", "Склад"]
+
+
+def test_work_plans_are_for_the_coming_period(stage):
+    assert stage.results.period < stages.work_plan_period(stage.results)
+    markup = stages.work_plans(stage.results, stage.language).html
+    assert t("stages.col.next_plan", stage.language) in markup
+
+
+def test_table_or_note():
+    assert isinstance(stages.table_or_note(pd.DataFrame({"a": ["1"]}), "en", "stage04.curves.none"), Html)
+    assert stages.table_or_note(pd.DataFrame(), "en", "stage04.curves.none").text == t("stage04.curves.none", "en")
+    assert stages.table_or_note(pd.DataFrame(), "en", None).text == ""
+
+
+# --------------------------------------------------------------------------- sensitivity and scenarios
+
+def test_pool_sensitivity_moves_with_attainment():
+    client = stages.load_stage_client(CLIENTS / "northwind")
+    sensitivity = stages.pool_sensitivity(client)
+    assert sensitivity["shift"].tolist() == list(stages.SHIFTS)
+    pools = sensitivity.set_index("shift")["pool"]
+    assert pools[0.0] == compute_bonuses(client, client.config.period).pool(client.config.period)
+    assert pools.is_monotonic_increasing
+
+
+def test_pool_sensitivity_is_the_same_without_the_sensitivity_module(monkeypatch):
+    client = stages.load_stage_client(CLIENTS / "sever-trade")
+    shared = stages.pool_sensitivity(client, shifts=(-0.1, 0.1))
+    monkeypatch.setattr(stages, "_optional_module", lambda name: None)
+    assert stages.pool_sensitivity(client, shifts=(-0.1, 0.1)).equals(shared)
+
+
+def test_shifted_facts_move_attainment_by_the_shift():
+    client = stages.load_stage_client(CLIENTS / "sever-trade")
+    shifted = stages._shifted(client, 0.1).actuals
+    before, after = client.actuals, shifted
+
+    def fact(table, kpi_id):
+        return table.loc[table["kpi_id"] == kpi_id, "fact"].iloc[0]
+
+    assert fact(after, "revenue") == pytest.approx(fact(before, "revenue") * 1.1)
+    assert fact(after, "proposal_time") == pytest.approx(fact(before, "proposal_time") / 1.1)
+    assert fact(after, "raw_stock_days") == fact(before, "raw_stock_days")  # band
+    assert fact(after, "picking_accuracy") == pytest.approx(97 + (fact(before, "picking_accuracy") - 97) * 1.1)
+
+
+def test_no_scenarios_gives_an_empty_comparison(monkeypatch):
+    client = stages.load_stage_client(CLIENTS / "northwind")
+    assert stages.scenario_comparison(client).empty  # no saved scenarios
+    monkeypatch.setattr(stages, "_optional_module", lambda name: None)
+    assert stages.scenario_comparison(client).empty  # no scenario module
+
+
+def test_saved_scenarios_are_compared_side_by_side(tmp_path):
+    if stages._scenarios_module() is None:
+        pytest.skip("this toolkit has no scenario module")
+    folder = tmp_path / "northwind"
+    shutil.copytree(CLIENTS / "northwind", folder)
+    (folder / "scenarios").mkdir()
+    (folder / "scenarios" / "revenue-heavy.yaml").write_text(
+        "name: revenue-heavy\npositions:\n  sales-manager:\n    kpis:\n      revenue:\n        weight: 0.6\n"
+        "      cash_collection:\n        weight: 0.2\n", encoding="utf-8")
+    (folder / "scenarios" / "broken.yaml").write_text(
+        "name: broken\npositions:\n  sales-manager:\n    kpis:\n      no_such_kpi:\n        weight: 0.5\n",
+        encoding="utf-8")
+    comparison = stages.scenario_comparison(stages.load_stage_client(folder), language="en")
+    assert list(comparison.columns) == ["Measure", "Current scheme", "broken", "revenue-heavy"]
+    pools = comparison.set_index("Measure").loc["Bonus pool"]
+    assert pools["Current scheme"] != pools["revenue-heavy"]
+    assert pools["broken"] == t("stages.word.not_applicable", "en")
+    stage = stages.open_stage(folder, scenario="revenue-heavy")
+    assert stage.scenario == "revenue-heavy"
+    assert stage.results.bonus.pool() != calculate(stage.base).bonus.pool()
+    assert "revenue&#45;heavy" in stages.intro("stage04", stage).text
+
+
+# --------------------------------------------------------------------------- the notebooks
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stage_notebook_shape(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "one cell tagged parameters"
+    names = {target.id for node in ast.walk(ast.parse(tagged[0].source)) if isinstance(node, ast.Assign)
+             for target in node.targets}
+    assert names == PARAMETERS
+    for cell in code:
+        assert not cell.get("outputs") and cell.get("execution_count") is None, "outputs are stripped"
+        tree = ast.parse(cell.source)
+        assert not [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))], \
+            "a notebook that defines functions is code that belongs in the package"
+        imports = [a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+                   for a in n.names]
+        assert set(imports) <= {"kpi_toolkit"}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            assert "remove" in cell.metadata.get("tags", []), "reader-facing words come from the catalogue"
+
+
+def test_there_are_seven_stage_notebooks():
+    assert [p.stem for p in NOTEBOOKS] == ["00_diagnostic", "01_strategy_map", "02_kpi_selection", "03_kpi_matrices",
+                                           "04_bonus_scheme", "05_pilot", "06_rollout"]
