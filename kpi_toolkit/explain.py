@@ -28,10 +28,10 @@ def statement_reason(row, language: str, kpi_names: dict[str, str] | None = None
         if code == "stop_threshold" and row["blocking_kpis"]:
             text += f": {names(row['blocking_kpis'])}"
         elif code == "stop_factor" and row["stop_rules"]:
-            text += f": {_rules(row['stop_rules'], kpi_names)}"
+            text += f": {_rules(row['stop_rules'], kpi_names, language)}"
         parts.append(text)
     if row["stop_rules"] and code not in ("stop_threshold", "stop_factor"):
-        parts.append(t("explain.stop_rules", language, rules=_rules(row["stop_rules"], kpi_names)))
+        parts.append(t("explain.stop_rules", language, rules=_rules(row["stop_rules"], kpi_names, language)))
     if row["excluded_kpis"]:
         parts.append(t("explain.excluded", language, kpis=names(row["excluded_kpis"])))
     if 0 < row["days_employed"] < row["period_days"]:
@@ -40,11 +40,14 @@ def statement_reason(row, language: str, kpi_names: dict[str, str] | None = None
     return "; ".join(parts)
 
 
-def _rules(rules: str, kpi_names: dict[str, str]) -> str:
+def _rules(rules: str, kpi_names: dict[str, str], language: str) -> str:
+    """The engine's ``"kpi_id > 0.1: x0.5; …"`` in the reader's words: ``Staff turnover more than 0.1: ×0.5``."""
     out = []
     for rule in rules.split("; "):
-        kpi_id, _, rest = rule.partition(" ")
-        out.append(f"{kpi_names.get(kpi_id, kpi_id)} {rest.replace(': x', ': ×')}")
+        head, _, factor = rule.rpartition(": x")
+        kpi_id, condition, limit = head.split(" ", 2)
+        out.append(f"{kpi_names.get(kpi_id, kpi_id)} {label('condition', condition, language)} "
+                   f"{_num(float(limit), language)}: ×{_num(float(factor), language)}")
     return "; ".join(out)
 
 
@@ -76,4 +79,6 @@ def statement_table(lines: pd.DataFrame, language: str, currency: str, decimals:
 def _num(value, language: str) -> str:
     if pd.isna(value):
         return "—"
-    return format_number(value, language, 0 if float(value).is_integer() else 2)
+    value = float(value)
+    decimals = 0 if value.is_integer() else min(len(repr(value).split(".")[1]), 4)
+    return format_number(value, language, decimals)
