@@ -13,6 +13,12 @@ This module only *reads*: every cell comes out as text (or as the number or date
 cell holds) in a :class:`RawTable`; :mod:`kpi_toolkit.validation` converts and checks it.
 Nothing here raises for bad data except :func:`load_client`, which raises one
 :class:`~kpi_toolkit.errors.ClientDataError` listing every problem found.
+
+A table is kept column by column, each column as its distinct cells plus one code per record
+(:class:`RawColumn`), so that a file of millions of rows is converted and checked once per
+distinct value. CSV text without quotes is split by pandas' C parser; anything else (quoted
+cells, rows longer than the header, text the C parser refuses) by the :mod:`csv` module,
+which defines how a file is read.
 """
 from __future__ import annotations
 
@@ -21,10 +27,13 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import yaml
 
 from . import validation
@@ -39,30 +48,90 @@ SETTINGS = "client.yaml"
 SETTINGS_SHEET = "client"
 IGNORED_SHEETS = ("instructions",)  # the intake template's own sheet
 
+_BLANK = re.compile(r"[\s\ufeff]")  # what _cell strips: str.isspace() characters and BOMs
 # Tags that yaml.safe_load can construct; anything else (``!!python/...``, ``!custom``) is refused.
 _SAFE_TAGS = frozenset(tag for tag in yaml.SafeLoader.yaml_constructors if tag)
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 @dataclass
+class RawColumn:
+    """One column of a :class:`RawTable`: its distinct cells, and per record which one it holds.
+
+    ``values`` holds every distinct non-empty cell once: ``str`` (stripped, never empty) or
+    the ``int``/``float``/``datetime`` a workbook cell holds. ``codes[i]`` is the position in
+    ``values`` of record ``i``'s cell, or -1 for an empty cell.
+    """
+
+    values: np.ndarray  # object
+    codes: np.ndarray  # intp, one per record
+
+    @classmethod
+    def from_cells(cls, cells: list[Any]) -> "RawColumn":
+        """The column of ``cells`` (``None`` = empty), each distinct cell kept once."""
+        index: dict[Any, int] = {}
+        codes = np.fromiter((-1 if c is None else index.setdefault(c, len(index)) for c in cells),
+                            dtype=np.intp, count=len(cells))
+        return cls(_object_array(index), codes)
+
+    def cells(self) -> list[Any]:
+        lookup = [*self.values, None]  # code -1 picks the trailing None
+        return [lookup[c] for c in self.codes]
+
+    def take(self, records: np.ndarray | slice) -> "RawColumn":
+        """The column of some records only, without the values they do not hold."""
+        codes = self.codes[records]
+        used = np.zeros(len(self.values) + 1, dtype=bool)
+        used[codes] = True  # code -1 marks the last slot, which is not a value
+        used = used[:-1]
+        if used.all():
+            return RawColumn(self.values, codes)
+        lookup = np.append(np.where(used, np.cumsum(used) - 1, -1), -1)
+        return RawColumn(self.values[used], lookup[codes])
+
+
+@dataclass
 class RawTable:
     """A table as read from its file: header names and cells, nothing converted yet.
 
-    ``rows`` pairs each record's spreadsheet row number (header = 1) with its cells: ``str``
-    (stripped, never empty), ``None`` for an empty cell, or the ``int``/``float``/``datetime``
-    a workbook cell holds. ``decimal_comma`` is true for ``;``-separated CSV files.
-    ``broken_rows`` are rows whose cells could not be lined up with the header (already
-    reported); their values are used where they convert, but never reported again.
-    ``problems`` are those found while reading (the table is still usable).
+    ``numbers`` holds each record's spreadsheet row number (header = 1; empty records are
+    left out) and ``columns`` one :class:`RawColumn` per header column. ``decimal_comma``
+    is true for ``;``-separated CSV files. ``broken_rows`` are rows whose cells could not be
+    lined up with the header (already reported); their values are used where they convert,
+    but never reported again. ``problems`` are those found while reading (the table is
+    still usable).
     """
 
     name: str
     source: str
     header: list[str]
-    rows: list[tuple[int, list[Any]]]
+    numbers: np.ndarray
+    columns: list[RawColumn]
     decimal_comma: bool = False
     broken_rows: set[int] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def from_rows(cls, name: str, source: str, header: list[str],
+                  rows: list[tuple[int, list[Any]]], **fields) -> "RawTable":
+        """A table from ``(row number, cells)`` pairs whose cells line up with ``header``."""
+        columns = [RawColumn.from_cells([cells[i] for _, cells in rows]) for i in range(len(header))]
+        numbers = np.array([number for number, _ in rows], dtype=np.int64)
+        return cls(name=name, source=source, header=header, numbers=numbers, columns=columns,
+                   **fields)
+
+    @property
+    def rows(self) -> list[tuple[int, list[Any]]]:
+        """The records as ``(row number, cells)`` pairs, cells lined up with the header."""
+        columns = [column.cells() for column in self.columns]
+        return [(int(number), [cells[i] for cells in columns])
+                for i, number in enumerate(self.numbers)]
+
+
+def _object_array(values) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = list(values)
+    return array
 
 
 @dataclass
@@ -213,6 +282,9 @@ def parse_csv(data: bytes, name: str, source: str) -> RawTable | list[Problem]:
         return [Problem(table=source, row=1, message="the file is empty; expected a header row",
                         fix="write the column names in the first row (kpi-toolkit new does it)")]
     delimiter = sniff_delimiter(text)
+    table = _parse_plain_csv(text, delimiter, name, source)
+    if table is not None:
+        return table
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
@@ -221,19 +293,64 @@ def parse_csv(data: bytes, name: str, source: str) -> RawTable | list[Problem]:
     header = [_cell(h) or "" for h in records[0]]
     while header and not header[-1]:
         header.pop()
-    table = RawTable(name=name, source=source, header=header, rows=[],
-                     decimal_comma=delimiter == ";")
+    rows = []
     for number, record in enumerate(records[1:], start=2):
         cells = [_cell(c) for c in record]
         if all(c is None for c in cells):
             continue
         if len(cells) > len(header) and any(c is not None for c in cells[len(header):]):
-            table.broken_rows.add(number)
             problems.append(_split_row_problem(source, number, cells, header, delimiter))
-        cells = (cells + [None] * len(header))[:len(header)]
-        table.rows.append((number, cells))
-    table.problems = problems
-    return table
+        rows.append((number, (cells + [None] * len(header))[:len(header)]))
+    return RawTable.from_rows(name, source, header, rows, decimal_comma=delimiter == ";",
+                              broken_rows={p.row for p in problems}, problems=problems)
+
+
+def _parse_plain_csv(text: str, delimiter: str, name: str, source: str) -> RawTable | None:
+    """Read CSV text without quotes with pandas' C parser, as the csv module would read it.
+
+    ``None`` when the text is not that simple (quotes, NUL characters, a row with more cells
+    than the header, anything the C parser refuses): the csv module then reads it. Without
+    quotes both split records at ``\\r``, ``\\n`` or ``\\r\\n`` and cells at the delimiter; a
+    short row is padded with empty cells by both.
+    """
+    if '"' in text or "\x00" in text:
+        return None
+    try:
+        frame = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=delimiter, header=None,
+                            dtype="category", na_filter=False, skip_blank_lines=False,
+                            quoting=csv.QUOTE_NONE, engine="c", low_memory=False, encoding="utf-8")
+    except Exception:  # whatever the C parser refuses is read by the csv module instead
+        return None
+    columns = [_plain_column(frame[j].array) for j in frame.columns]
+    if None in columns:
+        return None  # the parser read a column, header cell included, as numbers or booleans
+    header = [c.values[c.codes[0]] if c.codes[0] >= 0 else "" for c in columns]  # record 0
+    while header and not header[-1]:
+        header.pop()
+    if any((c.codes[1:] >= 0).any() for c in columns[len(header):]):
+        return None  # a row longer than the header: the csv module counts its cells
+    filled = np.zeros(len(frame), dtype=bool)
+    for column in columns:
+        filled |= column.codes >= 0
+    filled[0] = False  # the header
+    numbers = np.arange(1, len(frame) + 1, dtype=np.int64)[filled]
+    columns = [column.take(filled) for column in columns[:len(header)]]
+    return RawTable(name=name, source=source, header=header, numbers=numbers, columns=columns,
+                    decimal_comma=delimiter == ";")
+
+
+def _plain_column(cells: pd.Categorical) -> RawColumn | None:
+    """A :class:`RawColumn` from the C parser's categorical: each distinct text normalised once
+    (as :func:`_cell` does); ``None`` if the parser turned the texts into numbers."""
+    texts = cells.categories.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(texts, skipna=False) != "string":
+        return None
+    codes = cells.codes.astype(np.intp)
+    if all(texts) and not _BLANK.search("".join(texts)):  # usually: nothing to strip
+        return RawColumn(texts, codes)
+    normalised = [text.strip().strip("\ufeff").strip() or None for text in texts]
+    column = RawColumn.from_cells(normalised)
+    return RawColumn(column.values, np.append(column.codes, -1)[codes])
 
 
 def _split_row_problem(source, number, cells, header, delimiter) -> Problem:
@@ -352,19 +469,19 @@ def _sheet_table(ws, name: str, source: str) -> RawTable:
     header = [str(h) if h is not None else "" for h in (rows[0][1] if rows and rows[0][0] == 1 else [])]
     while header and not header[-1]:
         header.pop()
-    table = RawTable(name=name, source=source, header=header, rows=[])
+    problems, records = [], []
     for number, cells in rows:
         if number == 1:
             continue
         if any(c is not None for c in cells[len(header):]):
-            table.broken_rows.add(number)
-            table.problems.append(Problem(
+            problems.append(Problem(
                 table=source, row=number,
                 message=f"the row has values right of the last named column ({len(header)} columns: "
                         f"{', '.join(header)})",
                 fix="give the column a name in row 1, or clear those cells"))
-        table.rows.append((number, (cells + [None] * len(header))[:len(header)]))
-    return table
+        records.append((number, (cells + [None] * len(header))[:len(header)]))
+    return RawTable.from_rows(name, source, header, records,
+                              broken_rows={p.row for p in problems}, problems=problems)
 
 
 def _sheet_settings(ws, raw: RawClient) -> RawSettings:

@@ -75,13 +75,17 @@ period: "{period}"
 
 # Readiness conditions (stage 00): condition -> yes / partly / no, e.g.:
 # readiness:
-#   management_built_goal_tree: "yes"
+#   management_involved: "yes"
+#   kpis_computable: partly
 
 # Sales funnel (stage 02): revenue plan, average deal, managers, conversion rates, segments.
 # funnel:
 #   revenue_plan: 1200000
 #   average_deal: 12000
 #   sales_managers: 4
+#   stages:          # from the deal back to first contact; conversion = share reaching the next stage
+#     - {{stage: contracts, conversion: 0.8}}
+#     - {{stage: meetings, conversion: 0.5}}
 
 # How goal weights are set: map (strategy map, default) or head_on (KPI weights given directly).
 # strategy_method: map
@@ -150,13 +154,17 @@ period: "{period}"
 
 # Условия готовности (этап 00): условие -> yes / partly / no, например:
 # readiness:
-#   management_built_goal_tree: "yes"
+#   management_involved: "yes"
+#   kpis_computable: partly
 
 # Воронка продаж (этап 02): план выручки, средняя сделка, менеджеры, конверсии, сегменты.
 # funnel:
 #   revenue_plan: 12000000
 #   average_deal: 120000
 #   sales_managers: 4
+#   stages:          # от сделки назад к первому контакту; конверсия = доля, доходящая до следующего этапа
+#     - {{stage: contracts, conversion: 0.8}}
+#     - {{stage: meetings, conversion: 0.5}}
 
 # Как задаются веса целей: map (карта целей, по умолчанию) или head_on (веса KPI напрямую).
 # strategy_method: map

@@ -7,7 +7,12 @@ expected against what was found, and the fix. A cell that failed its own check i
 and skipped by the later rules, so one typo is reported once, not as a cascade.
 
 :func:`validate_client` lists the problems of a folder (the CLI's ``validate``);
-:func:`~kpi_toolkit.loading.load_client` raises them.
+:func:`~kpi_toolkit.loading.load_client` raises them. The settings are checked by
+:mod:`kpi_toolkit.settings_validation`.
+
+Tables are converted and checked column by column, once per distinct cell value (see
+:class:`~kpi_toolkit.loading.RawColumn`), and the cross-table rules first select with NumPy
+the rows that can break them; only those rows are looked at one by one, to word the problem.
 """
 from __future__ import annotations
 
@@ -17,38 +22,29 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
-from babel.numbers import get_currency_precision, list_currencies
 
-from .client import ClientConfig, ClientData, PayoutCurve
+from .client import ClientConfig, ClientData
 from .errors import Problem
 from .graph import find_cycle
-from .schema import (
-    CLIENT_YAML_OPTIONAL,
-    CLIENT_YAML_REQUIRED,
-    LANGUAGES,
-    ROW,
-    TABLES,
-    Column,
-    Table,
-)
+from .kpi_weights import check_selection_rules
+from .schema import ROW, TABLES, Column, Table
 
 if TYPE_CHECKING:
-    from .loading import RawClient, RawSettings, RawTable
+    from .loading import RawClient, RawTable
 
 TOLERANCE = 1e-6  # weights and root weights must sum to 1 within this
 PERCENT_LIKE = 5  # a threshold, stop threshold or cap above this was written as a percentage
-LONG_BONUS_PERIOD = 3  # months; longer bonus periods are warned about (seed 001)
-LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _SPACES = ("\u00a0", "\u202f", " ")  # thousands separators Excel writes
-_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
 # --------------------------------------------------------------------------- public API
@@ -93,6 +89,8 @@ def check_client(raw: RawClient) -> tuple[ClientData | None, list[Problem]]:
     Returns the client when no error was found (else ``None``) and the problems found here
     (the reading problems stay in ``raw.problems``).
     """
+    from .settings_validation import check_config  # it reads cells with this module's parsers
+
     problems: list[Problem] = []
     config = None
     if raw.settings is not None:
@@ -315,13 +313,25 @@ class _Context:
     sources: dict[str, str]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     present: dict[str, set[str]] = field(default_factory=dict)  # table -> columns in the file
-    failed: set[tuple[str, int, str]] = field(default_factory=set)  # reported cells
+    failed: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # reported cells' rows
 
     def usable(self, table: str, *columns: str) -> bool:
         return table in self.present and set(columns) <= self.present[table]
 
+    def fail(self, table: str, row: int, *columns: str) -> None:
+        """Remember a reported cell, so that later rules skip it."""
+        for column in columns:
+            self.failed.setdefault((table, column), set()).add(int(row))
+
     def ok(self, table: str, row: int, *columns: str) -> bool:
-        return not any((table, row, c) in self.failed for c in columns)
+        return not any(row in self.failed.get((table, c), ()) for c in columns)
+
+    def failed_in(self, table: str, rows: np.ndarray, *columns: str) -> np.ndarray:
+        """Per row number of ``rows``: whether one of its ``columns`` was already reported."""
+        failed = set().union(*(self.failed.get((table, c), ()) for c in columns))
+        if not failed:
+            return np.zeros(len(rows), dtype=bool)
+        return np.isin(rows, np.fromiter(failed, dtype=np.int64, count=len(failed)))
 
     def problem(self, table: str, row: int | None, column: str | None, message: str, fix: str,
                 severity: str = "error", rule: str | None = None) -> Problem:
@@ -362,7 +372,7 @@ def convert_table(raw: RawTable | None, table: Table, source: str,
     position: dict[str, int] = {}
     for i, name in enumerate(raw.header):
         if not name:
-            if any(i < len(cells) and cells[i] is not None for _, cells in raw.rows):
+            if (raw.columns[i].codes >= 0).any():
                 problems.append(ctx.problem(
                     table.name, 1, None,
                     f"column {i + 1} has values but no name in the header row",
@@ -390,327 +400,195 @@ def convert_table(raw: RawTable | None, table: Table, source: str,
                 f"add a column '{column.name}' to the header row ({column.help})"))
     ctx.present[table.name] = {c for c in table.column_names if c in position}
 
-    values: dict[str, list] = {}
+    data = {}
+    empty = np.full(len(raw.numbers), -1, dtype=np.intp)
     for column in table.columns:
         pos = position.get(column.name)
-        cells = []
-        for number, row in raw.rows:
-            cell = row[pos] if pos is not None else None
-            value, problem = _convert(cell, column, raw, number)
-            if problem is not None:
-                ctx.failed.add((table.name, number, column.name))
-                if number not in raw.broken_rows:
-                    problems.append(ctx.problem(table.name, number, column.name, *problem))
-            cells.append(value)
-        values[column.name] = cells
-    frame = _frame(table, values, [n for n, _ in raw.rows])
+        values, codes = (raw.columns[pos].values, raw.columns[pos].codes) if pos is not None \
+            else (np.empty(0, dtype=object), empty)
+        converted, bad = _convert_values(values, column, raw.decimal_comma)
+        failing = np.zeros(len(values) + 1, dtype=bool)  # per value, then for empty (code -1)
+        failing[list(bad)] = True
+        failing[-1] = pos is not None and not column.nullable
+        for i in np.flatnonzero(failing[codes]):
+            number, code = int(raw.numbers[i]), codes[i]
+            ctx.fail(table.name, number, column.name)
+            if number not in raw.broken_rows:
+                problems.append(ctx.problem(table.name, number, column.name,
+                                            *(bad[code] if code >= 0 else _empty_cell(column))))
+        data[column.name] = _series(converted, codes, column, table)
+    data[ROW] = pd.Series(raw.numbers, dtype="int64")
+    frame = pd.DataFrame(data)
     problems += _check_key(frame, table, ctx)
     return frame, problems
 
 
-def _convert(cell: Any, column: Column, raw: RawTable, row: int) -> tuple[Any, tuple | None]:
-    if cell is None:
-        if column.nullable or column.name not in raw.header:
-            return None, None
-        return None, (f"empty cell; column '{column.name}' requires a value",
-                      f"fill it in: {column.help}" if column.help else "fill it in")
+# Actuals tables from this many rows on hold their id columns as pandas categoricals (the KPI
+# matrix reads their codes); smaller ones keep plain str objects like every other table.
+CATEGORICAL_ROWS = 100_000
+_CATEGORICAL = {"actuals": ("period", "employee_id", "kpi_id")}
+
+
+def _series(converted: list | np.ndarray, codes: np.ndarray, column: Column, table: Table) -> pd.Series:
+    """The column of a frame: each record's converted value (``codes`` -1 = empty)."""
+    if column.kind == "number":
+        return pd.Series(np.append(converted, math.nan)[codes], dtype="float64")
+    if column.kind == "integer":
+        lookup = [*converted, None]
+        return pd.Series(pd.array([lookup[c] for c in codes], dtype="Int64"))
+    if column.kind == "date":
+        stamps = pd.Series([*converted, None], dtype="datetime64[ns]").to_numpy()
+        return pd.Series(stamps[codes], dtype="datetime64[ns]")
+    if column.name in _CATEGORICAL.get(table.name, ()) and len(codes) >= CATEGORICAL_ROWS:
+        return pd.Series(_categorical(converted, codes))
+    return pd.Series(_objects([*converted, None])[codes], dtype=object)
+
+
+def _categorical(converted: list, codes: np.ndarray) -> pd.Categorical:
+    """Values as a categorical with sorted categories (a converted value may repeat, e.g. a
+    workbook's 1 and '1' both give '1')."""
+    categories = sorted(set(converted) - {None})
+    position = {value: i for i, value in enumerate(categories)}
+    lookup = np.array([position.get(v, -1) for v in converted] + [-1], dtype=np.intp)
+    return pd.Categorical.from_codes(lookup[codes], categories=categories)
+
+
+def _objects(values: list) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _empty_cell(column: Column) -> tuple[str, str]:
+    return (f"empty cell; column '{column.name}' requires a value",
+            f"fill it in: {column.help}" if column.help else "fill it in")
+
+
+def _convert_values(values: np.ndarray, column: Column,
+                    decimal_comma: bool) -> tuple[list | np.ndarray, dict[int, tuple[str, str]]]:
+    """Each distinct non-empty cell converted (``None``/NaN where it does not convert), and
+    by position the (message, fix) of those that do not."""
+    if column.kind == "number":
+        numbers, bad = _parse_numbers(values, decimal_comma)
+        for i in np.flatnonzero(_out_of_range(numbers, column)):
+            bad[i] = _range_problem(float(numbers[i]), column)
+            numbers[i] = math.nan
+        return numbers, bad
+    if column.kind in ("id", "text") and _all_text(values):
+        return list(values), {}  # text is taken as it is
+    converted, bad = [], {}
+    for i, value in enumerate(values):
+        value, problem = _convert(value, column, decimal_comma)
+        converted.append(value)
+        if problem is not None:
+            bad[i] = problem
+    return converted, bad
+
+
+def _convert(cell: Any, column: Column, decimal_comma: bool) -> tuple[Any, tuple | None]:
+    """One non-empty cell converted, or ``None`` and the (message, fix) saying why not."""
     try:
-        value = convert_cell(cell, column, raw.decimal_comma)
+        value = convert_cell(cell, column, decimal_comma)
     except CellError as bad:
         return None, (bad.message, bad.fix)
-    if column.kind in ("number", "integer"):
-        expected = check_range(value, column)
-        if expected is not None:
-            return None, (f"{column.name} is {_num(value)}; expected {_bounds(column)}",
-                          f"write a value {_bounds(column)}")
+    if column.kind in ("number", "integer") and check_range(value, column) is not None:
+        return None, _range_problem(value, column)
     return value, None
+
+
+def _range_problem(value: float, column: Column) -> tuple[str, str]:
+    return (f"{column.name} is {_num(value)}; expected {_bounds(column)}",
+            f"write a value {_bounds(column)}")
+
+
+def _out_of_range(values: np.ndarray, column: Column) -> np.ndarray:
+    """Where ``values`` break the column's bounds, as :func:`check_range` says (NaN never does)."""
+    broken = np.zeros(len(values), dtype=bool)
+    for bound, ok in ((column.ge, np.greater_equal), (column.gt, np.greater),
+                      (column.le, np.less_equal), (column.lt, np.less)):
+        if bound is not None:
+            broken |= ~ok(values, bound)
+    return broken & ~np.isnan(values)
+
+
+# Cells that float() reads exactly as parse_number does (keyed by decimal_comma): digits, one
+# decimal separator, an exponent; no spaces, thousands separators, percent signs, other digits.
+_PLAIN_NUMBER = {False: re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"),
+                 True: re.compile(r"[+-]?(?:[0-9]+,?[0-9]*|,[0-9]+)(?:[eE][+-]?[0-9]+)?")}
+_NOT_PLAIN = {False: re.compile(r"[^0-9.eE+-]"), True: re.compile(r"[^0-9,eE+-]")}
+
+
+def _all_text(values: np.ndarray) -> bool:
+    return pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
+
+
+def _parse_numbers(values: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, dict[int, tuple]]:
+    """:func:`parse_number` of each value (NaN where it fails, with the reason by position);
+    plain numbers are read by ``float`` directly."""
+    if _all_text(values) and not _NOT_PLAIN[decimal_comma].search("".join(values)):
+        # Only digits, signs, exponents and the decimal separator: what float() accepts of
+        # such text is exactly what _PLAIN_NUMBER matches.
+        texts = [v.replace(",", ".") for v in values] if decimal_comma else values
+        try:
+            numbers = np.asarray(texts, dtype=object).astype(np.float64)
+        except ValueError:
+            numbers = None
+        if numbers is not None and np.isfinite(numbers).all():
+            return numbers, {}
+    plain = _PLAIN_NUMBER[decimal_comma]
+    numbers = np.empty(len(values), dtype=np.float64)
+    bad = {}
+    for i, value in enumerate(values):
+        if type(value) is str and plain.fullmatch(value):
+            number = float(value.replace(",", ".") if decimal_comma else value)
+            if math.isfinite(number):
+                numbers[i] = number
+                continue
+        try:
+            numbers[i] = parse_number(value, decimal_comma)
+        except CellError as error:
+            numbers[i] = math.nan
+            bad[i] = (error.message, error.fix)
+    return numbers, bad
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row the position of its value among the distinct values (-1 for an empty one),
+    and those values."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy().astype(np.intp), series.cat.categories.to_numpy(dtype=object)
+    codes, values = pd.factorize(series.to_numpy(dtype=object))
+    return codes.astype(np.intp), np.asarray(values, dtype=object)
 
 
 def _check_key(frame: pd.DataFrame, table: Table, ctx: _Context) -> list[Problem]:
     if not table.key or not ctx.usable(table.name, *table.key):
         return []
+    rows = frame[ROW].to_numpy()
+    keep = np.flatnonzero(~ctx.failed_in(table.name, rows, *table.key))
+    columns = [_codes(frame[c].iloc[keep]) for c in table.key]
+    key, size = np.zeros(len(keep), dtype=np.int64), 1  # one number per combination of values
+    for codes, values in columns:
+        if size * (len(values) + 1) >= 2 ** 62:
+            key, size = pd.factorize(key)[0].astype(np.int64), len(keep)  # renumber: no overflow
+        key, size = key * (len(values) + 1) + (codes + 1), size * (len(values) + 1)
+    duplicate = np.flatnonzero(pd.Series(key).duplicated().to_numpy())
+    if not len(duplicate):
+        return []
+    keys, first = np.unique(key, return_index=True)
     problems = []
-    first: dict[tuple, int] = {}
     label = ", ".join(table.key)
-    for record in frame.to_dict("records"):
-        row = record[ROW]
-        if not ctx.ok(table.name, row, *table.key):
-            continue
-        key = tuple(record[c] for c in table.key)
-        if key in first:
-            shown = ", ".join(f"{c} {_show(v) if v is not None else 'empty'}"
-                              for c, v in zip(table.key, key))
-            problems.append(ctx.problem(
-                table.name, row, label,
-                f"duplicate {shown}: already in row {first[key]}; expected each "
-                f"{'combination of ' if len(table.key) > 1 else ''}{label} once",
-                "remove one of the rows or correct the id"))
-            ctx.failed.update((table.name, row, c) for c in table.key)
-        else:
-            first[key] = row
+    for j in duplicate:
+        row, first_row = int(rows[keep[j]]), int(rows[keep[first[np.searchsorted(keys, key[j])]]])
+        shown = ", ".join(f"{c} {_show(values[codes[j]]) if codes[j] >= 0 else 'empty'}"
+                          for c, (codes, values) in zip(table.key, columns))
+        problems.append(ctx.problem(
+            table.name, row, label,
+            f"duplicate {shown}: already in row {first_row}; expected each "
+            f"{'combination of ' if len(table.key) > 1 else ''}{label} once",
+            "remove one of the rows or correct the id"))
+        ctx.fail(table.name, row, *table.key)
     return problems
-
-
-# --------------------------------------------------------------------------- client.yaml
-
-
-_UNSET = object()
-
-
-def check_config(settings: RawSettings, folder: Path) -> tuple[ClientConfig | None, list[Problem]]:
-    """Check the settings and build the :class:`ClientConfig` (``None`` when they have errors)."""
-    problems: list[Problem] = []
-    values = settings.values
-
-    def problem(path: str, message: str, fix: str, severity: str = "error", rule=None) -> None:
-        problems.append(Problem(table=settings.source, row=settings.line(path), column=path,
-                                message=message, fix=fix, severity=severity, rule=rule))
-
-    if values is None:
-        values = {}
-    if not isinstance(values, dict):
-        problems.append(Problem(table=settings.source, row=1,
-                                message=f"expected settings as 'key: value' lines, found a "
-                                        f"{type(values).__name__}",
-                                fix="write one 'key: value' per line (see kpi-toolkit new)"))
-        return None, problems
-    known = CLIENT_YAML_REQUIRED + CLIENT_YAML_OPTIONAL
-    for key in values:
-        if str(key) not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            problem(str(key), f"unknown key '{key}' is ignored; expected one of: {', '.join(known)}",
-                    f"{hint}remove or rename it", severity="warning")
-    for key in CLIENT_YAML_REQUIRED:
-        if values.get(key) in (None, ""):
-            fix = f"add '{key}: ...' ({_KEY_HELP[key]})"
-            if settings.source != "client.yaml":
-                fix = f"fill in the value of '{key}' ({_KEY_HELP[key]})"
-            problems.append(Problem(table=settings.source, row=settings.lines.get(key), column=key,
-                                    message=f"required key '{key}' is missing", fix=fix))
-    out: dict[str, Any] = {}
-    name = values.get("name")
-    if name not in (None, ""):
-        if isinstance(name, (dict, list)):
-            problem("name", f"name must be text, found a {type(name).__name__}", "write the client's name")
-        else:
-            out["name"] = str(name).strip()
-    language = values.get("language")
-    if language not in (None, ""):
-        if language not in LANGUAGES:
-            problem("language", f"{_show(language)} is not a supported language; expected one of: "
-                                f"{', '.join(LANGUAGES)}", "write en or ru")
-        else:
-            out["language"] = language
-    currency = values.get("currency")
-    if currency not in (None, ""):
-        if not isinstance(currency, str) or currency not in list_currencies():
-            fix = "write an ISO 4217 code such as EUR, USD or RUB"
-            if isinstance(currency, str) and currency.upper() in list_currencies():
-                fix = f"write '{currency.upper()}' (codes are upper-case)"
-            problem("currency", f"{_show(currency)} is not an ISO 4217 currency code", fix)
-        else:
-            out["currency"] = currency
-    period = values.get("period")
-    if period not in (None, ""):
-        try:
-            out["period"] = parse_period(period)
-        except CellError as bad:
-            problem("period", bad.message, "write the period reported as \"YYYY-MM\", e.g. \"2024-03\"")
-    decimals = values.get("currency_decimals")
-    if decimals is not None:
-        n = _as_int(decimals)
-        if n is None or not 0 <= n <= 4:
-            problem("currency_decimals", f"{_show(decimals)} is not a whole number from 0 to 4",
-                    "write the number of decimals of the currency's minor unit, e.g. 2, or remove "
-                    "the key to use the ISO 4217 value")
-        else:
-            out["currency_decimals"] = n
-    elif "currency" in out:
-        out["currency_decimals"] = get_currency_precision(out["currency"])
-    months = values.get("bonus_period_months")
-    if months is not None:
-        n = _as_int(months)
-        if n is None or n < 1:
-            problem("bonus_period_months", f"{_show(months)} is not a whole number >= 1",
-                    "write the length of the bonus period in months, e.g. 1 or 3")
-        else:
-            out["bonus_period_months"] = n
-            if n > LONG_BONUS_PERIOD:
-                problem("bonus_period_months",
-                        f"a bonus period of {n} months is longer than {LONG_BONUS_PERIOD}; long "
-                        "periods weaken the link between result and reward (seed 001)",
-                        "use periods of at most 3 months, with intermediate milestones",
-                        severity="warning", rule="bonus-period")
-    budget = values.get("bonus_budget")
-    if budget is not None:
-        if isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget < 0:
-            problem("bonus_budget", f"{_show(budget)} is not a number >= 0",
-                    "write the bonus pool budget per bonus period as a number, e.g. 25000")
-        else:
-            out["bonus_budget"] = float(budget)
-    out.update(_check_nested(values, folder, problem))
-    if any(p.severity == "error" for p in problems):
-        return None, problems
-    return ClientConfig(**out), problems
-
-
-_KEY_HELP = {
-    "name": "the client's name as reports show it",
-    "language": "en or ru",
-    "currency": "an ISO 4217 code, e.g. EUR",
-    "period": "the period reported, \"YYYY-MM\"",
-}
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_nested(values: dict, folder: Path, problem) -> dict[str, Any]:
-    """The optional, structured keys of client.yaml."""
-    out: dict[str, Any] = {}
-    curves = values.get("payout_curves")
-    if curves is not None:
-        out["payout_curves"] = _check_curves(curves, problem)
-    branding = values.get("branding")
-    if branding is not None:
-        out["branding"] = _check_branding(branding, folder, problem)
-    contacts = values.get("contacts")
-    if contacts is not None:
-        if not isinstance(contacts, list) or not all(isinstance(c, dict) for c in contacts):
-            problem("contacts", "expected a list of contacts, each with name, role, email, phone",
-                    "write '- name: ...' entries under contacts")
-        else:
-            out["contacts"] = tuple(contacts)
-    for key in ("questionnaire", "readiness", "funnel"):
-        if values.get(key) is not None:
-            if not isinstance(values[key], dict):
-                problem(key, f"expected '{key}' to hold 'key: value' entries, found "
-                             f"{_show(values[key])}", f"indent the entries of '{key}' under it")
-            else:
-                out[key] = values[key]
-    method = values.get("strategy_method")
-    if method is not None:
-        if method not in ("map", "head_on"):
-            problem("strategy_method", f"{_show(method)} is not a strategy method; expected map or head_on",
-                    "write map (strategy map, the default) or head_on (weights given directly)")
-        else:
-            out["strategy_method"] = method
-    start = values.get("project_start")
-    if start is not None:
-        try:
-            out["project_start"] = parse_date(start).date().isoformat()
-        except CellError as bad:
-            problem("project_start", bad.message, "write the start date as YYYY-MM-DD")
-    thresholds = values.get("project_thresholds")
-    if thresholds is not None:
-        result = {"green": 0.95, "amber": 0.85}
-        if not isinstance(thresholds, dict):
-            problem("project_thresholds", "expected {green: 0.95, amber: 0.85}",
-                    "write green and amber thresholds under project_thresholds")
-        else:
-            for key, value in thresholds.items():
-                if key not in result or not _is_number(value) or value < 0:
-                    problem(f"project_thresholds.{key}",
-                            f"{key}: {_show(value)}; expected green or amber with a number >= 0",
-                            "write e.g. green: 0.95 and amber: 0.85")
-                else:
-                    result[key] = float(value)
-            if result["amber"] > result["green"]:
-                problem("project_thresholds.amber",
-                        f"amber {_num(result['amber'])} is above green {_num(result['green'])}",
-                        "amber must not exceed green")
-            out["project_thresholds"] = result
-    return out
-
-
-def _check_curves(curves: Any, problem) -> dict[str, PayoutCurve]:
-    result: dict[str, PayoutCurve] = {}
-    example = "{type: linear, points: [[0.8, 0.5], [1.0, 1.0], [1.2, 1.5]]}"
-    if not isinstance(curves, dict):
-        problem("payout_curves", f"expected named curves, found {_show(curves)}",
-                f"write e.g. payout_curves: {{bonus: {example}}}")
-        return result
-    for name, spec in curves.items():
-        path = f"payout_curves.{name}"
-        if not isinstance(spec, dict):
-            problem(path, f"curve '{name}' must have type and points, found {_show(spec)}",
-                    f"write e.g. {name}: {example}")
-            continue
-        kind = spec.get("type")
-        ok = True
-        if kind not in ("steps", "linear"):
-            problem(f"{path}.type", f"curve type {_show(kind)} is not known; expected steps or linear",
-                    "write type: steps (a step table) or type: linear (interpolation)")
-            ok = False
-        points = spec.get("points")
-        if not isinstance(points, list) or not points:
-            problem(f"{path}.points", f"expected a list of [attainment, coefficient] points, found "
-                                      f"{_show(points)}", "write e.g. points: [[0.8, 0.5], [1.0, 1.0], [1.2, 1.5]]")
-            continue
-        parsed = []
-        for i, point in enumerate(points):
-            where = f"{path}.points[{i}]"
-            if (not isinstance(point, list) or len(point) != 2
-                    or not all(_is_number(v) for v in point)):
-                problem(where, f"point {_show(point)} is not [attainment, coefficient]",
-                        "write two numbers, e.g. [1.0, 1.0]")
-                ok = False
-                continue
-            attainment, coefficient = float(point[0]), float(point[1])
-            if coefficient < 0:
-                problem(where, f"coefficient {_num(coefficient)} is negative; expected >= 0",
-                        "coefficients are 0 or more")
-                ok = False
-            if parsed and attainment <= parsed[-1][0]:
-                problem(where, f"attainment {_num(attainment)} does not increase (previous point "
-                               f"{_num(parsed[-1][0])}); expected attainments in strictly increasing order",
-                        "sort the points by attainment and remove duplicates")
-                ok = False
-            parsed.append((attainment, coefficient))
-        if ok:
-            result[str(name)] = PayoutCurve(name=str(name), kind=kind, points=tuple(parsed))
-    return result
-
-
-def _check_branding(branding: Any, folder: Path, problem) -> dict:
-    result: dict[str, Any] = {"logo": None, "colour": None}
-    if not isinstance(branding, dict):
-        problem("branding", f"expected logo and colour, found {_show(branding)}",
-                "write branding: {logo: logo.png, colour: \"#1F4E79\"}")
-        return result
-    logo = branding.get("logo")
-    if logo is not None:
-        file = (folder / str(logo)).resolve()
-        if file.suffix.lower() not in LOGO_SUFFIXES:
-            problem("branding.logo", f"logo {_show(logo)} is not a png, jpg or svg image",
-                    "use a .png, .jpg or .svg file")
-        elif not file.is_file() or not file.is_relative_to(folder.resolve()):
-            problem("branding.logo", f"logo file {_show(logo)} is not in the client folder",
-                    "put the image in the client folder and give its file name")
-        else:
-            result["logo"] = folder / file.relative_to(folder.resolve())
-    colour = branding.get("colour")
-    if colour is not None:
-        if not isinstance(colour, str) or not _COLOUR.fullmatch(colour):
-            problem("branding.colour", f"colour {_show(colour)} is not #RRGGBB",
-                    "write a hex colour in quotes, e.g. \"#1F4E79\"")
-        else:
-            result["colour"] = colour
-    return result
 
 
 # --------------------------------------------------------------------------- cross-table rules
@@ -727,21 +605,29 @@ def check_references(ctx: _Context) -> list[Problem]:
             if not ctx.usable(ref_table, ref_column):
                 continue
             known = set(ctx.tables[ref_table][ref_column].dropna())
-            for record in ctx.records(table.name):
-                value, row = record[column.name], record[ROW]
-                if value is None or value in known or not ctx.ok(table.name, row, column.name):
-                    continue
-                ctx.failed.add((table.name, row, column.name))
-                close = [k for k in known if k.lower() == value.lower()] or \
-                    difflib.get_close_matches(value, sorted(known), n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                problems.append(ctx.problem(
-                    table.name, row, column.name,
-                    f"unknown {ref_column} {_show(value)}: not in {ctx.sources.get(ref_table, ref_table)} "
-                    f"(known: {_listing(known)})",
-                    f"{hint}add it to {ctx.sources.get(ref_table, ref_table)} or correct the id "
-                    "(ids are case-sensitive)"))
+            frame = ctx.tables[table.name]
+            rows = frame[ROW].to_numpy()
+            codes, values = _codes(frame[column.name])
+            unknown = np.array([v not in known for v in values] + [False], dtype=bool)
+            found = {}  # value -> (message, fix): one difflib search per unknown value
+            for i in np.flatnonzero(unknown[codes] & ~ctx.failed_in(table.name, rows, column.name)):
+                value, row = values[codes[i]], int(rows[i])
+                ctx.fail(table.name, row, column.name)
+                if value not in found:
+                    found[value] = _unknown_reference(ctx, value, known, ref_table, ref_column)
+                problems.append(ctx.problem(table.name, row, column.name, *found[value]))
     return problems
+
+
+def _unknown_reference(ctx: _Context, value: str, known: set, ref_table: str,
+                       ref_column: str) -> tuple[str, str]:
+    close = [k for k in known if k.lower() == value.lower()] or \
+        difflib.get_close_matches(value, sorted(known), n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return (f"unknown {ref_column} {_show(value)}: not in {ctx.sources.get(ref_table, ref_table)} "
+            f"(known: {_listing(known)})",
+            f"{hint}add it to {ctx.sources.get(ref_table, ref_table)} or correct the id "
+            "(ids are case-sensitive)")
 
 
 def _listing(values, limit: int = 8) -> str:
@@ -910,57 +796,87 @@ def check_employees(ctx: _Context) -> list[Problem]:
     """Funds, dates, positions with KPIs."""
     if not ctx.usable("employees", "employee_id", "position_id"):
         return []
-    problems = []
     positions = {r["position_id"]: r for r in ctx.records("positions")} \
         if ctx.usable("positions", "position_id") else {}
     with_kpis = set(ctx.tables["position_kpis"]["position_id"].dropna()) \
         if ctx.usable("position_kpis", "position_id") else None
     period = _period_bounds(ctx)
-    staff: dict[str, list[str]] = defaultdict(list)
-    for record in ctx.records("employees"):
-        row, employee = record[ROW], record["employee_id"]
-        position = record["position_id"]
-        if position in positions and ctx.ok("employees", row, "position_id"):
-            staff[position].append(employee)
-            share = positions[position]["variable_share"]
-            fund_cells_ok = ctx.ok("employees", row, "bonus_fund", "base_salary") and \
-                ctx.ok("positions", positions[position][ROW], "variable_share")
-            if fund_cells_ok and math.isnan(record["bonus_fund"]) and (
-                    math.isnan(record["base_salary"]) or math.isnan(share)):
-                problems.append(ctx.problem(
-                    "employees", row, "bonus_fund",
-                    f"employee '{employee}' has neither a bonus_fund nor a base_salary with a "
-                    f"variable_share for position '{position}'; expected one of them",
-                    "fill bonus_fund, or base_salary here and variable_share in "
-                    f"{ctx.sources.get('positions', 'positions')}"))
-        start, end = record["start_date"], record["end_date"]
-        if pd.notna(start) and pd.notna(end) and start > end:
-            problems.append(ctx.problem(
-                "employees", row, "end_date",
-                f"end_date {end:%Y-%m-%d} is before start_date {start:%Y-%m-%d}",
-                "correct one of the dates"))
-        elif period is not None:
-            first, last = period
-            if pd.notna(end) and end < first:
-                problems.append(ctx.problem(
-                    "employees", row, "end_date",
-                    f"employee '{employee}' left on {end:%Y-%m-%d}, before the period reported "
-                    f"({ctx.config.period}): no bonus", "check the date, or remove the employee",
-                    severity="warning"))
-            elif pd.notna(start) and start > last:
-                problems.append(ctx.problem(
-                    "employees", row, "start_date",
-                    f"employee '{employee}' joined on {start:%Y-%m-%d}, after the period reported "
-                    f"({ctx.config.period}): no bonus", "check the date",
-                    severity="warning"))
+    frame = ctx.tables["employees"]
+    rows = frame[ROW].to_numpy()
+    codes, ids = _codes(frame["position_id"])
+    ids = [*ids, None]  # code -1 picks None
+    staffed = np.array([p in positions for p in ids])[codes] & \
+        ~ctx.failed_in("employees", rows, "position_id")
+    share = np.array([positions[p]["variable_share"] if p in positions else math.nan for p in ids])
+    share_ok = np.array([p in positions and ctx.ok("positions", positions[p][ROW], "variable_share")
+                         for p in ids])
+    base, fund = frame["base_salary"].to_numpy(), frame["bonus_fund"].to_numpy()
+    unfunded = staffed & share_ok[codes] & ~ctx.failed_in("employees", rows, "bonus_fund", "base_salary") \
+        & np.isnan(fund) & (np.isnan(base) | np.isnan(share[codes]))
+    # Only the rows these masks pick can have a problem; their messages come from the records.
+    problems = []
+    for record in frame.iloc[np.flatnonzero(unfunded | _odd_dates(frame, period))].to_dict("records"):
+        problems += _employee_problems(ctx, record, positions, period)
     if with_kpis is not None:
-        for position, employees in staff.items():
+        employees = frame["employee_id"].to_numpy(dtype=object)
+        for code in pd.unique(codes[staffed]):
+            position = ids[code]
             if position not in with_kpis:
+                staff = list(employees[staffed & (codes == code)])
                 problems.append(ctx.problem(
                     "positions", positions[position][ROW], "position_id",
-                    f"position '{position}' has {len(employees)} employee(s) "
-                    f"({_listing(employees, 3)}) but no KPIs",
+                    f"position '{position}' has {len(staff)} employee(s) "
+                    f"({_listing(staff, 3)}) but no KPIs",
                     f"add its KPIs to {ctx.sources.get('position_kpis', 'position_kpis')}"))
+    return problems
+
+
+def _odd_dates(frame: pd.DataFrame, period) -> np.ndarray:
+    """Rows whose dates are crossed or outside the period reported."""
+    start, end = frame["start_date"].to_numpy(), frame["end_date"].to_numpy()
+    odd = start > end  # NaT compares false
+    if period is not None:
+        first, last = (bound.to_datetime64() for bound in period)
+        odd |= (end < first) | (start > last)
+    return odd
+
+
+def _employee_problems(ctx: _Context, record: dict, positions: dict, period) -> list[Problem]:
+    problems = []
+    row, employee = record[ROW], record["employee_id"]
+    position = record["position_id"]
+    if position in positions and ctx.ok("employees", row, "position_id"):
+        share = positions[position]["variable_share"]
+        fund_cells_ok = ctx.ok("employees", row, "bonus_fund", "base_salary") and \
+            ctx.ok("positions", positions[position][ROW], "variable_share")
+        if fund_cells_ok and math.isnan(record["bonus_fund"]) and (
+                math.isnan(record["base_salary"]) or math.isnan(share)):
+            problems.append(ctx.problem(
+                "employees", row, "bonus_fund",
+                f"employee '{employee}' has neither a bonus_fund nor a base_salary with a "
+                f"variable_share for position '{position}'; expected one of them",
+                "fill bonus_fund, or base_salary here and variable_share in "
+                f"{ctx.sources.get('positions', 'positions')}"))
+    start, end = record["start_date"], record["end_date"]
+    if pd.notna(start) and pd.notna(end) and start > end:
+        problems.append(ctx.problem(
+            "employees", row, "end_date",
+            f"end_date {end:%Y-%m-%d} is before start_date {start:%Y-%m-%d}",
+            "correct one of the dates"))
+    elif period is not None:
+        first, last = period
+        if pd.notna(end) and end < first:
+            problems.append(ctx.problem(
+                "employees", row, "end_date",
+                f"employee '{employee}' left on {end:%Y-%m-%d}, before the period reported "
+                f"({ctx.config.period}): no bonus", "check the date, or remove the employee",
+                severity="warning"))
+        elif pd.notna(start) and start > last:
+            problems.append(ctx.problem(
+                "employees", row, "start_date",
+                f"employee '{employee}' joined on {start:%Y-%m-%d}, after the period reported "
+                f"({ctx.config.period}): no bonus", "check the date",
+                severity="warning"))
     return problems
 
 
@@ -971,10 +887,26 @@ def _period_bounds(ctx: _Context) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     return first, first + pd.offsets.MonthEnd(0)
 
 
-def _active(record: dict, bounds) -> bool:
-    first, last = bounds
-    start, end = record["start_date"], record["end_date"]
-    return not ((pd.notna(end) and end < first) or (pd.notna(start) and start > last))
+@dataclass
+class _Ids:
+    """An id column as codes into its distinct values, the empty value (``None``) included:
+    ``values[codes[i]]`` is row ``i``'s id and ``position`` maps an id to its code."""
+
+    codes: np.ndarray
+    values: list
+
+    @classmethod
+    def of(cls, series: pd.Series) -> "_Ids":
+        codes, values = _codes(series)
+        return cls(np.where(codes < 0, len(values), codes), [*values, None])
+
+    @cached_property
+    def position(self) -> dict:
+        return {value: i for i, value in enumerate(self.values)}
+
+    def lookup(self, mapping: dict, default=-1) -> np.ndarray:
+        """Per row, ``mapping.get(id, default)``."""
+        return np.array([mapping.get(v, default) for v in self.values])[self.codes]
 
 
 def check_actuals(ctx: _Context) -> list[Problem]:
@@ -984,26 +916,54 @@ def check_actuals(ctx: _Context) -> list[Problem]:
         ctx.usable("position_kpis", "position_id", "kpi_id")
     if not needed:
         return []
+    kpi_records = ctx.records("kpis")
+    kpis = {r["kpi_id"]: r for r in kpi_records}
+    employees: dict[Any, int] = {}  # id -> its first row (position in the frame)
+    for i, employee in enumerate(ctx.tables["employees"]["employee_id"]):
+        employees.setdefault(employee, i)
+    settings = ctx.records("position_kpis")
+    measured = {(r["position_id"], r["kpi_id"]): i for i, r in enumerate(settings)}
+    actuals = ctx.tables["actuals"]
+    rows = actuals[ROW].to_numpy()
+    employee, kpi = _Ids.of(actuals["employee_id"]), _Ids.of(actuals["kpi_id"])
+
+    # The setting (row of position_kpis) of each row: its employee's position and its KPI.
+    positions = ctx.tables["employees"]["position_id"].to_numpy(dtype=object)
+    staff = employee.lookup(employees)
+    held = [positions[employees[e]] if e in employees else None for e in employee.values]
+    held_codes, held_positions = pd.factorize(np.array(held, dtype=object))  # None -> -1
+    by_pair = np.array([[measured.get((p, k), -1) for k in kpi.values]
+                        for p in [*held_positions, None]], dtype=np.intp)
+    setting = by_pair[held_codes[employee.codes], kpi.codes]
+    checked = (staff >= 0) & kpi.lookup({k: True for k in kpis}, False).astype(bool) & \
+        (setting >= 0) & ~ctx.failed_in("actuals", rows, "employee_id", "kpi_id")
+
+    # Per row, what its plan and fact are compared with: its KPI's and its setting's values.
+    def attribute(get, default) -> np.ndarray:
+        return np.array([get(kpis[k]) if k in kpis else default for k in kpi.values])[kpi.codes]
+
+    band = attribute(lambda r: r["direction"] == "band", False)
+    lower = attribute(lambda r: r["direction"] == "lower", False)
+    baseline = attribute(lambda r: r["baseline"], math.nan).astype(float)
+    fact_required = attribute(lambda r: (r["missing"] or "error") == "error", False)
+    cap = np.append([s["cap"] for s in settings], math.nan).astype(float)[setting]
+    plan, fact = actuals["plan"].to_numpy(), actuals["fact"].to_numpy()
+    no_base = np.isnan(baseline)
+    bad_plan = ~band & ~ctx.failed_in("actuals", rows, "plan") & (
+        np.isnan(plan) | (no_base & (plan == 0)) | (~no_base & (plan == baseline)))
+    bad_fact = ~ctx.failed_in("actuals", rows, "fact") & (
+        (np.isnan(fact) & fact_required) | (lower & (fact == 0) & no_base & np.isnan(cap)))
+
+    # Only the rows these masks pick can have a problem; their messages come from the records.
     problems = []
-    kpis = {r["kpi_id"]: r for r in ctx.records("kpis")}
-    employees = {}
-    for r in ctx.records("employees"):
-        employees.setdefault(r["employee_id"], r)
-    measured = {(r["position_id"], r["kpi_id"]): r for r in ctx.records("position_kpis")}
-    keys = set()
-    for record in ctx.records("actuals"):
-        row, kpi_id = record[ROW], record["kpi_id"]
-        keys.add((record["period"], record["employee_id"], kpi_id))
-        employee = employees.get(record["employee_id"])
-        if employee is None or kpi_id not in kpis or not ctx.ok("actuals", row, "employee_id", "kpi_id"):
-            continue
-        setting = measured.get((employee["position_id"], kpi_id))
-        if setting is None:
-            continue  # not one of the position's KPIs (e.g. watched by a stop factor)
-        kpi = kpis[kpi_id]
-        problems += _check_plan(ctx, record, kpi)
-        problems += _check_fact(ctx, record, kpi, setting)
-    problems += _check_missing_rows(ctx, keys, kpis, measured)
+    period = _Ids.of(actuals["period"])
+    for i in np.flatnonzero(checked & (bad_plan | bad_fact)):
+        record = {ROW: int(rows[i]), "period": period.values[period.codes[i]],
+                  "employee_id": employee.values[employee.codes[i]],
+                  "kpi_id": kpi.values[kpi.codes[i]], "plan": float(plan[i]), "fact": float(fact[i])}
+        problems += _check_plan(ctx, record, kpis[record["kpi_id"]])
+        problems += _check_fact(ctx, record, kpis[record["kpi_id"]], settings[setting[i]])
+    problems += _check_missing_rows(ctx, period, employee, kpi, kpis, list(measured))
     return problems
 
 
@@ -1052,46 +1012,87 @@ def _check_fact(ctx: _Context, record: dict, kpi: dict, setting: dict) -> list[P
     return []
 
 
-def _check_missing_rows(ctx: _Context, keys: set, kpis: dict, measured: dict) -> list[Problem]:
+def _check_missing_rows(ctx: _Context, period: _Ids, employee: _Ids, kpi: _Ids, kpis: dict,
+                        measured: list[tuple]) -> list[Problem]:
+    """Employees active in the period reported without a row for a KPI whose missing fact is
+    an error; ``measured`` holds the (position, KPI) pairs of position_kpis in file order."""
     bounds = _period_bounds(ctx)
-    if bounds is None or any(not ctx.ok("actuals", r, "period")
-                             for r in ctx.tables["actuals"][ROW]):
+    if bounds is None or ctx.failed_in("actuals", ctx.tables["actuals"][ROW].to_numpy(), "period").any():
         return []
-    period = ctx.config.period
-    found = sorted({k[0] for k in keys if k[0] is not None})
-    if period not in found:
+    reported = ctx.config.period
+    found = sorted({period.values[c] for c in np.unique(period.codes)} - {None})
+    if reported not in found:
         return [ctx.problem(
             "actuals", None, "period",
-            f"no rows for period '{period}', the period reported in {ctx.sources.get('client', 'client.yaml')}; "
+            f"no rows for period '{reported}', the period reported in {ctx.sources.get('client', 'client.yaml')}; "
             f"found periods: {_listing(found)}",
             "add the plan and fact of that period, or correct 'period' in the settings")]
-    problems = []
     by_position: dict[str, list[str]] = defaultdict(list)
     for position, kpi_id in measured:
         by_position[position].append(kpi_id)
-    seen = set()
-    for record in ctx.records("employees"):
-        employee, row = record["employee_id"], record[ROW]
-        if employee in seen or not ctx.ok("employees", row, "employee_id", "position_id",
-                                           "start_date", "end_date"):
-            continue
-        seen.add(employee)
-        if not _active(record, bounds):
-            continue
-        for kpi_id in by_position.get(record["position_id"], []):
-            kpi = kpis.get(kpi_id)
-            if kpi is None or (kpi["missing"] or "error") != "error":
-                continue
-            if (period, employee, kpi_id) not in keys:
-                problems.append(ctx.problem(
-                    "employees", row, "employee_id",
-                    f"employee '{employee}' has no row in {ctx.sources.get('actuals', 'actuals')} "
-                    f"for KPI '{kpi_id}' of position '{record['position_id']}' in {period}; "
-                    "a missing fact is an error for this KPI",
-                    "add the row with plan and fact, or set missing to 'zero' or 'exclude' for the "
-                    f"KPI in {ctx.sources.get('kpis', 'kpis')}"))
+    in_period = period.codes == period.position[reported]
+    width = len(kpi.values)
+    present = np.unique(employee.codes[in_period].astype(np.int64) * width + kpi.codes[in_period])
+
+    frame = ctx.tables["employees"]
+    rows, ids = frame[ROW].to_numpy(), frame["employee_id"].to_numpy(dtype=object)
+    first = ~ctx.failed_in("employees", rows, "employee_id", "position_id", "start_date", "end_date")
+    first[first] = ~pd.Series(ids[first]).duplicated().to_numpy()
+    candidates = np.flatnonzero(first & ~_inactive(frame, bounds))
+    positions = frame["position_id"].to_numpy(dtype=object)
+
+    wanted: dict[Any, list[tuple[str, int]]] = {}
+
+    def required(position) -> list[tuple[str, int]]:
+        """The KPIs of ``position`` whose missing fact is an error, with their codes."""
+        if position not in wanted:
+            wanted[position] = [
+                (k, kpi.position.get(k, -1)) for k in by_position.get(position, [])
+                if kpis.get(k) is not None and (kpis[k]["missing"] or "error") == "error"]
+        return wanted[position]
+
+    lists = [required(positions[i]) for i in candidates]
+    counts = [len(pairs) for pairs in lists]
+    owner = np.repeat(candidates, counts)
+    pairs = [pair for pairs in lists for pair in pairs]
+    kpi_codes = np.array([code for _, code in pairs], dtype=np.int64)
+    staff = np.repeat(np.array([employee.position.get(e, -1) for e in ids[candidates]],
+                               dtype=np.int64), counts)
+    missing = (staff < 0) | (kpi_codes < 0) | ~np.isin(staff * width + kpi_codes, present)
+    problems = []
+    for j in np.flatnonzero(missing):
+        i, kpi_id = owner[j], pairs[j][0]
+        problems.append(ctx.problem(
+            "employees", int(rows[i]), "employee_id",
+            f"employee '{ids[i]}' has no row in {ctx.sources.get('actuals', 'actuals')} "
+            f"for KPI '{kpi_id}' of position '{positions[i]}' in {reported}; "
+            "a missing fact is an error for this KPI",
+            "add the row with plan and fact, or set missing to 'zero' or 'exclude' for the "
+            f"KPI in {ctx.sources.get('kpis', 'kpis')}"))
     return problems
 
 
+def _inactive(frame: pd.DataFrame, bounds) -> np.ndarray:
+    """Employees who left before the period or joined after it."""
+    first, last = (bound.to_datetime64() for bound in bounds)
+    start, end = frame["start_date"].to_numpy(), frame["end_date"].to_numpy()
+    return (end < first) | (start > last)  # NaT compares false
+
+
+def check_methodology(ctx: _Context) -> list[Problem]:
+    """The KPI selection rules (warnings with rule codes: kpi-count, weight-min, data-source,
+    measurement-cost), once the cells they read are sound: a typo is reported once, as an
+    error, not again as a methodology warning."""
+    needed = {"positions": ("position_id",), "position_kpis": ("position_id", "kpi_id", "weight"),
+              "kpis": ("kpi_id",)}
+    read = {"positions": ("position_id", "level"), "position_kpis": ("position_id", "kpi_id", "weight"),
+            "kpis": ("kpi_id", "data_source", "measurement_cost", "measurement_worth")}
+    if not all(ctx.usable(table, *columns) for table, columns in needed.items()) or any(
+            (table, column) in ctx.failed for table, columns in read.items() for column in columns):
+        return []
+    return check_selection_rules(ctx.tables["positions"], ctx.tables["position_kpis"],
+                                 ctx.tables["kpis"], ctx.sources)
+
+
 RULES = (check_references, check_goals, check_kpis, check_position_kpis, check_employees,
-         check_actuals)
+         check_actuals, check_methodology)

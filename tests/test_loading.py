@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from kpi_toolkit import loading, validation
 from kpi_toolkit.client import ClientData, PayoutCurve
 from kpi_toolkit.errors import ClientDataError
-from kpi_toolkit.loading import load_client, read_client, read_table
+from kpi_toolkit.loading import load_client, parse_csv, read_client, read_table
 from kpi_toolkit.schema import ROW, TABLES
 
 from conftest import CLIENTS
@@ -253,3 +256,79 @@ def test_random_bad_cells_never_crash(client_copy, make_fixtures, seed):
     data, problems = read_client(folder)
     assert (data is None) == any(p.severity == "error" for p in problems)
     assert all(p.table and p.message for p in problems)
+
+
+# --------------------------------------------------------------------------- large files
+
+# Quote-free CSV is split by pandas' C parser; these texts probe where it could read otherwise
+# than the csv module (which reads everything else, and defines the result).
+PLAIN_TEXTS = [
+    "a,b,c\n1,2,3\n",
+    "a,b,c\r\n1,2,3\r\n\r\n4,5,6\r\n\r\n",  # blank lines still count as rows
+    "a;b;c\r1;2,5;3\r\r4;5;6",  # bare CR ends a record too
+    "a,b,c\n1\n,,\n 1 , 2 ,\u00a03\u00a0\n   \n",  # short, empty and blank-only rows
+    "\ufeffa,b,c\n\ufeff1,2,\ufeff 3\n",
+    "a,b,,\n1,2,,\n",  # unnamed trailing columns, empty
+    "a,b\n1,2,3\n",  # a row longer than the header
+    "a,b,,\n1,2,,x\n",  # a value right of the named columns
+    "1e309,2\n3,4\n",  # a header the C parser would read as numbers
+    "99999999999999999999\n3\n",
+    "TRUE,FALSE\nfalse,True\n",
+    "a,b\nx,\x00y\n",
+    "a,b\n\x1a1,\x0b2\x0c\n\x1c,\x85\n",
+]
+
+
+def _read_both(data: bytes) -> tuple:
+    def seen(table):
+        if isinstance(table, list):
+            return table
+        return table.header, table.rows, table.broken_rows, table.problems, table.decimal_comma
+
+    fast = seen(parse_csv(data, "t", "t.csv"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loading, "_parse_plain_csv", lambda *args: None)
+        slow = seen(parse_csv(data, "t", "t.csv"))
+    return fast, slow
+
+
+@pytest.mark.parametrize("text", PLAIN_TEXTS)
+def test_plain_csv_is_read_as_the_csv_module_reads_it(text):
+    fast, slow = _read_both(text.encode("utf-8"))
+    assert fast == slow
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*"ab1.,; \t\r\n\ufeff\u00a0\x0b\x85E-", "\r\n", "12", "nan"]),
+                max_size=60).map("".join))
+def test_any_text_is_read_as_the_csv_module_reads_it(text):
+    fast, slow = _read_both(text.encode("utf-8"))
+    assert fast == slow
+
+
+def test_large_actuals_hold_their_ids_as_categoricals(monkeypatch):
+    expected = load_client(CLIENTS / "valid_minimal")
+    monkeypatch.setattr(validation, "CATEGORICAL_ROWS", 1)
+    data = load_client(CLIENTS / "valid_minimal")
+    for column in ("period", "employee_id", "kpi_id"):
+        assert isinstance(data.actuals[column].dtype, pd.CategoricalDtype), column
+        assert data.actuals[column].astype(object).tolist() == expected.actuals[column].tolist()
+    pd.testing.assert_frame_equal(data.actuals.drop(columns=["period", "employee_id", "kpi_id"]),
+                                  expected.actuals.drop(columns=["period", "employee_id", "kpi_id"]))
+    assert str(data.employees["employee_id"].dtype) == "object"
+    assert data.periods == expected.periods
+
+
+def test_many_rows_are_checked_row_by_row(client_copy, make_fixtures):
+    """Thousands of rows with a few faults: each fault is found where it is, once."""
+    folder = client_copy()
+    rows = make_fixtures.read_csv(folder / "actuals.csv")
+    extra = [[f"{year}-{month:02d}", employee, "REV", "100", "90"]
+             for year in range(1900, 2000) for month in range(1, 13) for employee in ("E001", "E002")]
+    extra[1000][3] = "1,5"
+    body = rows[1:] + extra + [rows[1]]
+    make_fixtures.write_csv(folder / "actuals.csv", [rows[0]] + body)
+    errors = _errors(folder)
+    assert [(p.row, p.column) for p in errors] == [
+        (len(rows) + 1001, "plan"), (len(body) + 1, "period, employee_id, kpi_id")]
+    assert "already in row 2" in errors[1].message

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import filecmp
+from pathlib import Path
 
 import pytest
 
@@ -179,3 +180,82 @@ def test_parse_number_refuses_to_guess(text, decimal_comma, fragment):
     with pytest.raises(CellError) as caught:
         parse_number(text, decimal_comma)
     assert fragment in caught.value.message + " " + caught.value.fix
+
+
+# --------------------------------------------------------------------------- methodology
+
+DEMO_CLIENTS = Path(__file__).parents[1] / "clients"
+
+
+@pytest.mark.parametrize("client", ["northwind", "sever-trade"])
+def test_demo_clients_get_the_kpi_selection_warnings(client):
+    problems = validate_client(DEMO_CLIENTS / client)
+    assert not [p for p in problems if p.severity == "error"], format_problems(problems)
+    data_source = [p for p in problems if p.rule == "data-source"]
+    assert data_source
+    assert all((p.severity, p.table, p.column) == ("warning", "kpis.csv", "data_source") and p.row
+               for p in data_source)
+
+
+def test_kpi_selection_rules_are_warnings_naming_their_rule(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_cell(folder, "kpis.csv", 2, "data_source", "")  # REV
+    make_fixtures.set_cell(folder, "positions.csv", 2, "level", "head")  # 2 KPIs, a head needs 3
+    for row, weight in ((4, "0.65"), (6, "0.05")):  # warehouse-lead: ORD 0.65, STK 0.3, TRN 0.05
+        make_fixtures.set_cell(folder, "position_kpis.csv", row, "weight", weight)
+    data = load_client(folder)
+    assert {(p.table, p.row, p.column, p.rule) for p in data.warnings} == {
+        ("positions.csv", 2, "position_id", "kpi-count"),
+        ("position_kpis.csv", 6, "weight", "weight-min"),
+        ("kpis.csv", 2, "data_source", "data-source"),
+    }
+    assert all(p.severity == "warning" for p in data.warnings)
+
+
+def test_a_bad_cell_is_not_reported_again_as_a_methodology_warning(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_cell(folder, "position_kpis.csv", 6, "weight", "0,05")
+    problems = validate_client(folder)
+    assert [(p.table, p.row, p.column) for p in problems] == [("position_kpis.csv", 6, "weight")]
+
+
+FUNNEL = """bonus_budget: 6000
+funnel:
+  revenue_plan: 1200000
+  average_deal: 12000
+  sales_managers: 4
+  stages:
+    - {stage: contracts, conversion: 0.8}
+    - {stage: meetings, conversion: 1.5}"""
+
+
+def test_funnel_problems_point_at_their_line(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000", FUNNEL)
+    with pytest.raises(ClientDataError) as caught:
+        load_client(folder)
+    (problem,) = caught.value.problems
+    assert (problem.table, problem.row, problem.column) == ("client.yaml", 14, "funnel.stages[1].conversion")
+    assert "conversion of stage 'meetings' is 1.5; expected a share" in problem.message and problem.fix
+    make_fixtures.set_yaml(folder, "conversion: 1.5", "conversion: 0.5")
+    assert load_client(folder).config.funnel["sales_managers"] == 4
+
+
+def test_a_funnel_without_stages_is_reported_at_the_section(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000", FUNNEL.split("\n  stages:")[0])
+    (problem,) = validate_client(folder)
+    assert (problem.table, problem.row, problem.column, problem.severity) == (
+        "client.yaml", 8, "funnel.stages", "error")
+
+
+def test_readiness_problems_point_at_their_line(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000", "bonus_budget: 6000\nreadiness:\n"
+                           "  management_involved: yes\n  kpis_computable: maybe\n  goal_tree: 'yes'")
+    with pytest.raises(ClientDataError) as caught:
+        load_client(folder)
+    assert [(p.table, p.row, p.column) for p in caught.value.problems] == [
+        ("client.yaml", 10, "readiness.kpis_computable"), ("client.yaml", 11, "readiness.goal_tree")]
+    assert "expected yes, partly or no" in caught.value.problems[0].message
+    assert "not a readiness condition" in caught.value.problems[1].message
