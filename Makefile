@@ -10,7 +10,7 @@ SYSTEM := .stamp-system
 .PHONY: demo test bench install system clean help
 
 help:
-	@echo "make demo   - install everything, compute the demo clients, print where the results are"
+	@echo "make demo   - install everything, run every stage for the demo clients, print where the reports are"
 	@echo "make test   - install everything, run every test"
 	@echo "make bench  - speed and memory benchmarks (figures go to benchmarks/results/)"
 
@@ -30,10 +30,10 @@ $(SYSTEM): scripts/install-system-packages.sh
 	touch $@
 
 demo: install
-	$(BIN)/kpi-toolkit calc --all
+	$(BIN)/kpi-toolkit run --all --jobs 2
 	@echo
-	@echo "Results are in reports/<client>/<period>/results/ — for example:"
-	@ls -d reports/*/*/results
+	@echo "Reports (HTML and PDF per stage, combined report.html/report.pdf, results/ for payroll):"
+	@for d in reports/*/*/; do echo "  $$d  ->  $${d}report.pdf"; done
 
 test: install
 	$(BIN)/python -m pytest --doctest-modules kpi_toolkit tests -q -p no:cacheprovider

@@ -1,0 +1,201 @@
+"""End to end: `kpi-toolkit run` on the demo clients, and what a client receives.
+
+One run of both demo clients (all stages, HTML and PDF, two worker processes) per test session
+is shared by most tests here; the escaping case and the batch with a broken client make runs
+of their own, kept short (HTML only, some stages).
+"""
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import kpi_toolkit as kt
+from kpi_toolkit.results import write_results
+from kpi_toolkit.runner import default_notebooks_dir, find_stages
+
+ROOT = Path(__file__).resolve().parent.parent
+KPI_TOOLKIT = Path(sys.executable).parent / "kpi-toolkit"
+DEMOS = ("northwind", "sever-trade")
+STAGES = find_stages(default_notebooks_dir())
+BROKEN = Path(__file__).parent / "fixtures" / "clients" / "weights_not_one"
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@dataclass
+class Run:
+    done: subprocess.CompletedProcess
+    out: Path
+
+
+def kpi_toolkit_run(*args, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([str(KPI_TOOLKIT), "run", *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=900)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Run:
+    out = tmp_path_factory.mktemp("e2e") / "reports"
+    done = kpi_toolkit_run(*(f"clients/{d}" for d in DEMOS), "--jobs", "2", "--out", out)
+    return Run(done, out)
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """Each demo client as the engine loads and computes it."""
+    loaded = {}
+    for slug in DEMOS:
+        client = kt.load_client(ROOT / "clients" / slug)
+        loaded[slug] = (client, kt.calculate(client))
+    return loaded
+
+
+def folder(run: Run, slug: str, engine) -> Path:
+    return run.out / slug / engine[slug][0].config.period
+
+
+def pdf_text(path: Path) -> str:
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return normal(text)
+
+
+def normal(text: str) -> str:
+    """Spaces of every kind (Babel's no-break spaces included) as one plain space."""
+    return re.sub(r"[\s\u00a0\u202f]+", " ", text)
+
+
+# --------------------------------------------------------------------------- the run
+
+def test_the_run_succeeds_and_says_what_it_wrote(demo_run):
+    assert demo_run.done.returncode == 0, demo_run.done.stdout + demo_run.done.stderr
+    assert "Published 2 of 2 client(s)" in demo_run.done.stdout
+    for slug in DEMOS:
+        assert str(demo_run.out / slug) in demo_run.done.stdout
+
+
+@pytest.mark.parametrize("slug", DEMOS)
+def test_every_file_exists(demo_run, engine, slug, tmp_path):
+    target = folder(demo_run, slug, engine)
+    expected = {"report.html", "report.pdf"}
+    for stage in STAGES:
+        expected |= {f"{stage.name}.html", f"{stage.name}.pdf", f"notebooks/{stage.name}.ipynb"}
+    client, results = engine[slug]
+    write_results(results, tmp_path)  # what `kpi-toolkit calc` writes
+    expected |= {f"results/{p.name}" for p in (tmp_path / "results").iterdir()}
+    found = {str(p.relative_to(target)) for p in target.rglob("*") if p.is_file()}
+    assert found == expected
+    for pdf in target.glob("*.pdf"):
+        assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000, pdf.name
+
+
+@pytest.mark.parametrize("slug", DEMOS)
+def test_the_pdf_shows_the_client_every_stage_and_a_computed_bonus(demo_run, engine, slug):
+    client, results = engine[slug]
+    language, currency = client.config.language, client.config.currency
+    text = pdf_text(folder(demo_run, slug, engine) / "report.pdf")
+    assert normal(client.config.name) in text
+    for stage in STAGES:
+        assert normal(kt.stage_title(stage.code, language)) in text, stage.name
+    totals = results.bonus.totals
+    top = totals.loc[totals["bonus_minor"].idxmax()]
+    figure = kt.format_money(int(top["bonus_minor"]) / 10 ** results.bonus.decimals, currency, language)
+    assert normal(figure) in text, f"{top['employee_id']}'s bonus {figure} is not in the PDF"
+
+
+@pytest.mark.parametrize("slug", DEMOS)
+def test_the_cover_has_the_clients_name_logo_and_colour(demo_run, engine, slug):
+    client, _ = engine[slug]
+    html = (folder(demo_run, slug, engine) / "report.html").read_text(encoding="utf-8")
+    cover = html[html.index('<section class="cover"'):html.index("</section>")]
+    assert kt.escape(client.config.name) in cover or client.config.name in cover
+    logo = Path(client.config.branding["logo"])
+    logo = logo if logo.is_absolute() else ROOT / logo
+    assert f"data:image/png;base64,{base64.b64encode(logo.read_bytes()).decode()}" in cover
+    assert f"--brand: {client.config.branding['colour']}" in html
+
+
+@pytest.mark.parametrize("slug", DEMOS)
+def test_the_combined_report_has_one_table_of_contents_and_every_stage(demo_run, engine, slug):
+    client, _ = engine[slug]
+    html = (folder(demo_run, slug, engine) / "report.html").read_text(encoding="utf-8")
+    assert html.count('<nav class="toc"') == 1
+    titles = [kt.stage_title(s.code, client.config.language) for s in STAGES]
+    sections = re.findall(r'<h1 class="stage-title">(.*?)</h1>', html)
+    assert sections == titles
+    toc = html[html.index('<nav class="toc"'):html.index("</nav>")]
+    for title in titles:
+        assert title in toc
+
+
+def every_report(run: Run):
+    return sorted(run.out.glob("*/*/*.html")) + sorted(run.out.glob("*/*/*.pdf"))
+
+
+def test_no_report_shows_code_prompts_tracebacks_or_papermill(demo_run):
+    for path in every_report(demo_run):
+        text = path.read_text(encoding="utf-8") if path.suffix == ".html" else pdf_text(path)
+        for marker in ("Traceback", "papermill", "In [", "Out[", "In&nbsp;[", "execution_count",
+                       "import kpi_toolkit", "kt.stages", "get_ipython", "injected-parameters"):
+            assert marker not in text, f"{path.name} shows {marker!r}"
+        if path.suffix == ".html":
+            for marker in ('class="prompt', "jp-InputArea", "input_area", "<code class=\"language-python"):
+                assert marker not in text, f"{path.name} has {marker!r}"
+
+
+def test_no_report_contains_a_local_path_or_an_outside_url(demo_run):
+    local = {str(demo_run.out), str(ROOT), str(Path.home()), "/work/", "/tmp/", "/home/", "file://"}
+    for path in every_report(demo_run):
+        text = path.read_text(encoding="utf-8") if path.suffix == ".html" else pdf_text(path)
+        for marker in local:
+            assert marker not in text, f"{path.name} contains the local path {marker!r}"
+        for url in ("http://", "https://", "//cdn", "www."):
+            assert url not in text, f"{path.name} refers to {url!r}"
+        if path.suffix == ".html":
+            assert "<script" not in text.lower() and "<link" not in text.lower(), path.name
+            assert not re.search(r'\s(?:src|href)="(?!#|data:image/)', text), path.name
+
+
+# --------------------------------------------------------------------------- escaping
+
+def test_a_kpi_named_like_a_script_shows_as_text(tmp_path):
+    client = tmp_path / "clients" / "script-kpi"
+    shutil.copytree(ROOT / "clients" / "northwind", client)
+    kpis = client / "kpis.csv"
+    kpis.write_text(kpis.read_text(encoding="utf-8").replace(
+        "revenue,Revenue invoiced against plan,", 'revenue,<script>alert(1)</script>,', 1), encoding="utf-8")
+    assert "<script>alert(1)</script>" in kt.load_client(client).kpis["name"].tolist()
+    out = tmp_path / "reports"
+    done = kpi_toolkit_run(client, "--out", out, "--format", "html", "--stages", "01,02,03,04")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for path in (out / "script-kpi").glob("*/*.html"):
+        html = path.read_text(encoding="utf-8")
+        assert "<script" not in html.lower(), path.name
+        assert "alert(1)</" not in html, path.name
+    report = (next((out / "script-kpi").glob("*/report.html"))).read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in report
+
+
+# --------------------------------------------------------------------------- a broken client in a batch
+
+def test_a_broken_client_does_not_stop_the_others(tmp_path):
+    clients = tmp_path / "clients"
+    for slug in DEMOS:
+        shutil.copytree(ROOT / "clients" / slug, clients / slug)
+    shutil.copytree(BROKEN, clients / "broken")
+    out = tmp_path / "reports"
+    done = kpi_toolkit_run(*(clients / s for s in (*DEMOS, "broken")), "--out", out, "--stages", "00,04",
+                           "--jobs", "2", "--format", "html")
+    assert done.returncode == 1
+    for slug in DEMOS:
+        (target,) = (out / slug).iterdir()
+        assert {p.name for p in target.glob("*.html")} == {"00_diagnostic.html", "04_bonus_scheme.html", "report.html"}
+    assert not (out / "broken").exists()
+    assert "weights of position" in done.stderr  # the engine's message
+    assert "Published 2 of 3" in done.stdout and "Failed 1 of 3" in done.stdout
