@@ -17,6 +17,7 @@ Every rendered stage then passes through one HTML rewriter that
 from __future__ import annotations
 
 import base64
+import hashlib
 import datetime as dt
 import html
 import os
@@ -25,15 +26,18 @@ import struct
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mistune
-import nbformat
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .errors import ReportError
 from .fileio import write_bytes_atomic, write_text_atomic  # noqa: F401  (public here too)
 from .i18n import format_date, format_money, format_number, format_percent, t
+
+if TYPE_CHECKING:  # nbformat pulls in jsonschema (about a second): only for type hints here
+    import nbformat
 
 DROP_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove", "remove-cell",
                             "papermill-error-cell-tag"})
@@ -193,7 +197,9 @@ def render_combined_html(parts: list[tuple[str, nbformat.NotebookNode]], *, clie
         stages.append({"title": stage_title, "anchor": anchor, "body": body})
         if not single:
             toc.append({"level": 1, "text": stage_title, "anchor": anchor})
-        toc += [{"level": level, "text": text, "anchor": ident} for level, text, ident in headings]
+        # the combined report's contents list each stage's sections, not every subsection
+        toc += [{"level": level, "text": text, "anchor": ident} for level, text, ident in headings
+                if single or level <= 2]
     template = _environment().get_template("report.html.j2")
     return template.render(
         language=language,
@@ -352,8 +358,12 @@ def _unique_id(base: str, used: set[str]) -> str:
 
 
 def _slug(text: str) -> str:
-    slug = re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-")
-    return slug[:60] or "section"
+    """A short ASCII anchor: PDF link names are limited to 127 bytes, and a Cyrillic heading
+    percent-encodes to six bytes a letter."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
+    if not slug or not text.isascii():
+        slug = (slug[:24] + "-" if slug else "s-") + hashlib.blake2s(text.encode("utf-8"), digest_size=4).hexdigest()
+    return slug
 
 
 # --------------------------------------------------------------------------- the HTML rewriter
