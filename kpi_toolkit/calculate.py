@@ -29,6 +29,27 @@ class Results:
     scenario: str | None = None
 
 
+def load_for_period(folder, period: str | None = None, scenario: str | None = None) -> tuple[ClientData, str]:
+    """Load and validate a client folder, apply a saved scenario, and settle the period.
+
+    Raises :class:`~kpi_toolkit.errors.ClientDataError` / ``ScenarioError`` for bad input and
+    :class:`~kpi_toolkit.errors.KpiToolkitError` for a period without actuals.
+    """
+    from .errors import KpiToolkitError
+    from .loading import load_client
+
+    client = load_client(folder)
+    if scenario:
+        from .scenarios import apply_scenario
+
+        client = apply_scenario(client, scenario)
+    period = period or client.config.period
+    if period not in client.periods:
+        raise KpiToolkitError(f"no actuals for period {period}; periods with actuals: "
+                              f"{', '.join(client.periods) or 'none'}")
+    return client, period
+
+
 def calculate(client: ClientData, period: str | None = None, scenario: str | None = None) -> Results:
     """Compute every result of SPEC §5 for one period (default: client.yaml's ``period``).
 

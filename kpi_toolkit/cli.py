@@ -56,22 +56,13 @@ def cmd_validate(args) -> int:
 
 
 def cmd_calc(args) -> int:
-    from .calculate import calculate
-    from .loading import load_client
+    from .calculate import calculate, load_for_period
     from .results import write_results
 
     failed = []
     for folder in client_dirs(args):
         try:
-            client = load_client(folder)
-            if args.scenario:
-                from .scenarios import apply_scenario
-
-                client = apply_scenario(client, args.scenario)
-            period = args.period or client.config.period
-            if period not in client.periods:
-                raise KpiToolkitError(f"{folder}: no actuals for period {period}; periods with actuals: "
-                                      f"{', '.join(client.periods) or 'none'}")
+            client, period = load_for_period(folder, args.period, args.scenario)
             results = calculate(client, period, scenario=args.scenario)
             out = Path(args.out) / client.slug / period
             if args.scenario:
@@ -87,7 +78,7 @@ def cmd_calc(args) -> int:
             print(f"{folder}: nothing written.", file=sys.stderr)
             failed.append(folder)
         except KpiToolkitError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {folder}: {exc}", file=sys.stderr)
             failed.append(folder)
     if failed:
         print(f"{len(failed)} client(s) failed: {', '.join(map(str, failed))}", file=sys.stderr)

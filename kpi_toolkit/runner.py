@@ -323,19 +323,9 @@ def _finish(outcome: ClientOutcome, staging: Path, target: Path, reports: list[F
 
 
 def _load(folder, options: RunOptions):
-    from .errors import KpiToolkitError
-    from .loading import load_client
+    from .calculate import load_for_period
 
-    client = load_client(folder)
-    if options.scenario:
-        from .scenarios import apply_scenario
-
-        client = apply_scenario(client, options.scenario)
-    period = options.period or client.config.period
-    if period not in client.periods:
-        raise KpiToolkitError(f"no actuals for period {period}; periods with actuals: "
-                              f"{', '.join(client.periods) or 'none'}")
-    return client, period
+    return load_for_period(folder, options.period, options.scenario)
 
 
 def _write_results(client, period: str, options: RunOptions, staging: Path, done) -> None:
