@@ -379,22 +379,18 @@ def _look(client, period: str, options: RunOptions) -> _Look:
 
 def _publish(staging: Path, target: Path) -> None:
     """Swap `staging` in as `target`; scenario runs published inside the old target stay."""
-    if not target.exists():
-        os.replace(staging, target)
-        return
+    from .fileio import swap_folder_into_place
+
     kept = target / SCENARIOS_DIR
     if kept.is_dir() and not (staging / SCENARIOS_DIR).exists():
         os.replace(kept, staging / SCENARIOS_DIR)
-    old = target.with_name(f".{target.name}.old-{os.getpid()}")
-    os.replace(target, old)
-    os.replace(staging, target)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_folder_into_place(staging, target)
 
 
 def _keep_failed(staging: Path, target: Path, message: str) -> Path:
     """Keep a failed run's executed notebooks and its error in ``target/.failed/`` (replacing
     the previous failure's); everything else of the run is dropped."""
-    from .report import write_text_atomic
+    from .fileio import swap_folder_into_place, write_text_atomic
 
     for item in staging.iterdir():
         if item.name != "notebooks":
@@ -402,11 +398,7 @@ def _keep_failed(staging: Path, target: Path, message: str) -> Path:
     write_text_atomic(staging / "error.txt", message + "\n")
     target.mkdir(parents=True, exist_ok=True)
     failed = target / FAILED_DIR
-    if failed.exists():
-        old = target / f"{FAILED_DIR}.old-{os.getpid()}"
-        os.replace(failed, old)
-        shutil.rmtree(old, ignore_errors=True)
-    os.replace(staging, failed)
+    swap_folder_into_place(staging, failed)
     return failed
 
 
