@@ -6,21 +6,25 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SYSTEM := .stamp-system
+LOCK   := constraints.txt
 
-.PHONY: demo test bench install system clean help
+.PHONY: demo test bench install system clean help lock upgrade
 
 help:
 	@echo "make demo   - install everything, run every stage for the demo clients, print where the reports are"
 	@echo "make test   - install everything, run every test"
 	@echo "make bench  - speed and memory benchmarks (figures go to benchmarks/results/)"
+	@echo "make upgrade - refresh constraints.txt to the newest releases, then run every test"
+	@echo "make lock   - write constraints.txt from .venv (after adding a dependency)"
 
 install: $(STAMP) $(SYSTEM)
 
-$(STAMP): pyproject.toml
+# Installs take the tested versions pinned in constraints.txt, never whatever is newest today.
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=/path/to/python3.11")'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) pip
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
@@ -40,6 +44,20 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+lock:
+	sh scripts/freeze-constraints.sh $(BIN)/python $(LOCK)
+
+# A deliberate step: the newest releases allowed by pyproject.toml in a fresh environment, frozen
+# into constraints.txt; then .venv is rebuilt from it and every test runs.
+upgrade:
+	rm -rf .venv-upgrade
+	$(PYTHON) -m venv .venv-upgrade
+	.venv-upgrade/bin/python -m pip install --quiet --upgrade pip
+	.venv-upgrade/bin/python -m pip install --quiet '.[dev]'
+	sh scripts/freeze-constraints.sh .venv-upgrade/bin/python $(LOCK)
+	rm -rf .venv-upgrade $(VENV)
+	$(MAKE) test
 
 clean:
 	rm -rf $(VENV) $(SYSTEM) reports/*/ .pytest_cache .hypothesis
