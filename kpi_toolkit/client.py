@@ -43,7 +43,7 @@ class ClientConfig:
     branding: dict = field(default_factory=dict)  # {"logo": Path | None, "colour": "#RRGGBB"}
     payout_curves: dict[str, PayoutCurve] = field(default_factory=dict)
     funnel: dict | None = None
-    strategy_method: str = "map"  # "map" | "head_on"
+    strategy_owner: str | None = None  # position owning the strategy map (None: the ceo-level one)
     project_start: str | None = None  # "YYYY-MM-DD"
     project_thresholds: dict = field(default_factory=lambda: {"green": 0.95, "amber": 0.85})
 
