@@ -237,13 +237,16 @@ def test_a_leading_kpi_falling_period_after_period_warns():
         actuals.loc[rows, "fact"] = actuals.loc[rows, "plan"] * share
     results = calculate(stage.client.with_tables(actuals=actuals), stage.period)
     markup = stages.early_warnings(results, "en").html
-    assert "Leading indicators that fell in each of the last 2 periods: 1." in markup
-    assert "Falling" in markup
+    # first-pass yield slips on its own in the demo data (102 %, 102 %, 99 %): two fell
+    assert "Leading indicators that fell in each of the last 2 periods: 2." in markup
+    row = next(r for r in markup.split("<tr") if "Meetings held with key and regular clients" in r)
+    assert "Falling" in row
 
 
 def test_rollout_puts_commercial_units_first_and_back_office_last():
     phases = stages.rollout_phase_of(stages.load_stage_client(CLIENTS / "northwind"))
-    assert phases == {"Sales": "commercial", "Marketing": "commercial", "Finance": "back_office",
+    assert phases == {"Management": "commercial", "Sales": "commercial", "Marketing": "commercial",
+                      "Finance": "back_office",
                       "Legal": "back_office", "Production": "operations"}
     phases = stages.rollout_phase_of(stages.load_stage_client(CLIENTS / "sever-trade"))
     assert [d for d, p in phases.items() if p == "operations"] == ["Производство", "Склад"]
