@@ -97,7 +97,7 @@ def check_client(raw: RawClient) -> tuple[ClientData | None, list[Problem]]:
     if raw.settings is not None:
         config, found = check_config(raw.settings, raw.path)
         problems += found
-    ctx = _Context(config=config, sources=dict(raw.sources))
+    ctx = _Context(config=config, sources=dict(raw.sources), settings=raw.settings)
     for name, table in TABLES.items():
         frame, found = convert_table(raw.tables.get(name), table, raw.sources.get(name, name), ctx)
         ctx.tables[name] = frame
@@ -319,6 +319,7 @@ class _Context:
     present: dict[str, set[str]] = field(default_factory=dict)  # table -> columns in the file
     failed: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # reported cells' rows
     weights: pd.DataFrame | None = None  # every position's KPI weights, once they are sound
+    settings: Any = None  # the RawSettings read (for the line of a setting)
 
     def usable(self, table: str, *columns: str) -> bool:
         return table in self.present and set(columns) <= self.present[table]
@@ -804,7 +805,7 @@ def check_position_weights(ctx: _Context) -> list[Problem]:
     problems = []
     if owner_setting is not None and owner_setting not in positions:
         return [ctx.problem(
-            "client", None, "strategy_owner",
+            "client", ctx.settings.line("strategy_owner") if ctx.settings is not None else None, "strategy_owner",
             f"strategy_owner '{owner_setting}' is not a position of "
             f"{ctx.sources.get('positions', 'positions')} (known: {_listing(positions)})",
             "write the position_id of the position that owns the strategy map, or delete the key to "
@@ -856,6 +857,14 @@ def _map_problems(ctx: _Context, position: str, record: dict, rows: list[dict], 
                   owners: dict, source: str) -> list[Problem]:
     problems = []
     owned = [g for g, who in owners.items() if who == position]
+    if weights.empty:  # the method itself is the fault: its rows are not checked against it
+        why = (f"it owns goals {_listing(owned)} but none of them has a KPI" if owned
+               else "it owns no goal of the strategy map")
+        return [ctx.problem(
+            "positions", record[ROW], "method",
+            f"position '{position}' uses the method map, but {why}",
+            "name it as the owner of goals (goals 'owner') and attach KPIs to them (kpis 'goal_id'), or set "
+            f"its method to head_on and give its weights in {source}")]
     for r in rows:
         if not math.isnan(r["weight"]):
             problems.append(ctx.problem(
@@ -864,15 +873,6 @@ def _map_problems(ctx: _Context, position: str, record: dict, rows: list[dict], 
                 "whose weights come from the strategy map (method map: from the goals it owns)",
                 f"clear the weight cells of '{position}'; or, to give its weights yourself, set method "
                 f"head_on for '{position}' in {ctx.sources.get('positions', 'positions')}"))
-    if weights.empty:
-        why = (f"it owns goals {_listing(owned)} but none of them has a KPI" if owned
-               else "it owns no goal of the strategy map")
-        return problems + [ctx.problem(
-            "positions", record[ROW], "method",
-            f"position '{position}' uses the method map, but {why}",
-            "attach KPIs to its goals (kpis 'goal_id'), name it as the owner of goals (goals 'owner'), "
-            "or set its method to head_on and give the weights in "
-            f"{source}")]
     candidates = {k: (kept, w) for k, kept, w in
                   zip(weights["kpi_id"], weights["kept"], weights["normalised"])}
     has_row = {r["kpi_id"] for r in rows}
