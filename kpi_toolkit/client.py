@@ -65,6 +65,8 @@ class ClientData:
     sources: dict[str, str] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()
     input_hashes: dict[str, str] = field(default_factory=dict)  # relative file -> sha256
+    # position_kpis rows of KPIs a map position's weights dropped (under 0.1): not paid on (SPEC 3.2)
+    dropped_kpis: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})

@@ -111,9 +111,12 @@ def check_client(raw: RawClient) -> tuple[ClientData | None, list[Problem]]:
         logo = config.branding["logo"]
         raw.hashes[logo.relative_to(raw.path).as_posix()] = _file_hash(logo)
     tables = dict(ctx.tables)
+    dropped = tables["position_kpis"].iloc[:0]
     if ctx.weights is not None:  # a map position's rows take its weights; dropped KPIs are not paid on
-        tables["position_kpis"] = paid_position_kpis(tables["position_kpis"], ctx.weights)
-    data = ClientData(slug=raw.path.name, path=raw.path, config=config, tables=tables,
+        given = tables["position_kpis"]
+        tables["position_kpis"] = paid_position_kpis(given, ctx.weights)
+        dropped = given.loc[given.index.difference(tables["position_kpis"].index)]
+    data = ClientData(slug=raw.path.name, path=raw.path, config=config, tables=tables, dropped_kpis=dropped,
                       sources=ctx.sources, input_hashes=dict(sorted(raw.hashes.items())))
     return data, problems
 

@@ -45,7 +45,9 @@ def _views(stage):
         "goal_table": stages.goal_table(r, lang),
         "link_table": stages.link_table(r, lang),
         "strategy_map": stages.strategy_map(r, lang),
-        "kpi_weight_table": stages.kpi_weight_table(r, lang),
+        "method_summary": stages.method_summary(r, lang),
+        "position_weights": stages.position_weights(r, lang),
+        "head_on_weight_table": stages.head_on_weight_table(r, lang),
         "kpi_weight_charts": stages.kpi_weight_charts(r, lang),
         "dropped_kpi_table": stages.dropped_kpi_table(r, lang),
         "kpi_catalogue_table": stages.kpi_catalogue_table(c, lang),
@@ -95,6 +97,30 @@ def _views(stage):
 @pytest.fixture(scope="module")
 def views(stage):
     return _views(stage)
+
+
+def test_every_view_handles_a_client_without_a_strategy_map():
+    """All positions head-on and an empty goals table (the seeds' method 2)."""
+    stage = stages.open_stage(ROOT / "tests" / "fixtures" / "clients" / "valid_without_map")
+    views = _views(stage)
+    assert "no strategy map was built" in str(views["method_summary"])
+    assert "no strategy map" in str(views["strategy_map"])
+    weights = views["head_on_weight_table"]
+    assert weights["Weight"].tolist() == ["60.0%", "40.0%", "50.0%", "30.0%", "20.0%", "50.0%", "30.0%", "20.0%"]
+    assert views["goal_table"].empty and views["dropped_kpi_table"].empty
+    assert "Sales manager" in views["goal_hierarchy"].html
+
+
+def test_map_positions_show_their_goals_and_arithmetic():
+    stage = stages.open_stage(CLIENTS / "northwind")
+    markup = re.sub(r"<[^>]+>", " ", stages.position_weights(stage.results, "en").html)
+    head = markup[markup.index("Head of Sales · Sales"):markup.index("Marketing Manager · Marketing")]
+    assert "Goals owned (goal weight): Grow revenue by 15 % a year (0.467)" in head
+    assert "The raw weights of its 6 KPIs sum to 0.856" in head and "3 of them reach 10%" in head
+    assert head.count("Dropped") == 3 and "50.0%" in head and "25.0%" in head
+    hierarchy = re.sub(r"<[^>]+>", "|", stages.goal_hierarchy(stage.results, "en").html)
+    assert re.search(r"Revenue invoiced against plan\|+50\.0%\|+Head of Sales 50\.0%; Sales Manager 50\.0%",
+                     hierarchy)
 
 
 def _headings(view) -> list[str]:

@@ -100,13 +100,18 @@ def test_one_fault_one_error(folder):
 
 
 def test_every_fault_folder_is_tested():
-    folders = {p.name for p in CLIENTS.iterdir() if p.is_dir()} - {"valid_minimal"}
+    folders = {p.name for p in CLIENTS.iterdir() if p.is_dir()} - {"valid_minimal", "valid_without_map"}
     assert folders == {f[0] for f in FAULTS}
     assert len(folders) >= 28
 
 
 def test_valid_minimal_has_no_problems():
     assert validate_client(CLIENTS / "valid_minimal") == []
+
+
+def test_a_client_without_a_strategy_map_validates():
+    """An empty goals table and every position head-on: the seeds' method 2."""
+    assert validate_client(CLIENTS / "valid_without_map") == []
 
 
 def test_three_faults_are_reported_at_once(client_copy, make_fixtures):
