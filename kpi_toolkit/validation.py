@@ -876,6 +876,13 @@ def _map_problems(ctx: _Context, position: str, record: dict, rows: list[dict], 
                 "whose weights come from the strategy map (method map: from the goals it owns)",
                 f"clear the weight cells of '{position}'; or, to give its weights yourself, set method "
                 f"head_on for '{position}' in {ctx.sources.get('positions', 'positions')}"))
+    if not weights["kept"].any():  # the goals it owns carry no weight on the map
+        return [ctx.problem(
+            "positions", record[ROW], "method",
+            f"position '{position}' uses the method map, but the goals it owns ({_listing(owned)}) carry no "
+            "weight on the strategy map, so none of its KPIs can be paid on",
+            "give those goals weight (goals 'root_weight' or the links to them), or set its method to "
+            f"head_on and give its weights in {source}")]
     candidates = {k: (kept, w) for k, kept, w in
                   zip(weights["kpi_id"], weights["kept"], weights["normalised"])}
     has_row = {r["kpi_id"] for r in rows}
