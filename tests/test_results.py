@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from kpi_toolkit import calculate, load_client
+from kpi_toolkit.errors import OutputError
 from kpi_toolkit.results import result_tables, write_results
 
 DEMO = Path(__file__).parent.parent / "clients"
@@ -50,13 +51,13 @@ def test_results_appear_whole_or_not_at_all(northwind, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("kpi_toolkit.results.json.dumps", broken)  # fails after the CSVs and workbook
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError):
         write_results(northwind, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]  # no staging folder left behind
     assert (tmp_path / "results" / "bonus_totals.csv").read_text(encoding="utf-8") == before
 
     fresh = tmp_path / "fresh"
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError):
         write_results(northwind, fresh)
     assert list(fresh.iterdir()) == []
 
