@@ -78,7 +78,7 @@ def cmd_calc(args) -> int:
             print(f"{folder}: nothing written.", file=sys.stderr)
             failed.append(folder)
         except OutputError as exc:
-            print(f"error: {folder}: {exc}; nothing written.", file=sys.stderr)
+            print(f"error: {exc}\n{folder}: nothing written.", file=sys.stderr)
             failed.append(folder)
         except KpiToolkitError as exc:
             print(f"error: {folder}: {exc}", file=sys.stderr)

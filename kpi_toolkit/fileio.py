@@ -56,7 +56,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     'whole'
     """
     path = Path(path)
-    with machine_faults(path):
+    with machine_faults(path, option=""):
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix or ".tmp")
         os.close(handle)

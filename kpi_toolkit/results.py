@@ -181,8 +181,8 @@ def csv_table(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with every text cell passed through :func:`csv_cell`; numbers untouched."""
     out = table.copy()
     for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(csv_cell)
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].astype(object).map(csv_cell)
     return out
 
 
