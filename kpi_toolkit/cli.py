@@ -58,7 +58,7 @@ def cmd_validate(args) -> int:
 
 def cmd_calc(args) -> int:
     from .calculate import calculate, load_for_period
-    from .fileio import target_dir
+    from .fileio import clean_stale, target_dir
     from .results import write_results
 
     failed = []
@@ -67,6 +67,7 @@ def cmd_calc(args) -> int:
             client, period = load_for_period(folder, args.period, args.scenario)
             results = calculate(client, period, scenario=args.scenario)
             out = target_dir(args.out, client.slug, period, args.scenario)
+            clean_stale(out)  # what a killed `run` of this client left beside it
             write_results(results, out, parameters={"period": period, "scenario": args.scenario})
             for w in client.warnings:
                 print(f"  warning: {w}")

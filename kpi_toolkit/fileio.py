@@ -209,12 +209,14 @@ def clean_stale(final: str | os.PathLike, now: float | None = None) -> list[Path
     :func:`swap_folder_into_place`), else removed. A concurrent run's folders are left alone.
     """
     final = Path(final)
-    if not final.parent.is_dir():
+    try:
+        entries = sorted(final.parent.iterdir())
+    except OSError:  # not there (yet), or not readable: nothing to clean
         return []
     now = time.time() if now is None else now
     prefix = f".{final.name}"
     removed = []
-    for entry in sorted(final.parent.iterdir()):
+    for entry in entries:
         name = entry.name
         if not name.startswith(prefix) or entry.is_symlink() or not entry.is_dir():
             continue

@@ -317,14 +317,14 @@ def _finish(outcome: ClientOutcome, staging: Path, target: Path, reports: list[F
             progress.step(key, "published")
         else:
             exc, stage, look = failure
-            outcome.message = _failure_message(exc, stage, look)
+            outcome.message = _failure_message(exc, stage, look, target)
             failed = _keep_failed(staging, target, outcome.message)
             outcome.failed_dir = str(failed)
             if stage is not None and (failed / "notebooks" / f"{stage.name}.ipynb").is_file():
                 outcome.failed_notebook = str(failed / "notebooks" / f"{stage.name}.ipynb")
     except Exception as exc:  # publishing itself failed (disk full, permissions): nothing is published
         outcome.status = "failed"
-        outcome.message = f"could not write the reports: {_failure_message(exc, None, None)}"
+        outcome.message = f"could not write the reports: {_failure_message(exc, None, None, target)}"
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         outcome.seconds = outcome.timings["total"] = time.monotonic() - clock
@@ -417,7 +417,8 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-def _failure_message(exc: BaseException, stage: Stage | None, look: _Look | None) -> str:
+def _failure_message(exc: BaseException, stage: Stage | None, look: _Look | None, target: Path | None = None) -> str:
+    """What went wrong, where; `target` is the folder being published (named for the machine's refusals)."""
     where = ""
     if stage is not None:
         title = look.stage_titles.get(stage.code, stage.code) if look else stage.code
@@ -438,7 +439,7 @@ def _failure_message(exc: BaseException, stage: Stage | None, look: _Look | None
     if isinstance(exc, KpiToolkitError):
         return f"{where + ': ' if where else ''}{exc}"
     if isinstance(exc, OSError) and exc.errno in MACHINE_FAULTS:  # e.g. papermill saving a notebook on a full disk
-        return f"{where + ': ' if where else ''}{output_error(exc)}"
+        return f"{where + ': ' if where else ''}{output_error(exc, target)}"
     return (f"{where + ': ' if where else ''}internal error: {name}: {_first_line(exc)}. This is a bug in "
             f"kpi-toolkit; run again with --debug and report the output")
 

@@ -281,7 +281,8 @@ def test_calc_removes_staging_left_by_a_killed_calc_but_not_a_running_ones(capsy
         other_host_old = period / f".results.staging-{_dead_pid()}-elsewhere-mnop3456"
         legacy_old = period / ".results-qrst7890"  # an older toolkit's name
         legacy_recent = period / ".results-uvwx1234"
-        for folder in (killed, live, other_host_recent, other_host_old, legacy_old, legacy_recent):
+        killed_run = period.parent / f".2024-03.staging-{_dead_pid()}-{_host()}-abcd1234"  # a killed `run`
+        for folder in (killed, live, other_host_recent, other_host_old, legacy_old, legacy_recent, killed_run):
             (folder).mkdir(parents=True)
             (folder / "bonus_lines.csv").write_text("half", encoding="utf-8")
         long_ago = time.time() - STALE_SECONDS - 60
@@ -290,6 +291,7 @@ def test_calc_removes_staging_left_by_a_killed_calc_but_not_a_running_ones(capsy
         assert run(capsys, "calc", CLIENTS / "valid_minimal", "--out", tmp_path / "O")[0] == 0
         assert sorted(p.name for p in period.iterdir()) == sorted(
             ["results", live.name, other_host_recent.name, legacy_recent.name])
+        assert [p.name for p in period.parent.iterdir()] == ["2024-03"]
     finally:
         running.kill()
         running.wait()

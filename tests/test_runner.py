@@ -348,9 +348,10 @@ def test_run_into_an_out_it_cannot_write_names_the_path_and_the_fix(tmp_path, mo
 def test_a_full_disk_while_a_stage_is_saved_is_named(tmp_path):
     stage = runner.Stage("04", "bonus_scheme", Path("04_bonus_scheme.ipynb"))
     look = runner._Look("ACME", "en", "September 2026", None, "#123456", None, {"bonus_scheme": "Bonus scheme"})
-    error = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "notebooks" / "04.ipynb"))
-    message = runner._failure_message(error, stage, look)
-    assert message.startswith("stage 04 (Bonus scheme): cannot write") and "the disk is full" in message
+    error = OSError(errno.ENOSPC, "No space left on device")  # as papermill's save raises it: no file name
+    message = runner._failure_message(error, stage, look, tmp_path / "acme" / PERIOD)
+    assert message.startswith(f"stage 04 (Bonus scheme): cannot write '{tmp_path / 'acme' / PERIOD}': the disk is "
+                              f"full where '{tmp_path}' is")
     assert "internal error" not in message
 
 
