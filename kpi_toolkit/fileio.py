@@ -268,6 +268,8 @@ def machine_faults(path: str | os.PathLike, option: str = "--out") -> Iterator[N
     """Turn the machine's refusal of a write under ``path`` into an :class:`OutputError`."""
     try:
         yield
+    except OutputError:
+        raise
     except OSError as exc:
         raise output_error(exc, path, option) from exc
 
