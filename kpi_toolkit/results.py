@@ -132,7 +132,13 @@ def write_results(results: Results, out_dir: str | Path, parameters: dict | None
     """Write ``out_dir/results/`` whole: every CSV, ``results.xlsx`` and ``manifest.json``.
 
     Returns the paths written. An existing ``results/`` is replaced only once the new one is
-    complete.
+    complete; staging folders that killed runs left beside it are removed first.
+
+    Raises
+    ------
+    OutputError
+        When the machine refuses the write (read-only or full disk, no permission); nothing
+        is left behind and an existing ``results/`` stays as it was.
     """
     final = Path(out_dir) / "results"
     tables = result_tables(results)

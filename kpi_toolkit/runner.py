@@ -827,7 +827,9 @@ def add_command(subparsers) -> None:
                     "and a PDF per stage, the combined report, the executed notebooks and results/. A client "
                     "is published whole or not at all; a failed one keeps its notebooks in .failed/.",
         epilog="Exit status: 0 every client was published (with its PDFs, when asked for); 1 a client's data or "
-               "notebook failed, or the PDFs could not be printed (the HTML reports are still written); "
+               "notebook failed, its reports could not be written (a read-only or full disk, no permission: the "
+               "message names the folder and the fix), or the PDFs could not be printed (the HTML reports are "
+               "still written); "
                "2 the command was used wrongly.")
     p.add_argument("clients", nargs="*", metavar="CLIENT_DIR", help="client folder(s)")
     p.add_argument("--all", action="store_true", help="every client folder under --clients-root")
