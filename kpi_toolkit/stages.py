@@ -588,7 +588,8 @@ def method_summary(results: Results, language: str) -> Markdown:
     by_method = {m: [names.get(p, p) for p in dict.fromkeys(kw.loc[kw["method"] == m, "position_id"])]
                  for m in ("map", "head_on")}
     key = "stage01.methods.both" if all(by_method.values()) else (
-        "stage01.methods.map_only" if by_method["map"] else "stage01.methods.head_on_only")
+        "stage01.methods.map_only" if by_method["map"] else
+        "stage01.methods.head_on_with_map" if has_map(results) else "stage01.methods.head_on_only")
     return text(key, language, map=escape(", ".join(by_method["map"])),
                 head_on=escape(", ".join(by_method["head_on"])))
 

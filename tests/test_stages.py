@@ -111,6 +111,12 @@ def test_every_view_handles_a_client_without_a_strategy_map():
     assert "Sales manager" in views["goal_hierarchy"].html
 
 
+def test_a_map_that_no_position_owns_says_the_weights_are_head_on():
+    stage = stages.open_stage(ROOT / "tests" / "fixtures" / "clients" / "valid_minimal")
+    summary = str(stages.method_summary(stage.results, "en"))
+    assert "No position owns goals of the strategy map" in summary and "no strategy map was built" not in summary
+
+
 def test_map_positions_show_their_goals_and_arithmetic():
     stage = stages.open_stage(CLIENTS / "northwind")
     markup = re.sub(r"<[^>]+>", " ", stages.position_weights(stage.results, "en").html)
