@@ -22,6 +22,7 @@ from .attainment import as_result, attainment_exact
 from .client import ClientData, PayoutCurve
 from .errors import CalculationError
 from .exact import SCALE, half_up_ratio, minor_units, near, scaled_integers, to_decimal
+from .kpi_weights import exact_weight_lookup, position_kpi_weights
 from .matrix import FACT_MISSING_EXCLUDED, Lines, _category, _float, build_lines, codes_in, lines_frame
 
 #: Why a line or a statement pays nothing (or less): codes, translated by :mod:`kpi_toolkit.i18n`.
@@ -258,6 +259,7 @@ class _Calculation:
         self.exact_c: dict[int, Fraction] = {}
         self._group_order = None
         self._c = None
+        self._exact_weights: dict | None = None
 
     # coefficients and blocking
     def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
@@ -459,8 +461,10 @@ class _Calculation:
         c_num, c_den, ok = self._coefficient_rational(idx)
         w_num, w_ok = scaled_integers(L.weight[idx])
         ok &= w_ok & pd.isna(self.curve_names[idx])
-        kept_sum = self._kept_weight_sums()
-        w_den = np.where(L.effective_weight[idx] != L.weight[idx], kept_sum[g], SCALE)
+        kept_sum, sums_short = self._kept_weight_sums()
+        renormalised = L.effective_weight[idx] != L.weight[idx]
+        ok &= sums_short[g] | ~renormalised  # a map weight such as 2/3 among them: the Fraction path
+        w_den = np.where(renormalised, kept_sum[g], SCALE)
         d_num, d_den, d_ok = self._stop_factor_rational(g, d, violated)
         ok &= d_ok
         rational = live & ok
@@ -523,12 +527,26 @@ class _Calculation:
                 num[j], den[j] = int(cap[j]), SCALE
         return num, den, ok
 
-    def _kept_weight_sums(self) -> np.ndarray:
-        """Per group, the sum of the kept lines' weights in millionths (for renormalisation)."""
+    def _kept_weight_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per group, the sum of the kept lines' weights in millionths (for renormalisation), and
+        whether every weight of the group is a short decimal (else the sum is not exact)."""
         L = self.lines
-        w, _ = scaled_integers(L.weight)
-        return np.bincount(L.group, np.where(self.excluded, 0, w).astype(float),
+        w, w_ok = scaled_integers(L.weight)
+        sums = np.bincount(L.group, np.where(self.excluded, 0, w).astype(float),
                            minlength=L.n_groups).astype(np.int64)
+        return sums, np.bincount(L.group, ~w_ok, minlength=L.n_groups) == 0
+
+    def _weight(self, i: int) -> Fraction:
+        """The exact weight of line ``i``: a weight from the strategy map (2/3, 1/6) as the fraction
+        it is (SPEC 3.2), a weight written as a decimal as that decimal."""
+        L = self.lines
+        if self._exact_weights is None:
+            c = self.client
+            self._exact_weights = exact_weight_lookup(position_kpi_weights(
+                c.positions, c.position_kpis, c.kpis, c.goals, c.config.strategy_owner))
+        key = (L.employees["position_id"].iat[L.employee[i]], L.kpis["kpi_id"].iat[L.kpi[i]])
+        exact = self._exact_weights.get(key)
+        return exact if exact is not None and float(exact) == L.weight[i] else _fraction(L.weight[i])
 
     def _stop_factor_rational(self, g: np.ndarray, d, violated):
         n = len(g)
@@ -558,9 +576,9 @@ class _Calculation:
         order, sorted_groups = self._group_order
         lo, hi = np.searchsorted(sorted_groups, [g, g + 1])
         members = order[lo:hi]
-        w = _fraction(L.weight[i])
-        kept = sum(_fraction(L.weight[j]) for j in members if not self.excluded[j])
-        if kept != sum(_fraction(L.weight[j]) for j in members):
+        w = self._weight(i)
+        kept = sum(self._weight(j) for j in members if not self.excluded[j])
+        if kept != sum(self._weight(j) for j in members):
             w = w / kept
         dd = Fraction(1)
         for rule in violated.get(int(g), []):

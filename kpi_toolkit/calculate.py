@@ -9,7 +9,7 @@ from .bonus import BonusResult, compute_bonuses
 from .client import ClientData
 from .earned_value import project_scorecard
 from .funnel import funnel_from_config
-from .kpi_weights import kpi_weights
+from .kpi_weights import position_kpi_weights
 from .strategy_map import goal_weights
 
 
@@ -58,6 +58,12 @@ def load_for_period(folder, period: str | None = None, scenario: str | None = No
     return client, period
 
 
+def client_kpi_weights(client: ClientData) -> pd.DataFrame:
+    """Every position's KPI weights by its method (``kpi_weights.csv``, SPEC 3.2)."""
+    return position_kpi_weights(client.positions, client.position_kpis, client.kpis, client.goals,
+                                client.config.strategy_owner)
+
+
 def calculate(client: ClientData, period: str | None = None, scenario: str | None = None) -> Results:
     """Compute every result of SPEC §5 for one period (default: client.yaml's ``period``).
 
@@ -65,11 +71,10 @@ def calculate(client: ClientData, period: str | None = None, scenario: str | Non
     (:func:`kpi_toolkit.scenarios.apply_scenario`).
     """
     period = period or client.config.period
-    method = client.config.strategy_method
     goals = client.goals
-    gw = goal_weights(goals) if method == "map" and not goals.empty else pd.DataFrame(
+    gw = goal_weights(goals) if not goals.empty else pd.DataFrame(
         columns=["goal_id", "name", "perspective", "weight"])
-    kw = kpi_weights(client.kpis, goals if method == "map" else None, method=method)
+    kw = client_kpi_weights(client)
     scorecard = None
     if client.has_project:
         thresholds = client.config.project_thresholds

@@ -88,9 +88,11 @@ def result_tables(results: Results) -> dict[str, pd.DataFrame]:
         "goal_weights": pd.DataFrame({
             "goal_id": results.goal_weights["goal_id"], "perspective": results.goal_weights["perspective"],
             "weight": _ratios(results.goal_weights["weight"])}),
-        "kpi_weights": pd.DataFrame({
+        "kpi_weights": pd.DataFrame({  # one row per position and KPI (SPEC 5)
+            "position_id": results.kpi_weights["position_id"], "method": results.kpi_weights["method"],
             "kpi_id": results.kpi_weights["kpi_id"], "goal_id": results.kpi_weights["goal_id"].fillna(""),
             "raw_weight": _ratios(results.kpi_weights["raw_weight"]),
+            "normalised": _ratios(results.kpi_weights["normalised"]),
             "kept": results.kpi_weights["kept"].map({True: "true", False: "false"}),
             "weight": _ratios(results.kpi_weights["weight"])}),
     }

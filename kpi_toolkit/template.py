@@ -39,6 +39,9 @@ CLIENT_KEYS = (
      "Длина премиального периода в месяцах (по умолчанию 1; больше 3 — предупреждение)."),
     ("bonus_budget", "Bonus pool budget per bonus period (money).",
      "Бюджет премиального фонда на период (деньги)."),
+    ("strategy_owner", "Position that owns the strategy map (its goals without an owner); default: the "
+     "position whose level is ceo.",
+     "Должность — владелец карты целей (цели без владельца); по умолчанию — должность с уровнем ceo."),
 )
 
 _GENERAL = (

@@ -9,6 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from builders import make_client, one_employee
+from kpi_toolkit.loading import load_client
 from kpi_toolkit.bonus import (bonus_fund_from_variable_share, compute_bonuses, days_employed, period_bounds,
                                seed_001_bonus)
 
@@ -219,3 +220,41 @@ def test_stop_factor_zero_pays_nothing(scheme):
     result = compute_bonuses(one_employee(rows, fund=float(fund), stop_factors=rule, extra_actuals=extra, kpis=kpis))
     assert result.totals["stop_factor"].iloc[0] == 0
     assert result.lines["bonus_minor"].sum() == 0 == result.totals["bonus_minor"].iloc[0]
+
+
+def test_a_map_weight_of_one_third_settles_a_half_cent_exactly(client_copy, make_fixtures):
+    """Map weights such as 1/3 are not short decimals: the tie is settled with the exact 1/3."""
+    folder = client_copy()
+    make_fixtures.head_of_sales_on_the_map(folder)  # head of sales: REV 2/3, RET 1/3
+    make_fixtures.set_cell(folder, "employees.csv", 5, "bonus_fund", "0.10")  # E004
+    make_fixtures.set_cell(folder, "actuals.csv", 21, "fact", "0.945")  # RET 105 %: 0.10 * 1/3 * 1.05
+    make_fixtures.set_cell(folder, "actuals.csv", 23, "fact", "0.08")  # turnover within its limit: no stop factor
+    result = compute_bonuses(load_client(folder), "2024-03")
+    lines = result.lines[result.lines["employee_id"] == "E004"].set_index("kpi_id")
+    assert lines.loc["RET", "bonus_minor"] == 4  # 3.5 cents, half up; 1/3 as 0.333… gives 3
+    assert lines.loc["REV", "bonus_minor"] == 10  # capped at 1.5: 0.10 * 2/3 * 1.5
+    totals = result.totals.set_index("employee_id")
+    assert totals.loc["E004", "bonus_minor"] == 14
+
+
+def test_an_excluded_fact_renormalises_map_weights_exactly_at_a_half_cent():
+    """Map weights 1/2, 1/3, 1/6 with the 1/6 KPI's fact excluded: the 1/2 line weighs 3/5 exactly.
+    (A short-decimal weight among weights that are not must not be renormalised by a partial sum.)"""
+    goals = [{"goal_id": "g", "name": "Grow", "perspective": "finance"}] + [
+        {"goal_id": x, "name": x, "perspective": "customers", "parent_id": "g", "strength": s}
+        for x, s in (("a", 3), ("b", 2), ("c", 1))]
+    kpis = [{"kpi_id": f"k{x}", "name": f"k{x}", "goal_id": x, "missing": "exclude" if x == "c" else None}
+            for x in "abc"]
+    weights = {"ka": 1 / 2, "kb": 1 / 3, "kc": 1 / 6}  # as the loader fills a map position's rows
+    client = make_client(
+        goals=goals, kpis=kpis,
+        positions=[{"position_id": "ceo", "name": "CEO", "department": "Board", "level": "ceo"}],
+        position_kpis=[{"position_id": "ceo", "kpi_id": k, "weight": w} for k, w in weights.items()],
+        employees=[{"employee_id": "E1", "name": "Ann", "position_id": "ceo", "bonus_fund": 0.50}],
+        actuals=[{"period": "2026-09", "employee_id": "E1", "kpi_id": "ka", "plan": 100, "fact": 105},
+                 {"period": "2026-09", "employee_id": "E1", "kpi_id": "kb", "plan": 100, "fact": 100},
+                 {"period": "2026-09", "employee_id": "E1", "kpi_id": "kc", "plan": 100, "fact": None}])
+    lines = compute_bonuses(client).lines.set_index("kpi_id")
+    assert lines.loc["ka", "bonus_minor"] == 32  # 0.50 * 3/5 * 1.05 = 0.315, half up
+    assert lines.loc["kb", "bonus_minor"] == 20  # 0.50 * 2/5
+    assert lines.loc["kc", "bonus_minor"] == 0

@@ -54,6 +54,33 @@ def test_calc_writes_every_result_file(capsys, tmp_path):
     assert manifest["version"] and manifest["period"] == "2024-03"
 
 
+@pytest.mark.parametrize("client", ["northwind", "sever-trade"])
+def test_calc_writes_kpi_weights_per_position_in_which_every_paid_kpi_is_kept(capsys, tmp_path, client):
+    code, _, _ = run(capsys, "calc", DEMO / client, "--out", tmp_path)
+    assert code == 0
+    results = next((tmp_path / client).iterdir()) / "results"
+    weights = pd.read_csv(results / "kpi_weights.csv", dtype={"kept": str})
+    assert list(weights.columns) == ["position_id", "method", "kpi_id", "goal_id", "raw_weight",
+                                     "normalised", "kept", "weight"]
+    assert set(weights["method"]) == {"map", "head_on"}
+    kept = weights[weights["kept"] == "true"]
+    assert (kept["weight"] >= 0.1).all()
+    for _, group in kept.groupby("position_id"):
+        assert group["weight"].sum() == pytest.approx(1, abs=1e-9)
+    dropped = weights[weights["kept"] == "false"]
+    assert (dropped["weight"] == 0).all() and (dropped["method"] == "map").all()
+    assert weights.loc[weights["method"] == "head_on", ["raw_weight", "normalised"]].isna().all().all()
+    lines = pd.read_csv(results / "bonus_lines.csv")
+    paid = set(zip(lines["position_id"], lines["kpi_id"]))
+    shown = dict(zip(zip(weights["position_id"], weights["kpi_id"]), weights["kept"]))
+    assert all(shown[pair] == "true" for pair in paid), "a paid KPI is shown as dropped"
+    # the weight paid on is the weight kpi_weights.csv shows (but where a missing fact was excluded)
+    used = lines.groupby("employee_id").filter(lambda lines: (lines["weight"] > 0).all())
+    by_pair = dict(zip(zip(kept["position_id"], kept["kpi_id"]), kept["weight"]))
+    for row in used.itertuples():
+        assert row.weight == pytest.approx(by_pair[(row.position_id, row.kpi_id)], abs=1e-12)
+
+
 def test_calc_on_broken_client_writes_nothing_and_goes_on(capsys, tmp_path):
     code, _, err = run(capsys, "calc", CLIENTS / "plan_zero", CLIENTS / "valid_minimal", "--out", tmp_path)
     assert code == 1
