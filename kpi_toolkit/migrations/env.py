@@ -1,0 +1,13 @@
+"""Alembic environment of the ledger: runs on the connection :mod:`kpi_toolkit.ledger` hands it.
+
+The toolkit runs migrations itself (no ``alembic.ini``); the connection, already inside the
+transaction that holds the ledger's lock, arrives in ``config.attributes["connection"]``.
+"""
+from alembic import context
+
+from kpi_toolkit.ledger import METADATA
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=METADATA, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()
