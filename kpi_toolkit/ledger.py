@@ -62,6 +62,79 @@ submission_cells = sa.Table(
     sa.Column("new_fact", sa.String(100)),
 )
 
+closings = sa.Table(
+    "closings", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("client", sa.String(100), nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # "close", or "adjust" (a correction booked later)
+    sa.Column("closed_by", sa.String(200), nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("decimals", sa.Integer, nullable=False),
+    sa.Column("pool_minor", sa.BigInteger, nullable=False),
+    sa.Column("input_hashes", sa.Text, nullable=False),  # JSON: file -> sha256
+    sa.Column("inputs", sa.LargeBinary, nullable=False),  # packed JSON snapshot of the cells that decide the period
+    sa.Index("ix_closings_client_period", "client", "period"),
+)
+
+closed_totals = sa.Table(
+    "closed_totals", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("closing_id", sa.Integer, sa.ForeignKey("closings.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("employee_id", sa.String(200), nullable=False),
+    sa.Column("position_id", sa.String(200), nullable=False),
+    sa.Column("bonus_minor", sa.BigInteger, nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),  # JSON: the bonus_totals.csv row as written
+)
+
+closed_lines = sa.Table(
+    "closed_lines", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("closing_id", sa.Integer, sa.ForeignKey("closings.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("employee_id", sa.String(200), nullable=False),
+    sa.Column("kpi_id", sa.String(200), nullable=False),
+    sa.Column("bonus_minor", sa.BigInteger, nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),  # JSON: the bonus_lines.csv row as written
+)
+
+reopenings = sa.Table(
+    "reopenings", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("client", sa.String(100), nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("closing_id", sa.Integer, sa.ForeignKey("closings.id"), nullable=False),
+    sa.Column("reopened_by", sa.String(200), nullable=False),
+    sa.Column("reopened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Index("ix_reopenings_client_period", "client", "period"),
+)
+
+adjustments = sa.Table(
+    "adjustments", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("client", sa.String(100), nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),  # the period whose statement carries it
+    sa.Column("corrects", sa.String(7), nullable=False),  # the closed period it corrects
+    sa.Column("employee_id", sa.String(200), nullable=False),
+    sa.Column("position_id", sa.String(200), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("closing_id", sa.Integer, sa.ForeignKey("closings.id"), nullable=False),
+    sa.Column("booked_by", sa.String(200), nullable=False),
+    sa.Column("booked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_adjustments_client_period", "client", "period"),
+)
+
+
+def current_closing(conn: Connection, client: str, period: str):
+    """The closing in force for ``client``'s ``period`` (a row of ``closings``), or ``None`` when open."""
+    last = conn.execute(sa.select(closings).where(closings.c.client == client, closings.c.period == period)
+                        .order_by(closings.c.id.desc()).limit(1)).first()
+    if last is None:
+        return None
+    reopened = conn.execute(sa.select(reopenings.c.id).where(reopenings.c.closing_id == last.id)).first()
+    return None if reopened is not None else last
+
 
 def workspace_of(client_folder: str | os.PathLike) -> Path:
     """The workspace of a client folder: the folder holding ``clients/``.

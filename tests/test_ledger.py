@@ -47,3 +47,25 @@ def test_unreachable_database_is_named_without_its_password():
     with pytest.raises(LedgerError) as caught:
         Ledger("postgresql+psycopg://kpi:secret@127.0.0.1:1/ledger")
     assert "secret" not in str(caught.value) and "127.0.0.1:1" in str(caught.value)
+
+
+def test_old_ledger_is_upgraded_in_place_keeping_its_records(ledger_url):
+    from alembic import command
+    from alembic.config import Config
+
+    engine = sa.create_engine(ledger_url)
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(ledger_module.MIGRATIONS))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")  # the ledger as the first release with submissions wrote it
+        conn.execute(ledger_module.submissions.insert().values(
+            client="acme", period="2026-09", scope_kind="department", scope="Sales", file_name="sales.xlsx",
+            file_hash="ab" * 32, submitted_by="anna", submitted_at=ledger_module.now(), cells_changed=3))
+    engine.dispose()
+    with Ledger(ledger_url) as ledger:
+        assert ledger.revision() == ledger.head() != "0001"
+        with ledger.transaction("acme") as conn:
+            kept = conn.execute(sa.select(ledger_module.submissions.c.submitted_by)).scalars().all()
+            assert ledger_module.current_closing(conn, "acme", "2026-09") is None  # the new tables work
+    assert kept == ["anna"]
