@@ -147,8 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Modules that bring their own sub-command: ``run`` (stage notebooks and reports), ``workshop`` (the web app).
-_COMMAND_MODULES = [m for m in ("runner", "workshop")
+#: Modules that bring their own sub-command: ``run`` (stage notebooks and reports), ``workshop`` (the web app),
+#: ``cycle`` (the monthly cycle: collect, merge, close, reopen, adjust, history).
+_COMMAND_MODULES = [m for m in ("runner", "workshop", "cycle")
                     if importlib.util.find_spec(f"{__package__}.{m}") is not None]
 
 

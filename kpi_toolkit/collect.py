@@ -229,12 +229,23 @@ def workbook_name(by: str, scope: str, label: str) -> str:
 
 
 def collect(folder: str | Path, period: str | None = None, by: str = "department",
-            out: str | Path = "reports") -> list[Path]:
+            out: str | Path = "reports", database: str | None = None) -> list[Path]:
     """Write one fact-entry workbook per department (or manager) under ``out/<slug>/<period>/collect/``.
 
-    Returns the paths written.
+    Returns the paths written. A closed period (in the ledger ``database``, by default the
+    workspace's) is refused: its facts are not collected any more.
     """
+    from .errors import PeriodClosedError
+    from .ledger import current_closing, open_ledger
+
     entry = load_for_entry(folder, period)
+    with open_ledger(folder, database) as ledger, ledger.transaction(entry.data.slug) as conn:
+        closing = current_closing(conn, entry.data.slug, entry.period)
+    if closing is not None:
+        raise PeriodClosedError(
+            f"period {entry.period} of {entry.data.slug} is closed (by {closing.closed_by} on "
+            f"{closing.closed_at:%Y-%m-%d}); its facts are not collected any more. Reopen it first: "
+            f"kpi-toolkit reopen {folder} --period {entry.period} --reason TEXT")
     rows = entry_rows(entry, by)
     if rows.empty:
         raise KpiToolkitError(f"no rows to collect for {entry.period}: actuals has no plan rows for the period "
