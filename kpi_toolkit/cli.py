@@ -64,6 +64,11 @@ def cmd_calc(args) -> int:
         try:
             client, period = load_for_period(folder, args.period, args.scenario)
             results = calculate(client, period, scenario=args.scenario)
+            closing = None
+            if not args.scenario:  # a what-if is never paid: only the real figures meet the ledger
+                from .closing import settle
+
+                results, closing = settle(results, args.database)
             out = Path(args.out) / client.slug / period
             if args.scenario:
                 out = out / "scenarios" / args.scenario
@@ -73,6 +78,8 @@ def cmd_calc(args) -> int:
             print(f"{client.config.name} ({client.slug}), {period}: pool "
                   f"{results.bonus.pool(period):,.{results.bonus.decimals}f} {client.config.currency} for "
                   f"{len(results.bonus.totals)} employees -> {out / 'results'}")
+            if closing is not None:
+                print(f"  closed by {closing.closed_by} on {closing.closed_at:%Y-%m-%d}: these are the amounts paid")
         except ProblemsError as exc:
             print(_problems_text(exc), file=sys.stderr)
             print(f"{folder}: nothing written.", file=sys.stderr)
@@ -129,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=_period, help="period YYYY-MM (default: client.yaml's period)")
     p.add_argument("--out", default="reports", help="output root (default: reports)")
     p.add_argument("--scenario", help="apply clients/<slug>/scenarios/NAME.yaml first")
+    p.add_argument("--database", metavar="URL", help="ledger database (default: $KPI_TOOLKIT_DATABASE_URL, else "
+                                                      "kpi-ledger.sqlite in the workspace)")
     p.set_defaults(func=cmd_calc)
 
     p = sub.add_parser("new", help="create a client folder with every table's header")

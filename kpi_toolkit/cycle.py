@@ -1,15 +1,16 @@
-"""The monthly cycle's commands (SPEC §7): ``collect``, ``merge`` (and the ledger options they share).
+"""The monthly cycle's commands (SPEC §7): ``collect``, ``merge``, ``close``, ``reopen``, ``adjust``, ``history``.
 
 The commands only parse options, hand off to :mod:`kpi_toolkit.collect`,
 :mod:`kpi_toolkit.merge` and :mod:`kpi_toolkit.closing`, and print what happened.
 """
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 
 def add_command(subparsers) -> None:
-    """Register ``collect`` and ``merge`` on the ``kpi-toolkit`` command."""
+    """Register the cycle's commands on ``kpi-toolkit``."""
     from .cli import _period
 
     p = subparsers.add_parser(
@@ -34,6 +35,40 @@ def add_command(subparsers) -> None:
     p.add_argument("--by", metavar="NAME", help="who merges (recorded in the ledger; default: your login)")
     _database_option(p)
     p.set_defaults(func=cmd_merge)
+
+    p = subparsers.add_parser(
+        "close", help="compute a period, store the amounts paid and mark it closed",
+        description="Compute the period, store its paid lines and totals and a snapshot of every input that decides "
+                    "them in the ledger, and mark it closed: calc and run then show the stored amounts and refuse "
+                    "when an input changed.")
+    p.add_argument("client", metavar="CLIENT_DIR", help="client folder")
+    p.add_argument("--period", type=_period, required=True, help="period YYYY-MM")
+    p.add_argument("--by", metavar="NAME", required=True, help="who closes it (recorded)")
+    _database_option(p)
+    p.set_defaults(func=cmd_close)
+
+    p = subparsers.add_parser("reopen", help="reopen a closed period, saying why (recorded)")
+    p.add_argument("client", metavar="CLIENT_DIR", help="client folder")
+    p.add_argument("--period", type=_period, required=True, help="period YYYY-MM")
+    p.add_argument("--reason", required=True, help="why (kept in the ledger)")
+    p.add_argument("--by", metavar="NAME", help="who reopens it (default: your login)")
+    _database_option(p)
+    p.set_defaults(func=cmd_reopen)
+
+    p = subparsers.add_parser(
+        "adjust", help="book a closed period's differences as corrections on the next open period",
+        description="Compute the closed period with its current inputs and book each employee's difference from "
+                    "what was paid as an adjustment line on the next open period (bonus_totals.csv: adjustment).")
+    p.add_argument("client", metavar="CLIENT_DIR", help="client folder")
+    p.add_argument("--period", type=_period, required=True, help="the closed period YYYY-MM")
+    p.add_argument("--by", metavar="NAME", help="who books it (default: your login)")
+    _database_option(p)
+    p.set_defaults(func=cmd_adjust)
+
+    p = subparsers.add_parser("history", help="the client's periods, submissions and adjustments from the ledger")
+    p.add_argument("client", metavar="CLIENT_DIR", help="client folder")
+    _database_option(p)
+    p.set_defaults(func=cmd_history)
 
 
 def _database_option(p) -> None:
@@ -69,4 +104,49 @@ def cmd_merge(args) -> int:
         print(f"{Path(args.client).name}: {changed} fact(s) written into actuals and recorded in the ledger.")
     else:
         print(f"{Path(args.client).name}: nothing changed.")
+    return 0
+
+
+def cmd_close(args) -> int:
+    from .closing import close_period
+
+    done = close_period(args.client, args.period, args.by, args.database)
+    print(f"{Path(args.client).name}, {done['period']}: closed by {args.by}; {done['pool']} {done['currency']} paid to "
+          f"{done['employees']} employees, stored in the ledger.")
+    return 0
+
+
+def cmd_reopen(args) -> int:
+    from .closing import reopen_period
+
+    reopen_period(args.client, args.period, args.reason, args.by or getpass.getuser(), args.database)
+    print(f"{Path(args.client).name}, {args.period}: reopened ({args.reason}). Close it again to store the new "
+          "amounts.")
+    return 0
+
+
+def cmd_adjust(args) -> int:
+    from .adjustments import correction_note
+    from .closing import adjust_period
+
+    done = adjust_period(args.client, args.period, args.by or getpass.getuser(), args.database)
+    if not done["booked"]:
+        print(f"{Path(args.client).name}, {args.period}: the inputs changed but no amount did; the new inputs are "
+              "recorded, nothing booked.")
+        return 0
+    print(f"{Path(args.client).name}: booked on {done['target']}:")
+    for line in done["booked"]:
+        print(f"  {line['employee_id']}: {correction_note(args.period, line['amount_minor'], done['decimals'])} "
+              f"{done['currency']}")
+    return 0
+
+
+def cmd_history(args) -> int:
+    from .closing import history
+
+    tables = history(args.client, args.database)
+    for title, table in tables.items():
+        print(f"{title}:")
+        print(table.to_string(index=False) if len(table) else "  (none)")
+        print()
     return 0

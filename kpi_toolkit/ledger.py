@@ -262,6 +262,17 @@ def open_ledger(client_folder: str | os.PathLike, url: str | None = None) -> Led
     return Ledger(database_url(client_folder, url))
 
 
+def existing_ledger(client_folder: str | os.PathLike, url: str | None = None) -> Ledger | None:
+    """The ledger as :func:`open_ledger` opens it, or ``None`` when it is the workspace's SQLite file and
+    that does not exist yet (nothing was ever closed or merged: reading must not create it)."""
+    url = database_url(client_folder, url)
+    if url.startswith("sqlite:///"):
+        path = sa.engine.make_url(url).database
+        if path and path != ":memory:" and not Path(path).exists():
+            return None
+    return Ledger(url)
+
+
 def pack(text: str) -> bytes:
     """Text kept compressed in the ledger (input snapshots)."""
     return zlib.compress(text.encode("utf-8"), 9)
