@@ -154,15 +154,16 @@ def close_period(folder: str | Path, period: str, by: str, database: str | None 
     results = calculate(client, period)
     with db.open_ledger(folder, database) as ledger, ledger.transaction(client.slug) as conn:
         closing = db.current_closing(conn, client.slug, period)
-        if closing is not None:
-            raise PeriodClosedError(
-                f"period {period} of {client.slug} is already closed (by {closing.closed_by} on "
-                f"{closing.closed_at:%Y-%m-%d}); to close it again with new amounts, reopen it first: "
-                f"kpi-toolkit reopen {folder} --period {period} --reason TEXT")
-        closing_id = _store(conn, client, period, results, "close", by)
+        if closing is None:
+            closing_id, state = _store(conn, client, period, results, "close", by), "closed"
+        else:
+            found = changes_since(_snapshot_of(closing), snapshot(client, period))
+            if found:
+                raise _changed(client, period, closing, found)
+            closing_id, state = closing.id, f"already closed by {closing.closed_by} on {closing.closed_at:%Y-%m-%d}"
     pool = int(results.bonus.totals["bonus_minor"].sum())
     return {"closing": closing_id, "period": period, "pool": format_minor(pool, results.bonus.decimals),
-            "currency": client.config.currency, "employees": len(results.bonus.totals)}
+            "currency": client.config.currency, "employees": len(results.bonus.totals), "state": state}
 
 
 def _store(conn, client: ClientData, period: str, results: Results, kind: str, by: str) -> int:
@@ -282,15 +283,19 @@ def refuse_changed(client: ClientData, period: str, database: str | None = None)
         return None
     found = changes_since(_snapshot_of(closing), snapshot(client, period))
     if found:
-        fix = (f"either reopen the period (kpi-toolkit reopen {client.path} --period {period} --reason TEXT; the "
-               f"next close stores the new amounts), or book the differences on the next open period "
-               f"(kpi-toolkit adjust {client.path} --period {period})")
-        raise ClosedPeriodChangedError([
-            Problem(table=c.source, row=c.row, column=c.column, client=client.slug, fix=fix,
-                    message=f"changed since period {period} was closed by {closing.closed_by} on "
-                            f"{closing.closed_at:%Y-%m-%d}: {c.old or 'empty'} → {c.new or 'empty'}")
-            for c in found], client=client.slug)
+        raise _changed(client, period, closing, found)
     return closing
+
+
+def _changed(client: ClientData, period: str, closing, found: list[InputChange]) -> ClosedPeriodChangedError:
+    fix = (f"either reopen the period (kpi-toolkit reopen {client.path} --period {period} --reason TEXT; the "
+           f"next close stores the new amounts), or book the differences on the next open period "
+           f"(kpi-toolkit adjust {client.path} --period {period})")
+    return ClosedPeriodChangedError([
+        Problem(table=c.source, row=c.row, column=c.column, client=client.slug, fix=fix,
+                message=f"changed since period {period} was closed by {closing.closed_by} on "
+                        f"{closing.closed_at:%Y-%m-%d}: {c.old or 'empty'} → {c.new or 'empty'}")
+        for c in found], client=client.slug)
 
 
 def settle(results: Results, database: str | None = None) -> tuple[Results, object]:

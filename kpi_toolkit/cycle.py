@@ -111,6 +111,9 @@ def cmd_close(args) -> int:
     from .closing import close_period
 
     done = close_period(args.client, args.period, args.by, args.database)
+    if done["state"] != "closed":
+        print(f"{Path(args.client).name}, {done['period']}: {done['state']}, inputs unchanged; nothing to do.")
+        return 0
     print(f"{Path(args.client).name}, {done['period']}: closed by {args.by}; {done['pool']} {done['currency']} paid to "
           f"{done['employees']} employees, stored in the ledger.")
     return 0
