@@ -29,7 +29,7 @@ def _totals(path):
         return {row["employee_id"]: row for row in csv.DictReader(f)}
 
 
-def test_the_whole_cycle(tmp_path, ledger_url, capsys):
+def test_the_whole_cycle(tmp_path, ledger_url, capsys, monkeypatch):
     folder = workspace_client(tmp_path)
     reports, db = tmp_path / "reports", ["--database", ledger_url]
     sales_staff = {"E001", "E002", "E003"}
@@ -92,6 +92,12 @@ def test_the_whole_cycle(tmp_path, ledger_url, capsys):
     history = pd.read_excel(reports / "northwind" / "2026-10" / "results" / "results.xlsx", sheet_name="history",
                             dtype=str)
     assert history.set_index("period").loc["2026-09", "state"] == "closed"
+
+    monkeypatch.setenv("KPI_TOOLKIT_DATABASE_URL", ledger_url)  # as the stage notebooks find the ledger
+    from kpi_toolkit import stages
+    statements = stages.bonus_statements(stages.open_stage(folder, "2026-10").results, "en").html
+    assert f"Correction for September 2026" in statements and f"+£{difference / 100:,.2f}" in statements
+    assert "To pay, with corrections" in statements
 
     code, out, _ = run(capsys, "calc", folder, "--period", "2026-09", "--out", reports, *db)
     assert code == 0  # the corrected inputs are the record now
