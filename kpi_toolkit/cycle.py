@@ -6,6 +6,7 @@ The commands only parse options, hand off to :mod:`kpi_toolkit.collect`,
 from __future__ import annotations
 
 import getpass
+import sys
 from pathlib import Path
 
 
@@ -91,9 +92,17 @@ def cmd_collect(args) -> int:
 
 
 def cmd_merge(args) -> int:
+    from .errors import SubmissionError
     from .merge import merge
+    from .validation import format_problems
 
-    outcomes = merge(args.client, args.files, by=args.by, database=args.database)
+    try:
+        outcomes = merge(args.client, args.files, by=args.by, database=args.database)
+    except SubmissionError as exc:
+        print(format_problems(exc.problems), file=sys.stderr)
+        print(f"{Path(args.client).name}: nothing merged, actuals and the ledger unchanged. Have the workbooks "
+              "corrected and merge them all again.", file=sys.stderr)
+        return 1
     changed = sum(len(o.changes) for o in outcomes)
     for outcome in outcomes:
         print(f"  {outcome.name}: {outcome.note}")

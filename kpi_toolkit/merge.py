@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy as sa
 
 from . import ledger as db
@@ -232,6 +233,28 @@ def check_returned(book: Returned, entry: EntryClient, closed: str | None = None
                 table=book.where, row=row, message=f"the plan of {where} is {plain(plans[(employee, kpi)])} in "
                 f"{data.sources.get('actuals', 'actuals')} now, but the workbook was sent with {plan or 'none'}",
                 fix="collect the facts again so the heads see the current plans"))
+    problems += _unusable_facts(book, entry)
+    return problems
+
+
+def _unusable_facts(book: Returned, entry: EntryClient) -> list[Problem]:
+    """Facts the calculation cannot use: 0 for a lower-is-better KPI without a cap or a baseline (SPEC §3.4)."""
+    data = entry.data
+    kpis = data.kpis.set_index("kpi_id")
+    positions = dict(zip(data.employees["employee_id"], data.employees["position_id"]))
+    caps = {(p, k): c for p, k, c in zip(data.position_kpis["position_id"], data.position_kpis["kpi_id"],
+                                        data.position_kpis["cap"])}
+    language = "ru" if book.meta.get("sheet") == t("collect.facts_sheet", "ru") else "en"
+    problems = []
+    for (employee, kpi), (row, value) in book.facts.items():
+        if value != 0 or kpi not in kpis.index or kpis.at[kpi, "direction"] != "lower":
+            continue
+        if pd.isna(kpis.at[kpi, "baseline"]) and pd.isna(caps.get((positions.get(employee), kpi), float("nan"))):
+            problems.append(Problem(
+                table=book.where, row=row, column=t("collect.fact", language),
+                message=f"the fact 0 of employee '{employee}', KPI '{kpi}' (lower is better) gives no attainment "
+                        "(plan / fact), and the KPI has no cap for this position",
+                fix="check the fact; if 0 is right, ask the consultant to give the KPI a cap or a baseline first"))
     return problems
 
 

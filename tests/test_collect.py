@@ -101,3 +101,17 @@ def test_by_manager_needs_reports_to(northwind, tmp_path):
 
 def test_columns_are_the_documented_ones():
     assert COLUMNS[-2:] == ("plan", "fact")
+
+
+def test_by_manager_one_workbook_per_manager_with_their_reports(northwind):
+    entry = load_for_entry(northwind, "2026-09")
+    positions = entry.data.positions.assign(reports_to=[
+        "head-of-sales" if d == "Sales" and p != "head-of-sales" else None
+        for p, d in zip(entry.data.positions["position_id"], entry.data.positions["department"])])
+    entry = type(entry)(entry.data.with_tables(positions=positions), entry.period, entry.missing)
+    rows = entry_rows(entry, "manager")
+    sales = rows[rows["department"] == "Sales"]
+    assert set(sales["scope"]) == {"E001"}  # the head of sales collects for the team and for himself
+    assert set(sales["scope_label"]) == {"Daniel Whitaker (E001)"}
+    marketing = rows[rows["department"] == "Marketing"]
+    assert set(marketing["scope"]) == set(marketing["employee_id"])  # no manager: each their own

@@ -243,3 +243,20 @@ def test_two_consultants_merging_at_once_lose_no_submission(northwind, tmp_path,
     assert _fact(northwind, "2026-09", "E024", "debt_recovered") == "50000"
     subs, _ = _submissions(ledger_url)
     assert sorted((s.file_name, s.cells_changed) for s in subs) == [("legal-back.xlsx", 1), ("sales-back.xlsx", 1)]
+
+
+def test_zero_fact_of_a_lower_is_better_kpi_without_cap_is_refused(northwind, tmp_path, ledger_url):
+    text = (northwind / "position_kpis.csv").read_text().replace("head-of-sales,dso,0.25,0.7,,1.2,",
+                                                                 "head-of-sales,dso,0.25,0.7,,,")
+    (northwind / "position_kpis.csv").write_text(text)
+    books = _workbooks(northwind, tmp_path, ledger_url)
+    with pytest.raises(SubmissionError, match=r"row 4, column 'Fact': the fact 0 of employee 'E001', KPI 'dso'"):
+        merge(northwind, [fill(books["sales"], {("E001", "dso"): 0}, tmp_path / "s.xlsx")], database=ledger_url)
+
+
+def test_cli_says_nothing_was_merged(northwind, tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'kpi-ledger.sqlite'}"
+    books = _workbooks(northwind, tmp_path, url)
+    bad = fill(books["sales"], {}, tmp_path / "s.xlsx", edit=_text_fact)
+    assert main(["merge", str(northwind), str(bad), "--database", url]) == 1
+    assert "nothing merged, actuals and the ledger unchanged" in capsys.readouterr().err
