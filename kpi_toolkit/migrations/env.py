@@ -7,7 +7,16 @@ from alembic import context
 
 from kpi_toolkit.ledger import METADATA
 
-connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=METADATA, render_as_batch=True)
-with context.begin_transaction():
-    context.run_migrations()
+
+def run_migrations(config) -> None:
+    context.configure(connection=config.attributes["connection"], target_metadata=METADATA, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+try:
+    _config = context.config
+except AttributeError:  # imported outside a migration run (pytest --doctest-modules): nothing to do
+    _config = None
+if _config is not None:
+    run_migrations(_config)
