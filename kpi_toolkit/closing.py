@@ -358,12 +358,12 @@ def history(folder: str | Path, database: str | None = None) -> dict[str, pd.Dat
         opened = [r for r in reopenings if r.period == period]
         last = mine[-1] if mine else None
         reopened = [r for r in opened if last is not None and r.closing_id == last.id]
-        first = next((c for c in mine if c.kind == "close"), None)
+        close = next((c for c in reversed(mine) if c.kind == "close"), None)  # the close in force, or last undone
         state = "open" if last is None else "reopened" if reopened else "closed"
         rows.append({
             "period": period, "state": state,
-            "closed_by": first.closed_by if first and state != "open" else "",
-            "closed_at": f"{(last if state == 'closed' else first).closed_at:%Y-%m-%d %H:%M}" if last else "",
+            "closed_by": close.closed_by if close else "",
+            "closed_at": f"{close.closed_at:%Y-%m-%d %H:%M}" if close else "",
             "pool": format_minor(last.pool_minor, last.decimals) + f" {last.currency}" if last else "",
             "reopened": "; ".join(f"{r.reopened_at:%Y-%m-%d} by {r.reopened_by}: {r.reason}" for r in opened),
             "adjusted": "; ".join(f"{c.closed_at:%Y-%m-%d} by {c.closed_by}" for c in mine if c.kind == "adjust"),

@@ -5,7 +5,6 @@ The commands only parse options, hand off to :mod:`kpi_toolkit.collect`,
 """
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 
@@ -72,6 +71,12 @@ def add_command(subparsers) -> None:
     p.set_defaults(func=cmd_history)
 
 
+def _login() -> str:
+    from .ledger import login
+
+    return login()
+
+
 def _database_option(p) -> None:
     p.add_argument("--database", metavar="URL",
                    help="ledger database (default: $KPI_TOOLKIT_DATABASE_URL, else kpi-ledger.sqlite in the "
@@ -97,7 +102,7 @@ def cmd_merge(args) -> int:
     from .validation import format_problems
 
     try:
-        outcomes = merge(args.client, args.files, by=args.by, database=args.database)
+        outcomes = merge(args.client, args.files, by=args.by or _login(), database=args.database)
     except SubmissionError as exc:
         print(format_problems(exc.problems), file=sys.stderr)
         print(f"{Path(args.client).name}: nothing merged, actuals and the ledger unchanged. Have the workbooks "
@@ -131,7 +136,7 @@ def cmd_close(args) -> int:
 def cmd_reopen(args) -> int:
     from .closing import reopen_period
 
-    reopen_period(args.client, args.period, args.reason, args.by or getpass.getuser(), args.database)
+    reopen_period(args.client, args.period, args.reason, args.by or _login(), args.database)
     print(f"{Path(args.client).name}, {args.period}: reopened ({args.reason}). Close it again to store the new "
           "amounts.")
     return 0
@@ -141,7 +146,7 @@ def cmd_adjust(args) -> int:
     from .adjustments import correction_note
     from .closing import adjust_period
 
-    done = adjust_period(args.client, args.period, args.by or getpass.getuser(), args.database)
+    done = adjust_period(args.client, args.period, args.by or _login(), args.database)
     if not done["booked"]:
         print(f"{Path(args.client).name}, {args.period}: the inputs changed but no amount did; the new inputs are "
               "recorded, nothing booked.")

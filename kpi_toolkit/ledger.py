@@ -167,6 +167,16 @@ def database_url(client_folder: str | os.PathLike, url: str | None = None) -> st
     return url
 
 
+def login() -> str:
+    """Who runs the command, recorded when no name is given (``--by``)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name here (a container, a service account)
+        return "unknown"
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 

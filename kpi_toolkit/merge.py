@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import getpass
 import hashlib
 import io
 import math
@@ -293,7 +292,7 @@ def merge(folder: str | Path, files: list[str | Path], by: str | None = None,
     restore: list[tuple[Path, bytes]] = []
     try:
         with db.open_ledger(folder, database) as ledger, ledger.transaction(folder.name) as conn:
-            return _merge_locked(conn, folder, books, by or getpass.getuser(), restore)
+            return _merge_locked(conn, folder, books, by or db.login(), restore)
     except BaseException:
         for path, data in restore:  # the ledger refused the record: the facts go back as they were
             write_bytes_atomic(path, data)
