@@ -24,7 +24,7 @@ import pandas as pd
 from . import __version__
 from .client import ClientData
 from .errors import ClientDataError, KpiToolkitError
-from .fileio import atomic_path
+from .fileio import atomic_path, cells_as_text
 from .i18n import format_period, t
 
 log = logging.getLogger("kpi_toolkit")
@@ -333,6 +333,8 @@ def write_entry_workbook(path: Path, client: ClientData, period: str, by: str, s
     hidden.sheet_state = "veryHidden"
     hidden.protection.sheet = True
     book.security = WorkbookProtection(lockStructure=True)
+    for sheet in book.worksheets:
+        cells_as_text(sheet)
     with atomic_path(path) as temp:
         book.save(temp)
     return path

@@ -91,7 +91,7 @@ def test_names_that_look_like_formulas_are_written_as_text(northwind, tmp_path):
     (northwind / "employees.csv").write_text(text)
     path = collect(northwind, "2026-09", out=tmp_path / "r")[-1]
     cell = openpyxl.load_workbook(path).worksheets[1]["B2"]
-    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK") and cell.quotePrefix
 
 
 def test_by_manager_needs_reports_to(northwind, tmp_path):
