@@ -27,6 +27,8 @@ class Results:
     funnel_workload: pd.DataFrame | None = None
     funnel_summary: dict = field(default_factory=dict)
     scenario: str | None = None
+    adjustments: pd.DataFrame | None = None  # corrections of closed periods booked on this one (the ledger's)
+    history: pd.DataFrame | None = None  # the client's periods as the ledger records them
 
 
 def load_for_period(folder, period: str | None = None, scenario: str | None = None) -> tuple[ClientData, str]:

@@ -66,6 +66,11 @@ def cmd_calc(args) -> int:
         try:
             client, period = load_for_period(folder, args.period, args.scenario)
             results = calculate(client, period, scenario=args.scenario)
+            closing = None
+            if not args.scenario:  # a what-if is never paid: only the real figures meet the ledger
+                from .closing import settle
+
+                results, closing = settle(results, args.database)
             out = target_dir(args.out, client.slug, period, args.scenario)
             clean_stale(out)  # what a killed `run` of this client left beside it
             write_results(results, out, parameters={"period": period, "scenario": args.scenario})
@@ -74,6 +79,8 @@ def cmd_calc(args) -> int:
             print(f"{client.config.name} ({client.slug}), {period}: pool "
                   f"{results.bonus.pool(period):,.{results.bonus.decimals}f} {client.config.currency} for "
                   f"{len(results.bonus.totals)} employees -> {out / 'results'}")
+            if closing is not None:
+                print(f"  closed by {closing.closed_by} on {closing.closed_at:%Y-%m-%d}: these are the amounts paid")
         except ProblemsError as exc:
             print(_problems_text(exc), file=sys.stderr)
             print(f"{folder}: nothing written.", file=sys.stderr)
@@ -133,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=_period, help="period YYYY-MM (default: client.yaml's period)")
     p.add_argument("--out", default="reports", help="output root (default: reports)")
     p.add_argument("--scenario", help="apply clients/<slug>/scenarios/NAME.yaml first")
+    p.add_argument("--database", metavar="URL", help="ledger database (default: $KPI_TOOLKIT_DATABASE_URL, else "
+                                                      "kpi-ledger.sqlite in the workspace)")
     p.set_defaults(func=cmd_calc)
 
     p = sub.add_parser("new", help="create a client folder with every table's header")
@@ -151,8 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Modules that bring their own sub-command: ``run`` (stage notebooks and reports), ``workshop`` (the web app).
-_COMMAND_MODULES = [m for m in ("runner", "workshop")
+#: Modules that bring their own sub-command: ``run`` (stage notebooks and reports), ``workshop`` (the web app),
+#: ``cycle`` (the monthly cycle: collect, merge, close, reopen, adjust, history).
+_COMMAND_MODULES = [m for m in ("runner", "workshop", "cycle")
                     if importlib.util.find_spec(f"{__package__}.{m}") is not None]
 
 

@@ -103,3 +103,19 @@ class ReportError(KpiToolkitError):
 
 class BrowserNotFoundError(ReportError):
     """Raised when no Chrome or Chromium is found to print PDF reports."""
+
+
+class LedgerError(KpiToolkitError):
+    """Raised when the ledger database cannot be opened, is newer than this toolkit, or refuses a write."""
+
+
+class SubmissionError(ProblemsError):
+    """Raised when returned fact-entry workbooks cannot be merged; every problem of every file is listed."""
+
+
+class PeriodClosedError(KpiToolkitError):
+    """Raised when a closed period's facts would change, or a period is closed or reopened twice."""
+
+
+class ClosedPeriodChangedError(ProblemsError):
+    """Raised when a closed period's inputs differ from those its paid amounts were computed from."""

@@ -34,6 +34,7 @@ from .calculate import Results
 from .exact import format_minor, format_ratio, minor_units
 from .fileio import cells_as_text, machine_faults, staging_folder, swap_folder_into_place
 from .explain import reason_label, statement_reason
+from .adjustments import add_adjustments
 
 log = logging.getLogger("kpi_toolkit")
 
@@ -102,6 +103,10 @@ def result_tables(results: Results) -> dict[str, pd.DataFrame]:
         tables["project_scorecard"] = pd.DataFrame({
             c: (_money(sc[c], dec) if c in money_cols else _ratios(sc[c]) if c in ("cpi", "spi") else sc[c])
             for c in SCORECARD_COLUMNS})
+    if results.adjustments is not None and len(results.adjustments):
+        tables["bonus_totals"] = add_adjustments(tables["bonus_totals"], results.adjustments, results.period, dec)
+    if results.history is not None:
+        tables["history"] = results.history.astype(str)
     if results.funnel_plan is not None:
         fp = results.funnel_plan
         tables["funnel_plan"] = fp[["stage", "required_total", "required_per_manager"]].astype(

@@ -334,8 +334,12 @@ def _finish(outcome: ClientOutcome, staging: Path, target: Path, reports: list[F
 
 def _load(folder, options: RunOptions):
     from .calculate import load_for_period
+    from .closing import refuse_changed
 
-    return load_for_period(folder, options.period, options.scenario)
+    client, period = load_for_period(folder, options.period, options.scenario)
+    if not options.scenario:
+        refuse_changed(client, period)  # a closed period whose inputs changed is not reported as if paid
+    return client, period
 
 
 def _write_results(client, period: str, options: RunOptions, staging: Path, done) -> None:
@@ -344,6 +348,10 @@ def _write_results(client, period: str, options: RunOptions, staging: Path, done
     from .results import write_results
 
     results = calculate(client, period, scenario=options.scenario)
+    if not options.scenario:
+        from .closing import settle
+
+        results, _ = settle(results)
     write_results(results, staging, parameters={"period": period, "scenario": options.scenario,
                                                 "stages": [s.name for s in options.stages]})
     done()

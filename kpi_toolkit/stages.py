@@ -32,6 +32,7 @@ from .bonus import compute_bonuses, days_employed, period_bounds
 from .calculate import Results, calculate
 from .catalogue import classification_summary
 from .client import ClientData
+from .closing import settle
 from .errors import Problem, ScenarioError
 from .explain import statement_reason, statement_table
 from .i18n import catalogue, format_date, format_money, format_number, format_percent, format_period, t
@@ -126,8 +127,10 @@ def open_stage(client_dir, period: str | None = None, language: str | None = Non
     base = load_stage_client(client_dir)
     client = apply_scenario(base, scenario)
     period = period or client.config.period
-    return Stage(client, calculate(client, period, scenario or None), period,
-                 language or client.config.language, scenario or None, base)
+    results = calculate(client, period, scenario or None)
+    if not scenario:  # the ledger's word on the period: refused if closed and changed, corrections booked on it
+        results, _ = settle(results)
+    return Stage(client, results, period, language or client.config.language, scenario or None, base)
 
 
 # --------------------------------------------------------------------------- words
@@ -1192,13 +1195,14 @@ def bonus_statements(results: Results, language: str) -> Html:
         total = {c: "" for c in st.columns}
         total[st.columns[0]] = t("report.total", language)
         total[t("explain.arithmetic", language)] = _money(row["bonus"], client, language)
-        st = pd.concat([st, pd.DataFrame([total])], ignore_index=True)
+        st = pd.concat([st, pd.DataFrame([total]), *_correction_rows(results, row, st.columns, language)],
+                       ignore_index=True)
         facts = t("stage04.statement.facts", language, fund=_money(row["bonus_fund"], client, language),
                   ratio=_num(row["performance_ratio"], language, 3), factor=_num(row["stop_factor"], language),
                   bonus=_money(row["bonus"], client, language))
         reason = statement_reason(row, language, names)
         head = f"<h4>{html.escape(str(row['employee']))} · {html.escape(str(row['position']))}</h4>"
-        zero = ["red" if r else None for r in mine["reason"].astype(str)] + [None]
+        zero = ["red" if r else None for r in mine["reason"].astype(str)] + [None] * (len(st) - len(mine))
         tints = {c: zero for c in (t("table.coefficient", language), t("table.reason", language)) if c in st}
         body.append(head + f"\n<p>{html.escape(facts)}"
                     + (f"<br><strong>{html.escape(reason)}</strong>" if reason else "") + "</p>\n"
@@ -1206,6 +1210,30 @@ def bonus_statements(results: Results, language: str) -> Html:
     if body:
         parts.append((str(current), "\n".join(body)))
     return _sections(parts)
+
+
+def _correction_rows(results: Results, row, columns, language: str) -> list[pd.DataFrame]:
+    """An employee's corrections of closed periods booked on this one, and what is paid with them."""
+    booked = results.adjustments
+    if booked is None or booked.empty:
+        return []
+    mine = booked[booked["employee_id"] == row["employee_id"]]
+    if mine.empty:
+        return []
+    client, scale = results.client, 10 ** results.bonus.decimals
+    rows = []
+    for corrects, amount in zip(mine["corrects"], mine["amount_minor"]):
+        line = {c: "" for c in columns}
+        line[columns[0]] = t("stage04.statement.correction", language, period=format_period(corrects, language))
+        line[t("explain.arithmetic", language)] = ("+" if amount >= 0 else "") + _money(int(amount) / scale, client,
+                                                                                          language)
+        rows.append(line)
+    line = {c: "" for c in columns}
+    line[columns[0]] = t("stage04.statement.to_pay", language)
+    line[t("explain.arithmetic", language)] = _money((int(row["bonus_minor"]) + int(mine["amount_minor"].sum()))
+                                                     / scale, client, language)
+    rows.append(line)
+    return [pd.DataFrame(rows)]
 
 
 def pool_summary(results: Results, language: str) -> Markdown:
