@@ -9,6 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from builders import make_client, one_employee
+from kpi_toolkit.errors import ClientDataError
 from kpi_toolkit.bonus import (bonus_fund_from_variable_share, compute_bonuses, days_employed, period_bounds,
                                seed_001_bonus)
 
@@ -128,6 +129,128 @@ def test_several_periods_and_employees():
         ["2026-08", "E1"], ["2026-09", "E1"], ["2026-09", "E2"]]
     assert result.totals["bonus_minor"].tolist() == [10000, 12000, 0]
     assert result.pool("2026-09") == 120.0
+
+
+# --- rounding after proration (SPEC 3.5.1: only each line's final amount is rounded) -----------
+
+LEAVER_LINES = [{"kpi_id": k, "weight": w, "plan": 100, "fact": 100} for k, w in
+                (("sales", 0.5), ("margin", 0.3), ("clients", 0.2))]
+
+
+def test_leaver_is_paid_the_rounded_lines_of_the_unrounded_prorated_fund():
+    """Leaves on 2026-10-20: 20 of October's 31 days. By hand, 100 000 x 20/31 = 64 516.129032…;
+    at plan the lines are 50 % 32 258.064516… -> 32 258.06, 30 % 19 354.838709… -> 19 354.84 and
+    20 % 12 903.225806… -> 12 903.23: 64 516.13. Rounding the prorated fund first (64 516.13)
+    made the first line 32 258.065 -> 32 258.07 and the total 64 516.14."""
+    client = one_employee(LEAVER_LINES, fund=100_000, period="2026-10", employee={"end_date": "2026-10-20"})
+    result = compute_bonuses(client)
+    assert result.lines["bonus_minor"].tolist() == [3225806, 1935484, 1290323]
+    totals = result.totals.iloc[0]
+    assert (int(totals["days_employed"]), int(totals["period_days"])) == (20, 31)
+    assert int(totals["bonus_minor"]) == 6451613
+    assert int(totals["fund_minor"]) == 6451613  # the prorated fund, rounded for display only
+    assert result.lines["fund_share"].iloc[0] == pytest.approx(100_000 * 20 / 31 * 0.5, rel=1e-15)
+
+
+def test_fund_from_variable_share_is_not_rounded_before_the_lines():
+    """BF = 10 000 x 0.35 / 0.65 = 5 384.615384…; lines 50/30/20 at plan: 2 692.307692… -> 2 692.31,
+    1 615.384615… -> 1 615.38, 1 076.923076… -> 1 076.92: 5 384.61 (rounding BF to 5 384.62 first
+    gave 2 692.31 + 1 615.39 + 1 076.92 = 5 384.62)."""
+    client = make_client(
+        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "variable_share": 0.35}],
+        position_kpis=[{"position_id": "pos", "kpi_id": r["kpi_id"], "weight": r["weight"]} for r in LEAVER_LINES],
+        employees=[{"employee_id": "E1", "name": "Ann", "position_id": "pos", "base_salary": 10_000}],
+        actuals=[{"period": "2026-09", "employee_id": "E1", "kpi_id": r["kpi_id"], "plan": 1, "fact": 1}
+                 for r in LEAVER_LINES])
+    result = compute_bonuses(client)
+    assert result.lines["bonus_minor"].tolist() == [269231, 161538, 107692]
+    assert int(result.totals["bonus_minor"].iloc[0]) == 538461
+
+
+@pytest.mark.parametrize("curve", [None, "same"], ids=["integer_path", "fraction_path"])
+def test_half_kopeck_tie_is_settled_on_the_unrounded_prorated_fund(curve):
+    """700.03 x 20/31 x 0.5 x 31/20 is exactly 350.015: half-up 350.02. The prorated fund
+    rounded first (451.63) gave 350.01325 -> 350.01. A payout curve sends the line to the
+    Fraction path, a plain coefficient to the bulk integer path; both settle on exact values."""
+    rows = [{"kpi_id": "k", "weight": 0.5, "plan": 20, "fact": 31}, {"kpi_id": "j", "weight": 0.5, "plan": 1, "fact": 1}]
+    if curve:
+        rows[0]["curve"] = curve
+    client = one_employee(rows, fund=700.03, period="2026-10", employee={"end_date": "2026-10-20"},
+                          curves={"same": ("linear", [[0, 0], [2, 2]])})
+    result = compute_bonuses(client)
+    assert result.lines["bonus_minor"].tolist() == [35002, 22582]  # 700.03 x 20/31 x 0.5 = 225.8161… -> 225.82
+    assert int(result.totals["fund_minor"].iloc[0]) == 45163  # 451.6322… shown as 451.63
+
+
+# --- money that cannot wrap (SPEC 6) ----------------------------------------------------------
+
+LIMIT = "45,035,996,273,704.95 RUB"
+
+
+def _refused(client):
+    with pytest.raises(ClientDataError) as caught:
+        compute_bonuses(client)
+    return caught.value.problems
+
+
+def test_infinite_attainment_is_refused_at_its_actuals_row_not_paid_as_a_wrapped_amount():
+    """A plan of 1e-300 against a fact of 1e308 wrote a bonus of -92 233 720 368 547 758.08."""
+    [problem] = _refused(one_employee([{"kpi_id": "k", "weight": 1, "plan": 1e-300, "fact": 1e308}], fund=100))
+    assert (problem.table, problem.row, problem.column) == ("actuals.csv", 2, "fact")
+    assert "employee 'E1', KPI 'k', period 2026-09" in problem.message and "infinite" in problem.message
+    assert LIMIT in problem.message and "cap" in problem.fix
+
+
+def test_huge_finite_bonus_line_is_refused_at_its_actuals_row():
+    rows = [{"kpi_id": "k", "weight": 0.5, "plan": 1, "fact": 1}, {"kpi_id": "j", "weight": 0.5, "plan": 1e-10, "fact": 1e10}]
+    [problem] = _refused(one_employee(rows, fund=100))
+    assert (problem.row, problem.column) == (3, "fact") and "KPI 'j'" in problem.message
+    assert "comes to 5e+21" in problem.message
+
+
+def test_huge_attainment_under_a_cap_is_paid_at_the_cap():
+    rows = [{"kpi_id": "k", "weight": 1, "plan": 1e-300, "fact": 1e308, "cap": 1.5}]
+    assert compute_bonuses(one_employee(rows, fund=100)).lines["bonus_minor"].tolist() == [15000]
+
+
+@pytest.mark.parametrize("fund", [1e17, 123456789012345.67])
+def test_fund_beyond_the_money_limit_is_refused_not_overflowed_or_rounded(fund):
+    """1e17 ended in OverflowError; 123 456 789 012 345.67 was paid as …345.68."""
+    [problem] = _refused(one_employee([{"kpi_id": "k", "weight": 1, "plan": 1, "fact": 1}], fund=fund))
+    assert (problem.table, problem.row, problem.column) == ("employees.csv", 2, "bonus_fund")
+    assert LIMIT in problem.message
+
+
+def test_statement_beyond_the_money_limit_is_refused():
+    """Each line (30 trillion) fits; their sum does not."""
+    rows = [{"kpi_id": k, "weight": 0.5, "plan": 1, "fact": 1.5} for k in ("k", "j")]
+    [problem] = _refused(one_employee(rows, fund=40e12))
+    assert (problem.table, problem.row, problem.column) == ("employees.csv", 2, "bonus_fund")
+    assert "add up to 60,000,000,000,000.00" in problem.message
+
+
+def test_pool_beyond_the_money_limit_is_refused():
+    client = make_client(
+        positions=[{"position_id": "pos", "name": "P", "department": "Sales"}],
+        position_kpis=[{"position_id": "pos", "kpi_id": "k", "weight": 1}],
+        employees=[{"employee_id": e, "name": e, "position_id": "pos", "bonus_fund": 30e12} for e in ("E1", "E2")],
+        actuals=[{"period": "2026-09", "employee_id": e, "kpi_id": "k", "plan": 1, "fact": 1} for e in ("E1", "E2")])
+    [problem] = _refused(client)
+    assert problem.row is None and "bonus pool of period 2026-09 adds up to 60,000,000,000,000.00" in problem.message
+
+
+@pytest.mark.parametrize("fund, weight, expected", [
+    (45035996273704.95, 1, 4503599627370495),       # the limit itself
+    (45035996273704.93, 0.5, 2251799813685247),     # 22 517 998 136 852.465 -> .47
+    (45035996273704.91, 0.3, 1351079888211147),     # 13 510 798 882 111.473 -> .47
+])
+def test_amounts_stay_exact_up_to_the_money_limit(fund, weight, expected):
+    rows = [{"kpi_id": "k", "weight": weight, "plan": 1, "fact": 1}]
+    if weight != 1:
+        rows.append({"kpi_id": "j", "weight": 1 - weight, "plan": 1, "fact": 0})
+    result = compute_bonuses(one_employee(rows, fund=fund))
+    assert int(result.lines["bonus_minor"].iloc[0]) == expected
+    assert int(result.totals["fund_minor"].iloc[0]) == round(Decimal(repr(fund)) * 100)
 
 
 # --- properties ------------------------------------------------------------------------------
