@@ -28,8 +28,8 @@ from .client import ClientData, PayoutCurve
 from .errors import CalculationError, ClientDataError, Problem
 from .exact import (MONEY_LIMIT_MINOR, SCALE, format_limit, half_up_ratio, minor_units, money_in_range, near,
                     scaled_integers, to_decimal)
-from .schema import ROW
 from .matrix import FACT_MISSING_EXCLUDED, Lines, _category, _float, build_lines, codes_in, lines_frame
+from .schema import ROW
 
 #: Why a line or a statement pays nothing (or less): codes, translated by :mod:`kpi_toolkit.i18n`.
 REASONS = ("", "below_threshold", "zero_attainment", "missing_zero", "excluded", "stop_threshold",
@@ -211,8 +211,9 @@ class BonusResult:
     """Every line and every statement of a bonus calculation.
 
     ``lines``: the KPI matrix plus ``coefficient, stop_factor, fund, fund_share, bonus_minor,
-    bonus, reason`` (``fund`` and ``fund_share`` unrounded: only ``bonus_minor`` is rounded). ``totals``: one statement per employee and period: ``period, employee_id,
-    employee, position_id, position, department, performance_ratio, stop_factor, days_employed,
+    bonus, reason`` (``fund`` and ``fund_share`` unrounded: only ``bonus_minor`` is rounded).
+    ``totals``: one statement per employee and period: ``period, employee_id, employee,
+    position_id, position, department, performance_ratio, stop_factor, days_employed,
     period_days, fund_minor, bonus_fund, bonus_minor, bonus, reason, blocking_kpis, stop_rules,
     excluded_kpis``. ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
     kpi_id, condition, limit, fact, factor, violated``. Money columns ``*_minor`` are exact
@@ -513,7 +514,8 @@ class _Calculation:
             problems.append(self._problem(
                 "actuals", row, "fact",
                 f"employee '{emp_ids[L.employee[i]]}', KPI '{kpi}', period {L.periods[L.period[i]]}: the bonus line "
-                f"comes to {_amount_text(amount[i], self.decimals)} (plan {float(L.plan[i])!r}, fact {float(L.fact[i])!r}, "
+                f"comes to {_amount_text(amount[i], self.decimals)} "
+                f"(plan {float(L.plan[i])!r}, fact {float(L.fact[i])!r}, "
                 f"attainment {L.attainment[i]:.6g}, coefficient {self._c[i]:.6g}); {self._beyond()}",
                 f"check the plan and the fact (a misplaced decimal point or exponent?), or give KPI '{kpi}' a cap "
                 "in position_kpis"))

@@ -1137,7 +1137,8 @@ def _check_funds_from_share(ctx: _Context, beyond: str) -> list[Problem]:
     with np.errstate(over="ignore", invalid="ignore"):
         derived = base * share / (1 - share)
     problems = []
-    for i in np.flatnonzero(np.isnan(fund) & ~np.isnan(derived) & ~money_in_range(derived, ctx.config.currency_decimals)):
+    beyond_limit = ~np.isnan(derived) & ~money_in_range(derived, ctx.config.currency_decimals)
+    for i in np.flatnonzero(np.isnan(fund) & beyond_limit):
         row, position = int(frame[ROW].iloc[i]), frame["position_id"].iloc[i]
         if ctx.ok("employees", row, "base_salary", "bonus_fund"):
             problems.append(ctx.problem(

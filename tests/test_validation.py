@@ -269,7 +269,8 @@ def test_fund_from_variable_share_beyond_money_limit_is_refused(client_copy, mak
     make_fixtures.set_cell(folder, "positions.csv", 2, "variable_share", "0.999999")
     errors = [p for p in validate_client(folder) if p.severity == "error"]
     assert [(p.table, p.row, p.column) for p in errors] == [("employees.csv", 2, "base_salary")]
-    assert "x variable_share 0.999999 / (1 - 0.999999)" in errors[0].message and "45,035,996,273,704.95 EUR" in errors[0].message
+    assert "x variable_share 0.999999 / (1 - 0.999999)" in errors[0].message
+    assert "45,035,996,273,704.95 EUR" in errors[0].message
 
 
 @pytest.mark.parametrize("decimals, fund, refused", [
