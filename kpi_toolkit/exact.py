@@ -180,7 +180,7 @@ def minor_units(amount, decimals: int, exact_fallback=None) -> np.ndarray:
     unfit = ~money_in_range(amount, decimals)
     if unfit.any():
         raise CalculationError(
-            f"amount {amount[unfit][0]!r} is not finite or beyond {format_limit(decimals)}, the largest amount "
+            f"amount {float(amount[unfit][0])!r} is not finite or beyond {format_limit(decimals)}, the largest amount "
             "computed exactly; check amounts with money_in_range before rounding them")
     scaled = amount * 10.0**decimals
     base = np.floor(scaled)
@@ -208,6 +208,22 @@ def format_minor(minor: int, decimals: int) -> str:
     ('350.04', '-0.05', '1200')
     """
     return str(Decimal(int(minor)).scaleb(-decimals)) if decimals else str(int(minor))
+
+
+def format_money(amounts, decimals: int) -> list[str]:
+    """Float amounts in major units as CSV text to the minor unit (rounded half-up), empty where
+    an amount has no finite value (an EAC when nothing was earned yet); an amount beyond
+    :func:`money_limit` raises :class:`~kpi_toolkit.errors.CalculationError`.
+
+    Examples
+    --------
+    >>> format_money([350.035, float("inf"), float("nan")], 2)
+    ['350.04', '', '']
+    """
+    amounts = np.asarray(amounts, dtype=float)
+    finite = np.isfinite(amounts)
+    minor = iter(minor_units(amounts[finite], decimals).tolist())
+    return [format_minor(next(minor), decimals) if ok else "" for ok in finite]
 
 
 def format_ratio(x: float) -> str:

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpi_toolkit.errors import CalculationError
-from kpi_toolkit.exact import (MONEY_LIMIT_MINOR, format_minor, format_ratio, minor_units, minor_units_exact,
-                               money_limit, near, round_half_up)
+from kpi_toolkit.exact import (MONEY_LIMIT_MINOR, format_minor, format_money, format_ratio, minor_units,
+                               minor_units_exact, money_limit, near, round_half_up)
 
 
 @pytest.mark.parametrize("amount, decimals, expected", [
@@ -54,3 +54,10 @@ def test_every_amount_below_the_limit_comes_back_exactly_from_its_float(minor, d
     typed = Decimal(minor).scaleb(-decimals)
     assert Decimal(repr(float(typed))) == typed
     assert minor_units(np.array([float(typed)]), decimals).tolist() == [minor]
+
+
+def test_format_money_leaves_an_amount_without_a_finite_value_empty_and_refuses_one_too_large():
+    """An EAC of a project that earned nothing yet (CPI 0) was written as -92233720368547758.08."""
+    assert format_money([20000.0, float("inf"), float("-inf"), float("nan")], 2) == ["20000.00", "", "", ""]
+    with pytest.raises(CalculationError):
+        format_money([1e17], 2)
