@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import __version__
 from .calculate import Results
-from .exact import format_minor, format_ratio, minor_units
+from .exact import format_money, format_ratio
 from .fileio import cells_as_text, machine_faults, staging_folder, swap_folder_into_place
 from .explain import reason_label, statement_reason
 from .adjustments import add_adjustments
@@ -56,7 +56,7 @@ def _plain(values) -> list[str]:
 
 
 def _money(values, decimals: int) -> list[str]:
-    return [format_minor(m, decimals) for m in minor_units(pd.Series(values).to_numpy(float), decimals)]
+    return format_money(pd.Series(values).to_numpy(float), decimals)
 
 
 def result_tables(results: Results) -> dict[str, pd.DataFrame]:

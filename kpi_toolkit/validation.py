@@ -31,6 +31,7 @@ import pandas as pd
 
 from .client import ClientConfig, ClientData
 from .errors import KpiToolkitError, Problem
+from .exact import format_limit, money_in_range
 from .graph import find_cycle
 from .kpi_weights import (MIN_WEIGHT, check_selection_rules, goal_owners, map_owner, paid_position_kpis,
                           position_kpi_weights, position_methods)
@@ -1219,5 +1220,65 @@ def check_methodology(ctx: _Context) -> list[Problem]:
     return check_selection_rules(ctx.tables["positions"], paid, ctx.tables["kpis"], ctx.sources)
 
 
+# --------------------------------------------------------------------------- money
+
+
+#: Columns holding amounts of money, refused beyond what the toolkit computes exactly.
+MONEY_COLUMNS = {"employees": ("base_salary", "bonus_fund"), "project": ("pv", "ev", "ac", "bac")}
+
+
+def check_money(ctx: _Context) -> list[Problem]:
+    """Amounts beyond :func:`~kpi_toolkit.exact.money_limit` for the currency's decimals (SPEC 6):
+    the money columns, and a bonus fund computed from base_salary and variable_share."""
+    if ctx.config is None:
+        return []
+    decimals = ctx.config.currency_decimals
+    beyond = (f"expected at most {format_limit(decimals)} {ctx.config.currency}, the largest amount the toolkit "
+              f"computes exactly (2**52 minor units)")
+    problems = []
+    for table, columns in MONEY_COLUMNS.items():
+        frame = ctx.tables[table]
+        rows = frame[ROW].to_numpy()
+        for column in columns:
+            values = frame[column].to_numpy(dtype=float, na_value=np.nan)
+            for i in np.flatnonzero(~np.isnan(values) & ~money_in_range(values, decimals)):
+                if ctx.ok(table, rows[i], column):
+                    ctx.fail(table, rows[i], column)
+                    problems.append(ctx.problem(
+                        table, int(rows[i]), column, f"{column} is {_amount(values[i])}; {beyond}",
+                        "check the amount (a misplaced decimal point or exponent?)"))
+    return problems + _check_funds_from_share(ctx, beyond)
+
+
+def _check_funds_from_share(ctx: _Context, beyond: str) -> list[Problem]:
+    """Employees without a bonus_fund whose base_salary x v / (1 - v) is beyond the limit."""
+    if not ctx.usable("employees", "employee_id", "position_id", "base_salary") or \
+            not ctx.usable("positions", "position_id", "variable_share"):
+        return []
+    positions = ctx.tables["positions"].drop_duplicates("position_id").set_index("position_id")
+    frame = ctx.tables["employees"]
+    share = frame["position_id"].map(positions["variable_share"]).to_numpy(dtype=float, na_value=np.nan)
+    base, fund = frame["base_salary"].to_numpy(dtype=float), frame["bonus_fund"].to_numpy(dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        derived = base * share / (1 - share)
+    problems = []
+    beyond_limit = ~np.isnan(derived) & ~money_in_range(derived, ctx.config.currency_decimals)
+    for i in np.flatnonzero(np.isnan(fund) & beyond_limit):
+        row, position = int(frame[ROW].iloc[i]), frame["position_id"].iloc[i]
+        if ctx.ok("employees", row, "base_salary", "bonus_fund"):
+            problems.append(ctx.problem(
+                "employees", row, "base_salary",
+                f"the bonus fund of employee '{frame['employee_id'].iloc[i]}', base_salary {_amount(base[i])} x "
+                f"variable_share {_amount(share[i])} / (1 - {_amount(share[i])}) of position '{position}', is "
+                f"{_amount(derived[i])}; {beyond}",
+                "check base_salary and the position's variable_share, or give the fund in bonus_fund"))
+    return problems
+
+
+def _amount(value: float) -> str:
+    """An amount in full (as typed) while that is short."""
+    return np.format_float_positional(value, trim="-") if abs(value) < 1e21 else repr(float(value))
+
+
 RULES = (check_references, check_goals, check_kpis, check_position_kpis, check_employees,
-         check_actuals, check_methodology)
+         check_actuals, check_methodology, check_money)

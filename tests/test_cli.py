@@ -354,3 +354,18 @@ def test_published_results_are_as_readable_as_the_umask_allows(capsys, tmp_path,
     for path in [results.parent, results, *results.iterdir()]:
         expected = folder_mode if path.is_dir() else file_mode
         assert stat.S_IMODE(path.stat().st_mode) == expected, (path, oct(path.stat().st_mode))
+
+
+# --------------------------------------------------------------------------- money
+
+def test_calc_refuses_a_bonus_beyond_the_money_limit_and_writes_nothing(capsys, tmp_path, client_copy, make_fixtures):
+    """A plan of 1e-300 against a fact of 1e308 wrote a bonus of -92 233 720 368 547 758.08 with exit 0."""
+    folder = client_copy()
+    make_fixtures.set_cell(folder, "position_kpis.csv", 7, "cap", "")
+    make_fixtures.set_cell(folder, "actuals.csv", 20, "plan", "1e-300")
+    make_fixtures.set_cell(folder, "actuals.csv", 20, "fact", "1e308")
+    code, _, err = run(capsys, "calc", folder, "--out", tmp_path / "out")
+    assert code == 1
+    assert "actuals.csv, row 20, column 'fact'" in err and "45,035,996,273,704.95 EUR" in err
+    assert "nothing written" in err and "Traceback" not in err and "internal error" not in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.csv"))

@@ -53,6 +53,8 @@ FAULTS = [
     ("head_on_weight_empty", "position_kpis.csv", 4, "weight",
      "KPI 'ORD' of position 'warehouse-lead' has no weight; position 'warehouse-lead' uses the head_on method"),
     ("no_fund", "employees.csv", 4, "bonus_fund", "neither a bonus_fund nor a base_salary"),
+    ("fund_beyond_money_limit", "employees.csv", 4, "bonus_fund",
+     "bonus_fund is 123456789012345.67; expected at most 45,035,996,273,704.95 EUR"),
     ("start_after_end", "employees.csv", 3, "end_date", "end_date 2023-01-01 is before start_date 2023-05-01"),
     ("plan_zero", "actuals.csv", 13, "plan", "plan of 0 for KPI 'REV'"),
     ("plan_empty", "actuals.csv", 15, "plan", "plan is empty for KPI 'REV'"),
@@ -313,3 +315,32 @@ def test_readiness_problems_point_at_their_line(client_copy, make_fixtures):
         ("client.yaml", 10, "readiness.kpis_computable"), ("client.yaml", 11, "readiness.goal_tree")]
     assert "expected yes, partly or no" in caught.value.problems[0].message
     assert "not a readiness condition" in caught.value.problems[1].message
+
+
+def test_fund_from_variable_share_beyond_money_limit_is_refused(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_cell(folder, "employees.csv", 2, "base_salary", "100000000000")
+    make_fixtures.set_cell(folder, "positions.csv", 2, "variable_share", "0.999999")
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.table, p.row, p.column) for p in errors] == [("employees.csv", 2, "base_salary")]
+    assert "x variable_share 0.999999 / (1 - 0.999999)" in errors[0].message
+    assert "45,035,996,273,704.95 EUR" in errors[0].message
+
+
+@pytest.mark.parametrize("decimals, fund, refused", [
+    (2, "45035996273704.95", False), (2, "45035996273704.96", True),
+    (0, "4503599627370495", False), (0, "4503599627370496", True), (3, "4503599627370.5", True)])
+def test_money_limit_follows_the_currency_decimals(client_copy, make_fixtures, decimals, fund, refused):
+    """2**52 minor units: 45 trillion at 2 decimals, 4.5 quadrillion at 0, 4.5 trillion at 3."""
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "currency: EUR", f"currency: EUR\ncurrency_decimals: {decimals}")
+    make_fixtures.set_cell(folder, "employees.csv", 4, "bonus_fund", fund)
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.row, p.column) for p in errors] == ([(4, "bonus_fund")] if refused else [])
+
+
+def test_project_money_beyond_money_limit_is_refused(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_cell(folder, "project.csv", 3, "bac", "1e17")
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.table, p.row, p.column) for p in errors] == [("project.csv", 3, "bac")]
