@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import __version__
 from .calculate import Results
-from .exact import format_money, format_ratio
+from .exact import format_minor, format_money, format_ratio
 from .fileio import cells_as_text, machine_faults, staging_folder, swap_folder_into_place
 from .explain import reason_label, statement_reason
 from .adjustments import add_adjustments
