@@ -434,6 +434,8 @@ def _failure_message(exc: BaseException, stage: Stage | None, look: _Look | None
     name = type(exc).__name__
     if name == "PapermillExecutionError":
         cell = f"cell [{exc.exec_count}]" if exc.exec_count else f"cell {exc.cell_index}"
+        if exc.ename in _OUR_ERRORS:  # the client's problems, in full: the reader needs every row named
+            return f"{where}: {_bounded_lines(exc.evalue)}"
         return f"{where} failed in {cell}: {exc.ename}: {_first_line(exc.evalue)}"
     if name == "DeadKernelError":
         return f"{where}: the kernel died ({_first_line(exc)}); the notebook shows how far it got"
@@ -450,6 +452,18 @@ def _failure_message(exc: BaseException, stage: Stage | None, look: _Look | None
         return f"{where + ': ' if where else ''}{output_error(exc, target)}"
     return (f"{where + ': ' if where else ''}internal error: {name}: {_first_line(exc)}. This is a bug in "
             f"kpi-toolkit; run again with --debug and report the output")
+
+
+#: Errors of the toolkit's own family, whose text is written for the reader (see errors.py).
+_OUR_ERRORS = frozenset({"ClientDataError", "SchemeError", "ScenarioError", "CalculationError", "ProblemsError",
+                         "PeriodClosedError", "ClosedPeriodChangedError", "LedgerError", "OutputError"})
+
+
+def _bounded_lines(value, most: int = 25) -> str:
+    """A message's non-empty lines, at most ``most`` of them (a count of the rest after)."""
+    lines = [line.rstrip() for line in str(value).splitlines() if line.strip()]
+    more = f"\n  ... and {len(lines) - most} more lines" if len(lines) > most else ""
+    return "\n".join(lines[:most]) + more
 
 
 def _first_line(value) -> str:

@@ -292,6 +292,23 @@ def test_failure_messages_say_where_and_what(name, expected):
     assert runner._failure_message(error, stage, look).startswith(expected)
 
 
+def test_a_client_data_error_in_a_stage_lists_every_problem_not_only_its_first_line():
+    # papermill reports the exception of a cell by name and text; a ClientDataError's first line
+    # is only "2 problem(s) in client 'c1':", the rows named are on the lines after it
+    from papermill.exceptions import PapermillExecutionError
+
+    stage = runner.Stage("04", "bonus_scheme", Path("04_bonus_scheme.ipynb"))
+    look = runner._Look("ACME", "en", "September 2026", None, "#123456", None, {"bonus_scheme": "Bonus scheme"})
+    text = ("2 problem(s) in client 'c1':\n  actuals.csv row 4, column fact: the line's amount is beyond the limit\n"
+            "  employees.csv row 2, column bonus_fund: beyond the limit")
+    error = PapermillExecutionError(3, 3, "code", "ClientDataError", text, [])
+    message = runner._failure_message(error, stage, look)
+    assert "actuals.csv row 4, column fact" in message and "employees.csv row 2" in message
+    assert "internal error" not in message
+    many = PapermillExecutionError(3, 3, "code", "ClientDataError", "\n".join(f"line {i}" for i in range(100)), [])
+    assert runner._failure_message(many, stage, look).count("\n") < 30  # bounded
+
+
 # --------------------------------------------------------------------------- where a run goes, machine faults
 
 @pytest.mark.parametrize("slug, period, scenario", [
