@@ -147,8 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Modules that bring their own sub-command: ``run`` (stage notebooks and reports), ``workshop`` (the web app).
-_COMMAND_MODULES = [m for m in ("runner", "workshop")
+#: Modules that bring their own sub-command: ``run`` (stage notebooks and reports), ``workshop`` (the web app),
+#: ``statements`` (every employee's own statement).
+_COMMAND_MODULES = [m for m in ("runner", "workshop", "statements")
                     if importlib.util.find_spec(f"{__package__}.{m}") is not None]
 
 

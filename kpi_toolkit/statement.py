@@ -80,7 +80,7 @@ class _Context:
 
 def statement_html(results: Results, employee_id: str, language: str, *, heading_level: int = 4,
                    adjustments: pd.DataFrame | None = None, team_names: dict[str, str] | None = None,
-                   signatures: bool = False) -> str:
+                   standalone: bool = False) -> str:
     """One employee's bonus statement for ``results.period`` as an HTML fragment.
 
     Parameters
@@ -99,8 +99,9 @@ def statement_html(results: Results, employee_id: str, language: str, *, heading
     team_names : dict, optional
         Employee id -> name, to list the members a team KPI counts. Without it (an individual
         statement) only their number is shown: a statement names no other employee.
-    signatures : bool
-        Whether to end with the acknowledgement and lines for signatures (the printed page).
+    standalone : bool
+        Whether the statement stands alone (the printed page): it then ends with a note on
+        rounding, the acknowledgement and lines for signatures.
 
     Raises
     ------
@@ -129,8 +130,8 @@ def statement_html(results: Results, employee_id: str, language: str, *, heading
              _modifiers(row, ctx)]
     if adjustment_rows:
         parts.append(_adjustments_table(row, adjustment_rows, adjustment_minor, ctx))
-    parts.append(f'<p class="statement-note">{html.escape(t("statement.rounding", language))}</p>')
-    if signatures:
+    if standalone:
+        parts.append(f'<p class="statement-note">{html.escape(t("statement.rounding", language))}</p>')
         parts.append(_signatures(language))
     parts.append("</section>")
     return "\n".join(p for p in parts if p)
@@ -151,7 +152,7 @@ def statement_page(results: Results, employee_id: str, language: str, *, client_
     if logo_path is None:
         logo_path = _logo_of(results.client)
     body = statement_html(results, employee_id, language, heading_level=2, adjustments=adjustments,
-                          signatures=True)
+                          standalone=True)
     totals = results.bonus.totals
     name = str(totals.loc[(totals["period"] == results.period)
                           & (totals["employee_id"].astype(str) == str(employee_id)), "employee"].iloc[0])
