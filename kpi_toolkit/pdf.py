@@ -66,7 +66,8 @@ def footer_template(language: str, left_text: str = "") -> str:
     return (
         '<div style="width:100%; margin:0 15mm; display:flex; justify-content:space-between; '
         'font-family:\'DejaVu Sans\', \'Noto Sans\', Arial, sans-serif; font-size:7.5pt; '
-        f'color:#6b7580;"><span>{html.escape(left_text)}</span><span>{pages}</span></div>'
+        'color:#6b7580;"><span style="min-width:0">'
+        f'{html.escape(left_text)}</span><span style="white-space:nowrap; padding-left:4mm">{pages}</span></div>'
     )
 
 

@@ -363,7 +363,8 @@ def _plan_text(line, ctx: _Context) -> str:
 def _scheme_text(line, ctx: _Context) -> str:
     lang = ctx.language
     parts = []
-    if not pd.isna(line.effective_weight) and abs(float(line.effective_weight) - float(line.weight)) > 1e-12:
+    if (str(line.reason) != "excluded" and not pd.isna(line.effective_weight)
+            and abs(float(line.effective_weight) - float(line.weight)) > 1e-12):
         parts.append(t("statement.weight_renormalised", lang, weight=ctx.pct(line.weight),
                        effective=ctx.pct(line.effective_weight, 1)))
     parts.append(t("statement.threshold", lang, value=ctx.pct(line.threshold)) if not pd.isna(line.threshold)
@@ -436,6 +437,8 @@ def _why(line, ctx: _Context, blocking: set[str]) -> str:
                  threshold=ctx.pct(line.stop_threshold))
     if not code:
         return ""
+    if code == "excluded":
+        return t("statement.excluded_line", lang)
     if code == "below_threshold":
         return t("statement.below_threshold", lang, attainment=ctx.pct(line.attainment, 1),
                  threshold=ctx.pct(line.threshold))
