@@ -335,7 +335,7 @@ def _line_rows(line, row, ctx: _Context, blocking: set[str], team_names) -> str:
     first = (f'<tr class="statement-values"><th scope="row" class="statement-kpi">{cells[0]}</th>'
              + "".join(f'<td class="num">{html.escape(c)}</td>' for c in cells[1:]) + "</tr>")
     details = [f"{html.escape(t('statement.scheme', lang))}: {html.escape(_scheme_text(line, ctx))}"]
-    team = _team_text(line, lang, team_names)
+    team = _team_text(line, ctx, team_names)
     if team:
         details.append(html.escape(team))
     if not excluded:
@@ -382,16 +382,19 @@ def _scheme_text(line, ctx: _Context) -> str:
     return "; ".join(parts)
 
 
-def _team_text(line, language: str, team_names) -> str:
+def _team_text(line, ctx: _Context, team_names) -> str:
+    """A team KPI's members (SPEC §3.4): their number, or their names where ``team_names`` is given."""
     members = getattr(line, "members", "")
     if not isinstance(members, str) or not members.strip():
         return ""
     ids = [m.strip() for m in members.split(",") if m.strip()]
-    how = t("statement.team_sum", language)
+    kpis = ctx.results.client.kpis
+    aggregate = kpis.set_index("kpi_id")["aggregate"].get(line.kpi_id) if "aggregate" in kpis else None
+    how = t("statement.team_mean" if aggregate == "mean" else "statement.team_sum", ctx.language)
     if team_names is not None:
-        return t("statement.team_members", language, how=how, count=len(ids),
+        return t("statement.team_members", ctx.language, how=how, count=len(ids),
                  members=", ".join(team_names.get(i, i) for i in ids))
-    return t("statement.team", language, how=how, count=len(ids))
+    return t("statement.team", ctx.language, how=how, count=len(ids))
 
 
 def _arithmetic(line, row, ctx: _Context) -> str:

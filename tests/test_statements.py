@@ -131,6 +131,26 @@ def test_every_lines_arithmetic_gives_its_amount_and_the_lines_add_up(client, re
         assert paid * 100 == total_minor
 
 
+def test_a_longer_bonus_period_names_its_months(northwind):
+    results = calculate(northwind.client, northwind.period)
+    results.bonus.totals["months"] = "2026-07, 2026-08, 2026-09"  # as the engine names a quarter
+    assert "Bonus period July 2026 – September 2026 (3 months)" in text_of(statement_html(results, "E001", "en"))
+    assert "Премиальный период июль 2026 – сентябрь 2026 (3 мес.)" in text_of(statement_html(results, "E001", "ru"))
+
+
+def test_a_team_kpi_counts_its_members_but_names_them_only_in_the_stage_report(northwind):
+    results = calculate(northwind.client, northwind.period)
+    lines = results.bonus.lines
+    lines["members"] = ""
+    lines.loc[(lines["employee_id"] == "E001") & (lines["kpi_id"] == "revenue"), "members"] = "E008, E046"
+    own = text_of(statement_html(results, "E001", "en"))
+    assert "team result: the sum over 2 team members" in own
+    assert "Ryan Doyle" not in own and "E008" not in own
+    people = dict(zip(results.client.employees["employee_id"], results.client.employees["name"]))
+    assert "the sum over the team (2): Ryan Doyle, Jack Morrison" in text_of(
+        statement_html(results, "E001", "en", team_names=people))
+
+
 def test_adjustments_are_shown_with_their_reason_and_change_the_total(northwind):
     adjustments = pd.DataFrame({"employee_id": ["E002", "E003", "E002"],
                                 "period_corrected": ["2026-08", "2026-08", "2026-07"],
@@ -372,3 +392,16 @@ def test_long_russian_names_wrap_inside_the_page_and_no_kpi_line_is_split(tmp_pa
         raw = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert LONG_WORD in "".join(raw.split())
     assert checked >= 10
+
+
+@pytest.mark.slow
+def test_run_with_statements_publishes_them_beside_the_reports(tmp_path, capsys):
+    status = main(["run", str(CLIENTS / "northwind"), "--stages", "04", "--statements", "--format", "html",
+                   "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    target = tmp_path / "northwind" / "2026-09"
+    assert status == 0, out
+    assert len(list((target / "statements").glob("E*.html"))) == 45 and "statements/ (45)" in out
+    stage = (target / "04_bonus_scheme.html").read_text()
+    assert stage.count('<section class="statement"') == 45
+    assert "Total to pay" in (target / "statements" / "E046.html").read_text()
