@@ -235,7 +235,7 @@ def _outcome(row, ctx: _Context) -> str:
     names = _kpi_names(ctx.results.client)
 
     def kpis(ids: str) -> str:
-        return ", ".join(names.get(k.strip(), k.strip()) for k in str(ids).split(",") if k.strip())
+        return ", ".join(_quoted(names.get(k.strip(), k.strip()), lang) for k in str(ids).split(",") if k.strip())
 
     parts = []
     code = str(row["reason"])
@@ -445,7 +445,7 @@ def _why(line, ctx: _Context, blocking: set[str]) -> str:
     if code == "below_threshold":
         return t("statement.below_threshold", lang, attainment=ctx.pct(line.attainment, 1),
                  threshold=ctx.pct(line.threshold))
-    return reason_label(code, lang)
+    return _lower_first(reason_label(code, lang))
 
 
 def _stops(row, lines: pd.DataFrame, ctx: _Context) -> str:
@@ -459,7 +459,7 @@ def _stops(row, lines: pd.DataFrame, ctx: _Context) -> str:
         line = lines[lines["kpi_id"].astype(str) == kpi_id]
         if len(line):
             line = line.iloc[0]
-            items.append(t("statement.blocked", lang, kpi=names.get(kpi_id, kpi_id),
+            items.append(t("statement.blocked", lang, kpi=_quoted(names.get(kpi_id, kpi_id), lang),
                            attainment=ctx.pct(line["attainment"], 1), threshold=ctx.pct(line["stop_threshold"])))
     rules = client.stop_factors[client.stop_factors["position_id"] == row["position_id"]]
     hits = ctx.results.bonus.stop_hits
@@ -471,7 +471,7 @@ def _stops(row, lines: pd.DataFrame, ctx: _Context) -> str:
         unit = units.get(rule.kpi_id)
         fact = hit["fact"].iloc[0] if len(hit) else float("nan")
         evaluated = bool(hit["evaluated"].iloc[0]) if len(hit) and "evaluated" in hit else len(hit) > 0
-        text = t("statement.stop_rule", lang, kpi=names.get(rule.kpi_id, rule.kpi_id),
+        text = t("statement.stop_rule", lang, kpi=_quoted(names.get(rule.kpi_id, rule.kpi_id), lang),
                  fact=kpi_value(fact, unit, lang, ctx.currency),
                  condition=label("condition", rule.condition, lang),
                  limit=kpi_value(rule.limit, unit, lang, ctx.currency))
@@ -582,6 +582,19 @@ def _signatures(language: str) -> str:
 
 
 # --------------------------------------------------------------------------- helpers
+
+def _quoted(name: str, language: str) -> str:
+    """A KPI's name inside a sentence: in quotation marks in Russian, as it is in English."""
+    return f"«{name}»" if language == "ru" else str(name)
+
+
+def _lower_first(text: str) -> str:
+    """A label continuing a sentence (after a colon): lower-case first letter, unless it starts an
+    abbreviation ("KPI")."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
 
 def _kpi_names(client) -> dict[str, str]:
     return dict(zip(client.kpis["kpi_id"], client.kpis["name"]))

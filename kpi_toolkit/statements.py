@@ -259,6 +259,12 @@ def cmd_statements(args) -> int:
                 print(f"error: {folder}: {exc}", file=sys.stderr)
                 print(f"{folder}: nothing written.", file=sys.stderr)
                 failed.append(folder)
+            except OSError as exc:  # the machine's fault: a read-only or full disk, no permission
+                where = exc.filename or args.out
+                print(f"error: {folder}: cannot write the statements to '{where}': {exc.strerror or exc}; "
+                      f"check that --out is a folder you may write to and that the disk has room", file=sys.stderr)
+                print(f"{folder}: nothing written.", file=sys.stderr)
+                failed.append(folder)
     finally:
         if printer is not None:
             printer.close()

@@ -78,7 +78,7 @@ def test_a_blocked_statement_names_the_blocking_kpi_on_its_line_and_below(northw
     cash = lines[1]
     assert cash[0] == ("Scheme: threshold 85%; stop threshold 85% (blocking KPI); no cap; coefficient = attainment")
     assert cash[-1] == "Why: attainment 81.0% is below the stop threshold 85%: no bonus for the period"
-    assert lines[0][-1] == "Why: Blocking KPI below its stop threshold"
+    assert lines[0][-1] == "Why: blocking KPI below its stop threshold"
     assert ("Cash collected from customers against the collection plan: attainment 81.0% is below the stop "
             "threshold 85%, so no bonus is paid for the period (stop factor 0).") in text_of(markup)
     assert "Total to pay £0.00" in text_of(markup)
@@ -95,8 +95,9 @@ def test_a_russian_statement_speaks_russian_with_units_and_curves_in_words(sever
     markup = statement_html(sever, "E022", "ru")
     words = text_of(markup)
     assert "Табельный номер E022" in words and "Итого к выплате 15 461,64 ₽" in words
-    assert "Рекламации клиентов по качеству: 3 шт.; условие: больше 2 шт. — применён: премия × 0,5" in words
-    assert "Текучесть персонала (скользящие 12 месяцев): 9 %; условие: больше 15 % — не применён" in words
+    assert "«Рекламации клиентов по качеству»: 3 шт.; условие: больше 2 шт. — применён: премия × 0,5" in words
+    assert "«Текучесть персонала (скользящие 12 месяцев)»: 9 %; условие: больше 15 % — не применён" in words
+    assert "Итог Применён стоп-фактор: «Рекламации клиентов по качеству»" in words
     assert "7–12 дней" in words  # a band KPI's plan is its band
     curved = text_of(statement_html(sever, "E002", "ru"))
     assert "ступенчатая шкала выплат: 80 % → 0,5; 90 % → 0,8; 100 % → 1; 110 % → 1,2; 120 % → 1,4" in curved
@@ -253,6 +254,15 @@ def test_a_period_without_actuals_exits_1(tmp_path, capsys):
     status = main(["statements", str(CLIENTS / "northwind"), "--out", str(tmp_path), "--period", "2020-01",
                    "--format", "html"])
     assert status == 1 and "no actuals for period 2020-01" in capsys.readouterr().err
+
+
+def test_a_machine_fault_names_the_path_not_an_internal_error(tmp_path, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the output folder should be")
+    status = main(["statements", str(CLIENTS / "northwind"), "--out", str(blocker / "reports"), "--format", "html"])
+    err = capsys.readouterr().err
+    assert status == 1 and "cannot write the statements to" in err and "not-a-folder" in err
+    assert "internal error" not in err
 
 
 def test_employee_filter_with_several_clients_is_a_usage_error(tmp_path, capsys):
