@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,15 +126,14 @@ def write_statements(results, folder: str | os.PathLike, *, employees: list[str]
     period_label, date : optional
         What the page header shows (default: the period's month, today).
     """
-    from .fileio import swap_folder_into_place
+    from .fileio import machine_faults, staging_folder, swap_folder_into_place
     from .statement import statement_page
 
     clock = time.monotonic()
     formats = frozenset(formats)
     chosen = employees_of(results, employees)
     final = Path(folder) / FOLDER
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{FOLDER}.staging-", dir=final.parent))
+    staging = staging_folder(final)  # also removes what a killed run left beside it
     language = results.client.config.language
     pdf_problem = ""
     own_printer = None
@@ -146,7 +144,8 @@ def write_statements(results, folder: str | os.PathLike, *, employees: list[str]
             page = statement_page(results, employee_id, language, period_label=period_label, date=date,
                                   adjustments=adjustments)
             path = staging / f"{file_stem(employee_id)}.html"
-            path.write_text(page, encoding="utf-8")
+            with machine_faults(path):
+                path.write_text(page, encoding="utf-8")
             pages.append((employee_id, path))
         if "pdf" in formats:
             if printer is None:
@@ -162,9 +161,10 @@ def write_statements(results, folder: str | os.PathLike, *, employees: list[str]
             for _, path in pages:
                 path.unlink()
         if employees:
-            final.mkdir(exist_ok=True)
-            for item in sorted(staging.iterdir()):
-                os.replace(item, final / item.name)  # each file whole; the others stay
+            with machine_faults(final):
+                final.mkdir(exist_ok=True)
+                for item in sorted(staging.iterdir()):
+                    os.replace(item, final / item.name)  # each file whole; the others stay
             shutil.rmtree(staging, ignore_errors=True)
         else:
             swap_folder_into_place(staging, final)
@@ -230,6 +230,7 @@ def cmd_statements(args) -> int:
     from .calculate import calculate, load_for_period
     from .cli import _problems_text, client_dirs
     from .errors import KpiToolkitError, ProblemsError
+    from .fileio import target_dir
 
     folders = client_dirs(args)
     wanted = [e for group in (args.employees or []) for e in group]
@@ -245,7 +246,7 @@ def cmd_statements(args) -> int:
                 if "pdf" in args.formats and printer is None and not pdf_problem:
                     printer, pdf_problem = _start_printer(client.config.language)
                 formats = args.formats if printer is not None else frozenset({"html"})
-                outcome = write_statements(results, Path(args.out) / client.slug / period, employees=wanted or None,
+                outcome = write_statements(results, target_dir(args.out, client.slug, period), employees=wanted or None,
                                            formats=formats, printer=printer)
                 kinds = " and ".join(k.upper() for k in FORMATS if k in outcome.formats)
                 print(f"{client.config.name} ({client.slug}), {period}: {len(outcome.employees)} statement(s), "
@@ -259,10 +260,10 @@ def cmd_statements(args) -> int:
                 print(f"error: {folder}: {exc}", file=sys.stderr)
                 print(f"{folder}: nothing written.", file=sys.stderr)
                 failed.append(folder)
-            except OSError as exc:  # the machine's fault: a read-only or full disk, no permission
-                where = exc.filename or args.out
-                print(f"error: {folder}: cannot write the statements to '{where}': {exc.strerror or exc}; "
-                      f"check that --out is a folder you may write to and that the disk has room", file=sys.stderr)
+            except OSError as exc:  # the machine's refusal, not named yet by the toolkit
+                from .fileio import output_error
+
+                print(f"error: {folder}: {output_error(exc, args.out)}", file=sys.stderr)
                 print(f"{folder}: nothing written.", file=sys.stderr)
                 failed.append(folder)
     finally:
