@@ -34,7 +34,7 @@ from .catalogue import classification_summary
 from .client import ClientData
 from .closing import settle
 from .errors import Problem, ScenarioError
-from .explain import statement_reason, statement_table
+from .explain import statement_reason
 from .i18n import catalogue, format_date, format_money, format_number, format_percent, format_period, t
 from .kpi_weights import (KPI_COUNT, KPI_COUNT_DEFAULT, MIN_WEIGHT, check_selection_rules, goal_owners, map_owner,
                           position_kpi_weights, position_methods)
@@ -43,6 +43,7 @@ from .matrix import department_rollup, kpi_matrix
 from .readiness import (IMPLEMENTATION_STEPS, effort_estimate, implementation_plan, questionnaire_table,
                         readiness_assessment, readiness_level, readiness_score)
 from .report import Html, escape, table
+from .statement import statement_css, statement_html
 from .strategy_map import goal_links
 from .targets import suggest_targets
 
@@ -1177,63 +1178,21 @@ def bonus_summary(results: Results, language: str) -> Html:
 
 
 def bonus_statements(results: Results, language: str) -> Html:
-    """Every employee's bonus statement: each line's arithmetic and the reason for every zero,
-    grouped by department (a heading each) and employee."""
-    client, bonus = results.client, results.bonus
-    lines = bonus.lines[bonus.lines["period"] == results.period]
-    names = _kpi_names(client)
+    """Every employee's bonus statement, grouped by department (a heading each): the statement
+    each employee receives (:func:`kpi_toolkit.statement.statement_html`), without the signature
+    lines, and naming the members a team KPI counts."""
+    client = results.client
+    people = dict(zip(client.employees["employee_id"].astype(str), client.employees["name"].astype(str)))
     parts, current, body = [], None, []
     for _, row in _totals(results).iterrows():
         if row["department"] != current:
             if body:
                 parts.append((str(current), "\n".join(body)))
             current, body = row["department"], []
-        mine = lines[lines["employee_id"] == row["employee_id"]]
-        st = statement_table(mine, language, client.config.currency, bonus.decimals)
-        if not st[t("table.reason", language)].astype(bool).any():
-            st = st.drop(columns=t("table.reason", language))
-        total = {c: "" for c in st.columns}
-        total[st.columns[0]] = t("report.total", language)
-        total[t("explain.arithmetic", language)] = _money(row["bonus"], client, language)
-        st = pd.concat([st, pd.DataFrame([total]), *_correction_rows(results, row, st.columns, language)],
-                       ignore_index=True)
-        facts = t("stage04.statement.facts", language, fund=_money(row["bonus_fund"], client, language),
-                  ratio=_num(row["performance_ratio"], language, 3), factor=_num(row["stop_factor"], language),
-                  bonus=_money(row["bonus"], client, language))
-        reason = statement_reason(row, language, names)
-        head = f"<h4>{html.escape(str(row['employee']))} · {html.escape(str(row['position']))}</h4>"
-        zero = ["red" if r else None for r in mine["reason"].astype(str)] + [None] * (len(st) - len(mine))
-        tints = {c: zero for c in (t("table.coefficient", language), t("table.reason", language)) if c in st}
-        body.append(head + f"\n<p>{html.escape(facts)}"
-                    + (f"<br><strong>{html.escape(reason)}</strong>" if reason else "") + "</p>\n"
-                    + rag_table(st, tints, strong_rows=[len(st) - 1]).html)
+        body.append(statement_html(results, str(row["employee_id"]), language, heading_level=4, team_names=people))
     if body:
         parts.append((str(current), "\n".join(body)))
-    return _sections(parts)
-
-
-def _correction_rows(results: Results, row, columns, language: str) -> list[pd.DataFrame]:
-    """An employee's corrections of closed periods booked on this one, and what is paid with them."""
-    booked = results.adjustments
-    if booked is None or booked.empty:
-        return []
-    mine = booked[booked["employee_id"] == row["employee_id"]]
-    if mine.empty:
-        return []
-    client, scale = results.client, 10 ** results.bonus.decimals
-    rows = []
-    for corrects, amount in zip(mine["corrects"], mine["amount_minor"]):
-        line = {c: "" for c in columns}
-        line[columns[0]] = t("stage04.statement.correction", language, period=format_period(corrects, language))
-        line[t("explain.arithmetic", language)] = ("+" if amount >= 0 else "") + _money(int(amount) / scale, client,
-                                                                                          language)
-        rows.append(line)
-    line = {c: "" for c in columns}
-    line[columns[0]] = t("stage04.statement.to_pay", language)
-    line[t("explain.arithmetic", language)] = _money((int(row["bonus_minor"]) + int(mine["amount_minor"].sum()))
-                                                     / scale, client, language)
-    rows.append(line)
-    return [pd.DataFrame(rows)]
+    return Html(f"<style>{statement_css()}</style>\n{_sections(parts).html}")
 
 
 def pool_summary(results: Results, language: str) -> Markdown:

@@ -240,7 +240,7 @@ def test_every_zero_in_a_statement_has_its_reason():
     markup = stages.bonus_statements(stage.results, "en").html
     assert "Blocking KPI below its stop threshold: Cash collected from customers" in markup
     assert "Stop factor applied: Staff turnover" in markup
-    assert markup.count("<h4>") == len(stage.results.bonus.totals)
+    assert markup.count('<h4 class="statement-name">') == len(stage.results.bonus.totals)
 
 
 def test_selection_warnings_name_the_rule_in_the_clients_language():
