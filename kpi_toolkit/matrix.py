@@ -14,6 +14,7 @@ import pandas as pd
 from .attainment import DIRECTION_CODES, attainment
 from .client import ClientData
 from .errors import CalculationError
+from .teams import COLUMNS, combine_months, month_label, month_number, team_kpis, team_rows
 
 FACT_OK, FACT_MISSING_ZERO, FACT_MISSING_EXCLUDED = "ok", "missing_zero", "missing_excluded"
 MISSING_CODES = {"error": 0, "zero": 1, "exclude": 2}
@@ -57,6 +58,7 @@ class Lines:
     band_low: np.ndarray
     band_high: np.ndarray
     band_tolerance: np.ndarray
+    members: np.ndarray | None = None  # per line, a team KPI's members counted (ids), else ""
 
     @property
     def n_groups(self) -> int:
@@ -67,13 +69,60 @@ class Lines:
 
 
 def select_periods(client: ClientData, periods) -> list[str]:
-    """The periods asked for: one label, a list, or ``None`` for the client's reported period."""
+    """The periods asked for: one label, a list, or ``None`` for the client's reported period.
+
+    A period is named by its last month. ``"all"`` is every period with actuals: every month,
+    or with bonus periods of several months, every bonus period (counted from the period
+    reported) that holds a month with actuals.
+    """
     if periods is None:
         return [client.config.period]
     if isinstance(periods, str):
-        return [client.config.period] if periods == "reported" else (
-            client.periods if periods == "all" else [periods])
+        if periods == "reported":
+            return [client.config.period]
+        return all_bonus_periods(client) if periods == "all" else [periods]
     return sorted(periods)
+
+
+def all_bonus_periods(client: ClientData) -> list[str]:
+    """The bonus periods (by their last month) that hold a month with actuals.
+
+    The bonus periods are counted from the period reported: with ``bonus_period_months: 3``
+    and period 2027-01, they are ..., Aug–Oct, Nov–Jan, Feb–Apr, ...
+    """
+    months = client.config.bonus_period_months
+    if months <= 1 or not client.periods:
+        return client.periods
+    anchor = int(month_number([client.config.period])[0])
+    ends = {int(n) + (anchor - int(n)) % months for n in month_number(client.periods)}
+    return [month_label(n) for n in sorted(ends)]
+
+
+def employee_departments(employees: pd.DataFrame, positions: pd.DataFrame) -> pd.Series:
+    """Each employee's department: the employee's own, else the position's (its default)."""
+    default = employees["position_id"].map(positions.set_index("position_id")["department"])
+    return employees["department"].where(employees["department"].notna(), default)
+
+
+def _team_actuals(client: ClientData, actuals: pd.DataFrame) -> pd.DataFrame:
+    """The actuals of the periods with the rows of the team KPI lines added (plan and fact of
+    the team, a ``members`` column naming the members counted) and rows of their own, which
+    validation refuses, left out."""
+    pks, employees = client.position_kpis, client.employees
+    team = set(team_kpis(client.kpis)["kpi_id"])
+    paid = set(zip(pks["position_id"], pks["kpi_id"]))
+    position = dict(zip(employees["employee_id"], employees["position_id"]))
+    frame = pd.DataFrame({c: actuals[c].astype(object) if c in ("period", "employee_id", "kpi_id") else actuals[c]
+                          for c in COLUMNS})
+    is_team = frame["kpi_id"].isin(team).to_numpy()
+    if is_team.any():
+        own = [(position.get(e), k) in paid for e, k in zip(frame["employee_id"][is_team], frame["kpi_id"][is_team])]
+        drop = np.zeros(len(frame), bool)
+        drop[np.flatnonzero(is_team)[np.asarray(own, bool)]] = True
+        frame = frame[~drop]
+    rows = team_rows(frame, employees, employee_departments(employees, client.positions), client.positions,
+                     client.kpis, pks)
+    return pd.concat([frame.assign(members=""), rows], ignore_index=True)
 
 
 def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
@@ -82,11 +131,17 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
     wanted = select_periods(client, periods)
     actuals = client.actuals
     period_index = pd.Index(wanted)
+    if client.config.bonus_period_months > 1:
+        actuals = combine_months(actuals, period_index, client.config.bonus_period_months,
+                                 pd.Index(client.employees["employee_id"]), client.kpis)
     p_all = codes_in(actuals["period"], period_index)
     in_period = p_all >= 0
     if not in_period.all():
         actuals = actuals[in_period]
         p_all = p_all[in_period]
+    if not team_kpis(client.kpis).empty:
+        actuals = _team_actuals(client, actuals)
+        p_all = codes_in(actuals["period"], period_index)
 
     employees, kpis, positions, pks = (client.employees, client.kpis, client.positions, client.position_kpis)
     emp_index = pd.Index(employees["employee_id"])
@@ -139,8 +194,10 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
     eff = np.where(renorm, eff / np.where(w_kept[group] > 0, w_kept[group], 1.0), eff)
     idx = np.where(kept, eff * a, 0.0)
 
+    members = take(actuals["members"].to_numpy(dtype=object)) if "members" in actuals else None
     lines = Lines(period_index, employees, kpis, pks, p, e, k, scheme, plan, fact, weight, eff, status,
-                  np.where(kept, a, np.nan), idx, group, direction, baseline, band_low, band_high, band_tolerance)
+                  np.where(kept, a, np.nan), idx, group, direction, baseline, band_low, band_high, band_tolerance,
+                  members)
     return lines, others
 
 
@@ -159,7 +216,10 @@ def lines_frame(lines: Lines, client: ClientData, extra: dict | None = None) -> 
     ``extra`` columns appended."""
     emp, kpis, pks = lines.employees, lines.kpis, lines.position_kpis
     positions = client.positions.set_index("position_id")
-    emp_dept = emp["department"].where(emp["department"].notna(), emp["position_id"].map(positions["department"]))
+    emp_dept = employee_departments(emp, client.positions)
+    members = lines.members if lines.members is not None else np.zeros(0, dtype=object)
+    members = pd.Categorical(members) if len(members) else pd.Categorical.from_codes(
+        np.zeros(len(lines), np.int8), categories=[""])
     return pd.DataFrame({
         "period": _category(lines.periods, lines.period),
         "employee_id": _category(emp["employee_id"], lines.employee),
@@ -182,6 +242,7 @@ def lines_frame(lines: Lines, client: ClientData, extra: dict | None = None) -> 
         "stop_threshold": _float(pks, "stop_threshold")[lines.scheme],
         "cap": _float(pks, "cap")[lines.scheme],
         "curve": _category(pks["curve"].fillna(""), lines.scheme),
+        "members": members,
         **(extra or {}),
     }, copy=False)
 
