@@ -37,7 +37,7 @@ from .explain import statement_reason, statement_table
 from .i18n import catalogue, format_date, format_money, format_number, format_percent, format_period, t
 from .kpi_weights import KPI_COUNT, KPI_COUNT_DEFAULT, MIN_WEIGHT, check_selection_rules
 from .loading import load_client
-from .matrix import department_rollup, kpi_matrix
+from .matrix import department_rollup, employee_departments, kpi_matrix
 from .readiness import (IMPLEMENTATION_STEPS, effort_estimate, implementation_plan, questionnaire_table,
                         readiness_assessment, readiness_level, readiness_score)
 from .report import Html, escape, table
@@ -363,9 +363,30 @@ def _headcount(client: ClientData) -> int:
         return int(client.employees["employee_id"].nunique())
 
 
+def _staff_departments(client: ClientData) -> pd.DataFrame:
+    """``position_id, department`` of every employee: the employee's own department, the
+    position's only where the employee has none (regional offices of one position are apart)."""
+    employees = client.employees
+    return pd.DataFrame({"position_id": employees["position_id"].to_numpy(dtype=object),
+                         "department": employee_departments(employees, client.positions).to_numpy(dtype=object)})
+
+
 def _departments(client: ClientData) -> list[str]:
-    """Departments in the order the positions table lists them."""
-    return list(dict.fromkeys(client.positions["department"].dropna()))
+    """Departments as the employees sit in them, in the order the positions table lists their
+    positions (then the employees table); a position without employees adds its own department."""
+    staff = _staff_departments(client)
+    order = []
+    for position, department in zip(client.positions["position_id"], client.positions["department"]):
+        mine = staff.loc[staff["position_id"] == position, "department"].dropna().tolist()
+        order += mine or ([department] if isinstance(department, str) else [])
+    return list(dict.fromkeys(order))
+
+
+def _position_departments(client: ClientData) -> dict[str, str]:
+    """Per position, the departments its employees sit in (comma-separated), else its own."""
+    staff = _staff_departments(client).dropna()
+    found = {p: ", ".join(dict.fromkeys(d)) for p, d in staff.groupby("position_id", sort=False)["department"]}
+    return {p: found.get(p, d) for p, d in zip(client.positions["position_id"], client.positions["department"])}
 
 
 def _position_order(client: ClientData) -> dict[str, int]:
@@ -648,8 +669,9 @@ def classification_table(client: ClientData, language: str) -> pd.DataFrame:
 
 
 def _scheme(client: ClientData) -> pd.DataFrame:
-    pk = client.position_kpis.merge(client.positions[["position_id", "name", "department"]], on="position_id",
+    pk = client.position_kpis.merge(client.positions[["position_id", "name"]], on="position_id",
                                     how="left").rename(columns={"name": "position"})
+    pk["department"] = pk["position_id"].map(_position_departments(client))
     pk["kpi"] = pk["kpi_id"].map(_kpi_names(client))
     pk["_p"] = pk["position_id"].map(_position_order(client))
     return pk.sort_values(["_p", "weight"], ascending=[True, False], kind="stable")
@@ -907,7 +929,7 @@ def kpi_matrices(results: Results, language: str) -> Html:
     client = results.client
     lines = _ordered(results.bonus.lines[results.bonus.lines["period"] == results.period], client)
     parts = [(_position_title(rows.iloc[0], language), _matrix_table(rows, language).html)
-             for _, rows in lines.groupby("position_id", sort=False, observed=True)]
+             for _, rows in lines.groupby(["department", "position_id"], sort=False, observed=True)]
     return Html(_sections(parts).html + f"\n<p>{html.escape(_rag_legend(language))}</p>")
 
 
@@ -957,9 +979,11 @@ def fund_rules(client: ClientData, language: str) -> pd.DataFrame:
     p = client.positions
     counts = client.employees.groupby("position_id").size()
     share = p["variable_share"].astype(float)
+    departments = _position_departments(client)
     return pd.DataFrame({
         _col("position", language): p["name"].astype(str),
-        _col("department", language): [DASH if _missing(d) else str(d) for d in p["department"]],
+        _col("department", language): [DASH if _missing(departments[i]) else str(departments[i])
+                                       for i in p["position_id"]],
         _col("employees", language): [_num(int(counts.get(i, 0)), language, 0) for i in p["position_id"]],
         _col("variable_share", language): [_pct(v, language) for v in share],
         _col("fund_of_salary", language): [_pct(v / (1 - v), language, 1) if not _missing(v) and v < 1 else DASH
@@ -1046,16 +1070,38 @@ def bonus_statements(results: Results, language: str) -> Html:
         facts = t("stage04.statement.facts", language, fund=_money(row["bonus_fund"], client, language),
                   ratio=_num(row["performance_ratio"], language, 3), factor=_num(row["stop_factor"], language),
                   bonus=_money(row["bonus"], client, language))
+        months = str(row["months"]).split(", ")
+        if len(months) > 1:
+            facts += " · " + t("stage04.statement.months", language, first=_period(months[0], language),
+                               last=_period(months[-1], language), count=len(months))
         reason = statement_reason(row, language, names)
         head = f"<h4>{html.escape(str(row['employee']))} · {html.escape(str(row['position']))}</h4>"
         zero = ["red" if r else None for r in mine["reason"].astype(str)] + [None]
         tints = {c: zero for c in (t("table.coefficient", language), t("table.reason", language)) if c in st}
+        teams = "".join(f"<p>{html.escape(note)}</p>\n" for note in _team_notes(mine, client, language))
         body.append(head + f"\n<p>{html.escape(facts)}"
                     + (f"<br><strong>{html.escape(reason)}</strong>" if reason else "") + "</p>\n"
-                    + rag_table(st, tints, strong_rows=[len(st) - 1]).html)
+                    + rag_table(st, tints, strong_rows=[len(st) - 1]).html + "\n" + teams)
     if body:
         parts.append((str(current), "\n".join(body)))
     return _sections(parts)
+
+
+def _team_notes(lines: pd.DataFrame, client: ClientData, language: str) -> list[str]:
+    """For each team KPI line of a statement, whose results it adds up: the members counted."""
+    kpis = client.kpis.set_index("kpi_id")
+    people = dict(zip(client.employees["employee_id"], client.employees["name"]))
+    names = _kpi_names(client)
+    notes = []
+    for kpi_id, members in zip(lines["kpi_id"].astype(str), lines["members"].astype(str)):
+        if not members:
+            continue
+        of = kpis.at[kpi_id, "aggregate_of"] if isinstance(kpis.at[kpi_id, "aggregate_of"], str) else kpi_id
+        counted = [people.get(m, m) for m in members.split(", ")]
+        notes.append(t("stage04.statement.team", language, kpi=names.get(kpi_id, kpi_id),
+                       how=t(f"stage04.statement.team_{kpis.at[kpi_id, 'aggregate']}", language),
+                       of=names.get(of, of), count=len(counted), members=", ".join(counted)))
+    return notes
 
 
 def pool_summary(results: Results, language: str) -> Markdown:
@@ -1517,8 +1563,7 @@ def work_plans(results: Results, language: str) -> Html:
     scheme = _scheme(client)
     positions = dict(zip(client.positions["position_id"], client.positions["name"]))
     frame = in_work.assign(employee=in_work["name"], position=in_work["position_id"].map(positions),
-                           department=in_work["department"].fillna(in_work["position_id"].map(
-                               client.positions.set_index("position_id")["department"])))
+                           department=employee_departments(in_work, client.positions))
     parts, body, current_dept = [], [], None
     for e in _ordered(frame, client).itertuples():
         if e.department != current_dept:
@@ -1553,12 +1598,15 @@ def rollout_phase_of(client: ClientData) -> dict[str, str]:
     operations; the rest, the small support units, are the back office.
     """
     departments = _departments(client)
-    pk = client.position_kpis.merge(client.positions[["position_id", "department"]], on="position_id")
-    family = pk["kpi_id"].map(_kpi_attr(client, "sales_family")) if "sales_family" in client.kpis else None
-    commercial = set(pk.loc[family.notna() & (family.astype(str) != ""), "department"]) if family is not None else set()
-    heads = client.employees.assign(department=client.employees["department"].fillna(
-        client.employees["position_id"].map(client.positions.set_index("position_id")["department"])))
-    headcount = heads.groupby("department").size()
+    staff = _staff_departments(client)
+    family = client.position_kpis["kpi_id"].map(_kpi_attr(client, "sales_family")) \
+        if "sales_family" in client.kpis else None
+    selling = set(client.position_kpis.loc[family.notna() & (family.astype(str) != ""), "position_id"]) \
+        if family is not None else set()
+    default = dict(zip(client.positions["position_id"], client.positions["department"]))
+    commercial = set(staff.loc[staff["position_id"].isin(selling), "department"]) | {
+        default[p] for p in selling if p in default and not (staff["position_id"] == p).any()}
+    headcount = staff.groupby("department").size()
     others = [d for d in departments if d not in commercial]
     average = float(np.mean([headcount.get(d, 0) for d in others])) if others else 0.0
     return {d: "commercial" if d in commercial else "operations" if headcount.get(d, 0) >= average
@@ -1569,10 +1617,11 @@ def rollout_table(results: Results, language: str) -> pd.DataFrame:
     """The phased rollout: departments in order of phase, with headcount and the period each starts."""
     client = results.client
     phase = rollout_phase_of(client)
-    heads = client.employees.assign(department=client.employees["department"].fillna(
-        client.employees["position_id"].map(client.positions.set_index("position_id")["department"])))
-    headcount = heads.groupby("department").size()
-    positions = client.positions.groupby("department")["position_id"].nunique()
+    staff = _staff_departments(client)
+    headcount = staff.groupby("department").size()
+    unstaffed = client.positions[~client.positions["position_id"].isin(staff["position_id"])]
+    positions = pd.concat([staff, unstaffed[["position_id", "department"]]]).groupby("department")[
+        "position_id"].nunique()
     start = work_plan_period(results)
     months = client.config.bonus_period_months
     rows = []
