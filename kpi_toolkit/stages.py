@@ -38,6 +38,7 @@ from .i18n import catalogue, format_date, format_money, format_number, format_pe
 from .kpi_weights import KPI_COUNT, KPI_COUNT_DEFAULT, MIN_WEIGHT, check_selection_rules
 from .loading import load_client
 from .matrix import department_rollup, employee_departments, kpi_matrix
+from .teams import team_kpis
 from .readiness import (IMPLEMENTATION_STEPS, effort_estimate, implementation_plan, questionnaire_table,
                         readiness_assessment, readiness_level, readiness_score)
 from .report import Html, escape, table
@@ -1406,10 +1407,11 @@ def data_gaps(results: Results, language: str) -> pd.DataFrame:
             for r in missing.itertuples()]
     present = set(zip(client.actuals["period"].astype(str), client.actuals["employee_id"], client.actuals["kpi_id"]))
     names = _kpi_names(client)
-    scheme = client.position_kpis.groupby("position_id")["kpi_id"].apply(list).to_dict()
-    months = client.config.bonus_period_months
+    team = set(team_kpis(client.kpis)["kpi_id"])  # a team KPI has no rows: its team's rows are its data
+    own = client.position_kpis[~client.position_kpis["kpi_id"].isin(team)]
+    scheme = own.groupby("position_id")["kpi_id"].apply(list).to_dict()
     for period in [p for p in client.periods if p <= results.period]:
-        start, end = period_bounds(period, months)
+        start, end = period_bounds(period)  # the rows are monthly, whatever the bonus period
         for e in client.employees.itertuples():
             if days_employed(start, end, e.start_date, e.end_date) == 0:
                 continue

@@ -365,25 +365,25 @@ def _group_rows(markup: str) -> list[str]:
     return re.findall(r'<tr class="group-row"><td[^>]*>([^<]*)</td>', markup)
 
 
-def _headings(markup: str, level: int = 3) -> list[str]:
+def _titles(markup: str, level: int = 3) -> list[str]:
     return re.findall(rf"<h{level}>([^<]*)</h{level}>", markup)
 
 
 def test_matrices_are_per_position_in_each_employees_own_department(regional):
     markup = stages.kpi_matrices(regional.results, "en").html
-    assert _headings(markup) == ["Head of sales · Sales (Moscow)", "Sales manager · Sales (Moscow)",
+    assert _titles(markup) == ["Head of sales · Sales (Moscow)", "Sales manager · Sales (Moscow)",
                                  "Head of sales · Sales (Kazan)", "Sales manager · Sales (Kazan)",
                                  "Accountant · Accounting"]
     moscow = markup.split("<h3>Sales manager · Sales (Moscow)</h3>")[1].split("<h3>")[0]
     assert _group_rows(moscow) == ["Anna Petrova", "Boris Ivanov", "Daria Sokolova", "Elena Volkova"]
     heatmaps = stages.attainment_heatmaps(regional.results, "en").html
-    assert _headings(heatmaps) == ["Sales (Moscow)", "Sales (Kazan)", "Accounting"]
+    assert _titles(heatmaps) == ["Sales (Moscow)", "Sales (Kazan)", "Accounting"]
 
 
 def test_bonus_summary_has_one_header_per_department(regional):
     markup = stages.bonus_summary(regional.results, "en").html
     assert _group_rows(markup) == ["Sales (Moscow)", "Sales (Kazan)", "Accounting"]
-    assert _headings(stages.bonus_statements(regional.results, "en").html) == [
+    assert _titles(stages.bonus_statements(regional.results, "en").html) == [
         "Sales (Moscow)", "Sales (Kazan)", "Accounting"]
     rollup = stages.rollup_table(regional.results, "en").html
     assert re.findall(r"<tr><td>([^<]*)</td><td>(\d+)</td>", rollup) == [
