@@ -58,7 +58,8 @@ class Lines:
     band_low: np.ndarray
     band_high: np.ndarray
     band_tolerance: np.ndarray
-    members: np.ndarray | None = None  # per line, a team KPI's members counted (ids), else ""
+    members: pd.Categorical | None = None  # per line, a team KPI's members counted (ids), else ""
+    team_size: np.ndarray | None = None  # per line, how many members a team KPI counted, else 0
 
     @property
     def n_groups(self) -> int:
@@ -104,25 +105,14 @@ def employee_departments(employees: pd.DataFrame, positions: pd.DataFrame) -> pd
     return employees["department"].where(employees["department"].notna(), default)
 
 
-def _team_actuals(client: ClientData, actuals: pd.DataFrame) -> pd.DataFrame:
-    """The actuals of the periods with the rows of the team KPI lines added (plan and fact of
-    the team, a ``members`` column naming the members counted) and rows of their own, which
-    validation refuses, left out."""
-    pks, employees = client.position_kpis, client.employees
-    team = set(team_kpis(client.kpis)["kpi_id"])
-    paid = set(zip(pks["position_id"], pks["kpi_id"]))
-    position = dict(zip(employees["employee_id"], employees["position_id"]))
-    frame = pd.DataFrame({c: actuals[c].astype(object) if c in ("period", "employee_id", "kpi_id") else actuals[c]
-                          for c in COLUMNS})
-    is_team = frame["kpi_id"].isin(team).to_numpy()
-    if is_team.any():
-        own = [(position.get(e), k) in paid for e, k in zip(frame["employee_id"][is_team], frame["kpi_id"][is_team])]
-        drop = np.zeros(len(frame), bool)
-        drop[np.flatnonzero(is_team)[np.asarray(own, bool)]] = True
-        frame = frame[~drop]
-    rows = team_rows(frame, employees, employee_departments(employees, client.positions), client.positions,
-                     client.kpis, pks)
-    return pd.concat([frame.assign(members=""), rows], ignore_index=True)
+def _team_lines(client: ClientData, actuals: pd.DataFrame) -> pd.DataFrame:
+    """The plan and fact of every team KPI line from the actuals of the periods: ``period,
+    employee_id, kpi_id, plan, fact, members`` (only the rows the teams read are looked at)."""
+    team = team_kpis(client.kpis)
+    pool = actuals[actuals["kpi_id"].isin(set(team["aggregate_of"])).to_numpy()]
+    employees = client.employees
+    return team_rows(pool, employees, employee_departments(employees, client.positions), client.positions,
+                     client.kpis, client.position_kpis)
 
 
 def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
@@ -139,10 +129,6 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
     if not in_period.all():
         actuals = actuals[in_period]
         p_all = p_all[in_period]
-    if not team_kpis(client.kpis).empty:
-        actuals = _team_actuals(client, actuals)
-        p_all = codes_in(actuals["period"], period_index)
-
     employees, kpis, positions, pks = (client.employees, client.kpis, client.positions, client.position_kpis)
     emp_index = pd.Index(employees["employee_id"])
     kpi_index_ = pd.Index(kpis["kpi_id"])
@@ -151,6 +137,21 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
     k_all = codes_in(actuals["kpi_id"], kpi_index_)
     if (e_all < 0).any() or (k_all < 0).any():
         raise CalculationError("actuals reference unknown employees or KPIs; validate the client first")
+    plan_all, fact_all = _float(actuals, "plan"), _float(actuals, "fact")
+    rows = len(actuals)
+    members = team_size = None
+    team = team_kpis(kpis)
+    if not team.empty:  # the team KPI lines, appended to the rows (their own rows are no lines)
+        extra = _team_lines(client, actuals)
+        p_all = np.concatenate([p_all, codes_in(extra["period"], period_index)])
+        e_all = np.concatenate([e_all, codes_in(extra["employee_id"], emp_index)])
+        k_all = np.concatenate([k_all, codes_in(extra["kpi_id"], kpi_index_)])
+        plan_all = np.concatenate([plan_all, extra["plan"].to_numpy(dtype=float)])
+        fact_all = np.concatenate([fact_all, extra["fact"].to_numpy(dtype=float)])
+        names = pd.Index(["", *(m for m in pd.unique(extra["members"].astype(str)) if m)])
+        members = pd.Categorical.from_codes(np.concatenate(
+            [np.zeros(rows, np.int32), names.get_indexer(extra["members"].astype(str))]), categories=names)
+        team_size = np.concatenate([np.zeros(rows, np.int32), extra["size"].to_numpy(dtype=np.int32)])
     emp_pos = pos_index.get_indexer(employees["position_id"].to_numpy(dtype=object))
     n_k = len(kpis)
     pk_key = pos_index.get_indexer(pks["position_id"].to_numpy(dtype=object)) * n_k + kpi_index_.get_indexer(
@@ -160,16 +161,23 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
     key = emp_pos[e_all].astype(np.int64) * n_k + k_all
     pos_in_sorted = np.searchsorted(sorted_keys, key).clip(0, max(len(sorted_keys) - 1, 0))
     is_line = (sorted_keys[pos_in_sorted] == key) if len(sorted_keys) else np.zeros(len(key), bool)
+    other = ~is_line[:rows]
+    if not team.empty:  # a row of a team KPI's own for an employee paid on it: refused by validation
+        own = np.zeros(len(is_line), bool)
+        own[:rows] = is_line[:rows] & kpi_index_.isin(team["kpi_id"])[k_all[:rows]]
+        is_line &= ~own
     every = bool(is_line.all())
 
     def take(values: np.ndarray) -> np.ndarray:
         return values if every else values[is_line]
 
     scheme = order[take(pos_in_sorted)] if len(sorted_keys) else np.zeros(0, np.int64)
-    others = actuals.iloc[:0] if every else actuals[~is_line]
+    others = actuals.iloc[:0] if not other.any() else actuals[other]
     p, e, k = take(p_all), take(e_all), take(k_all)
-    plan = take(_float(actuals, "plan"))
-    fact = take(_float(actuals, "fact"))
+    plan = take(plan_all)
+    fact = take(fact_all)
+    if members is not None:
+        members, team_size = members[is_line], team_size[is_line]
     weight = _float(pks, "weight")[scheme]
 
     direction = kpis["direction"].map(DIRECTION_CODES).fillna(0).to_numpy(dtype=np.int8)[k]
@@ -194,10 +202,9 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
     eff = np.where(renorm, eff / np.where(w_kept[group] > 0, w_kept[group], 1.0), eff)
     idx = np.where(kept, eff * a, 0.0)
 
-    members = take(actuals["members"].to_numpy(dtype=object)) if "members" in actuals else None
     lines = Lines(period_index, employees, kpis, pks, p, e, k, scheme, plan, fact, weight, eff, status,
                   np.where(kept, a, np.nan), idx, group, direction, baseline, band_low, band_high, band_tolerance,
-                  members)
+                  members, team_size)
     return lines, others
 
 
@@ -217,8 +224,7 @@ def lines_frame(lines: Lines, client: ClientData, extra: dict | None = None) -> 
     emp, kpis, pks = lines.employees, lines.kpis, lines.position_kpis
     positions = client.positions.set_index("position_id")
     emp_dept = employee_departments(emp, client.positions)
-    members = lines.members if lines.members is not None else np.zeros(0, dtype=object)
-    members = pd.Categorical(members) if len(members) else pd.Categorical.from_codes(
+    members = lines.members if lines.members is not None else pd.Categorical.from_codes(
         np.zeros(len(lines), np.int8), categories=[""])
     return pd.DataFrame({
         "period": _category(lines.periods, lines.period),
@@ -243,6 +249,7 @@ def lines_frame(lines: Lines, client: ClientData, extra: dict | None = None) -> 
         "cap": _float(pks, "cap")[lines.scheme],
         "curve": _category(pks["curve"].fillna(""), lines.scheme),
         "members": members,
+        "team_size": lines.team_size if lines.team_size is not None else np.zeros(len(lines), np.int8),
         **(extra or {}),
     }, copy=False)
 

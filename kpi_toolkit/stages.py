@@ -1094,14 +1094,15 @@ def _team_notes(lines: pd.DataFrame, client: ClientData, language: str) -> list[
     people = dict(zip(client.employees["employee_id"], client.employees["name"]))
     names = _kpi_names(client)
     notes = []
-    for kpi_id, members in zip(lines["kpi_id"].astype(str), lines["members"].astype(str)):
-        if not members:
+    for kpi_id, members, size in zip(lines["kpi_id"].astype(str), lines["members"].astype(str), lines["team_size"]):
+        if not size:
             continue
         of = kpis.at[kpi_id, "aggregate_of"] if isinstance(kpis.at[kpi_id, "aggregate_of"], str) else kpi_id
-        counted = [people.get(m, m) for m in members.split(", ")]
+        counted = ", ".join(people.get(m, m) for m in members.split(", ")) if members else \
+            t("stage04.statement.team_not_listed", language)  # a large department's mean
         notes.append(t("stage04.statement.team", language, kpi=names.get(kpi_id, kpi_id),
                        how=t(f"stage04.statement.team_{kpis.at[kpi_id, 'aggregate']}", language),
-                       of=names.get(of, of), count=len(counted), members=", ".join(counted)))
+                       of=names.get(of, of), count=int(size), members=counted))
     return notes
 
 

@@ -32,6 +32,8 @@ from .graph import topological_order
 AGGREGATION_CODES = {"sum": 0, "mean": 1, "last": 2}
 _MISSING = {"error": 0, "zero": 1, "exclude": 2}
 COLUMNS = ["period", "employee_id", "kpi_id", "plan", "fact"]
+#: A team of more members than this is counted, not listed, on its lines (a department's mean).
+MEMBERS_LISTED = 50
 
 
 def month_number(period) -> np.ndarray:
@@ -186,7 +188,8 @@ def combine_months(actuals: pd.DataFrame, periods: pd.Index, months: int, employ
 def team_rows(pool: pd.DataFrame, employees: pd.DataFrame, departments: pd.Series, positions: pd.DataFrame,
               kpis: pd.DataFrame, position_kpis: pd.DataFrame) -> pd.DataFrame:
     """The plan and fact of every team KPI line: one row per period, employee paid on a team
-    KPI and KPI, with the members counted (``members``: their employee ids, comma-separated).
+    KPI and KPI, with the members counted (``size``) and, up to :data:`MEMBERS_LISTED` of them,
+    who they are (``members``: their employee ids, comma-separated; else empty).
 
     ``pool`` holds the (combined) actuals the members' values come from: ``period,
     employee_id, kpi_id, plan, fact``; ``departments`` the department of each row of
@@ -198,7 +201,7 @@ def team_rows(pool: pd.DataFrame, employees: pd.DataFrame, departments: pd.Serie
     left out).
     """
     team = team_kpis(kpis)
-    out_columns = COLUMNS + ["members"]
+    out_columns = COLUMNS + ["members", "size"]
     if team.empty:
         return pd.DataFrame(columns=out_columns)
     emp = pd.DataFrame({"employee_id": employees["employee_id"].to_numpy(dtype=object),
@@ -224,26 +227,81 @@ def team_rows(pool: pd.DataFrame, employees: pd.DataFrame, departments: pd.Serie
         if heads.empty or source.empty:
             continue
         members = source.merge(emp, on="employee_id", how="inner")
-        pairs = heads.merge(members, on="department", suffixes=("_head", ""))
-        pairs = pairs[pairs["employee_id"] != pairs["employee_id_head"]]
-        if over == "reports":
-            pairs = pairs[pairs["reports_to"] == pairs["position_id_head"]]
-        if pairs.empty:
+        kept, fact = _kept_and_facts(members["fact"].to_numpy(dtype=float),
+                                     np.full(len(members), _MISSING.get(policy.get(of, "error"), 0), np.int8))
+        members = members.assign(fact=fact, kept=kept)  # a member left out still makes the team exist
+        rows = (_reports_rows if over == "reports" else _department_rows)(heads, members, how)
+        if rows.empty:
             continue
-        pairs = pairs.sort_values(["period", "employee_id_head", "employee_id"], kind="stable")
-        key = pairs["period"].astype(str) + "\x00" + pairs["employee_id_head"].astype(str)
-        codes, _ = pd.factorize(key, sort=False)
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        kept, fact = _kept_and_facts(pairs["fact"].to_numpy(dtype=float),
-                                     np.full(len(pairs), _MISSING.get(policy.get(of, "error"), 0), np.int8))
-        code = np.full(len(starts), 0 if how == "sum" else 1, np.int8)
-        plan = _segment_aggregate(pairs["plan"].to_numpy(dtype=float), starts, kept, code)
-        fact = _segment_aggregate(fact, starts, kept, code)
-        counted = pairs.loc[kept, ["employee_id"]].assign(_g=codes[kept])
-        names = counted.groupby("_g", sort=True)["employee_id"].agg(", ".join)
-        first = pairs.iloc[starts]
-        rows = pd.DataFrame({"period": first["period"].to_numpy(), "employee_id": first["employee_id_head"].to_numpy(),
-                             "kpi_id": t, "plan": plan, "fact": fact,
-                             "members": names.reindex(range(len(starts)), fill_value="").to_numpy()})
+        rows.insert(2, "kpi_id", t)
         produced.append(rows)
     return pd.concat(produced, ignore_index=True) if produced else pd.DataFrame(columns=out_columns)
+
+
+def _reports_rows(heads: pd.DataFrame, members: pd.DataFrame, how: str) -> pd.DataFrame:
+    """Per period and head, the sum or mean over the members whose positions report to the
+    head's position in the head's department (pairs joined on department and position)."""
+    pairs = heads.merge(members, left_on=["department", "position_id"], right_on=["department", "reports_to"],
+                        suffixes=("_head", ""))
+    pairs = pairs[(pairs["employee_id"] != pairs["employee_id_head"]).to_numpy()]
+    if pairs.empty:
+        return pd.DataFrame(columns=["period", "employee_id", "plan", "fact", "members"])
+    pairs = pairs.sort_values(["period", "employee_id_head", "employee_id"], kind="stable")
+    codes, _ = pd.factorize(pairs["period"].astype(str) + "\x00" + pairs["employee_id_head"].astype(str), sort=False)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    code = np.full(len(starts), 0 if how == "sum" else 1, np.int8)
+    kept = pairs["kept"].to_numpy(dtype=bool)
+    names = pairs["employee_id"].where(kept, None).groupby(codes, sort=True).agg(lambda ids: ", ".join(ids.dropna()))
+    size = np.add.reduceat(kept.astype(np.int64), starts)
+    first = pairs.iloc[starts]
+    return pd.DataFrame({"period": first["period"].to_numpy(), "employee_id": first["employee_id_head"].to_numpy(),
+                         "plan": _segment_aggregate(pairs["plan"].to_numpy(dtype=float), starts, kept, code),
+                         "fact": _segment_aggregate(pairs["fact"].to_numpy(dtype=float), starts, kept, code),
+                         "members": np.where(size <= MEMBERS_LISTED, names.to_numpy(), ""), "size": size})
+
+
+def _department_rows(heads: pd.DataFrame, members: pd.DataFrame, how: str) -> pd.DataFrame:
+    """Per period and head, the sum or mean over the other members of the head's department:
+    the department's total less the head's own row (exact on scaled integers), so that a
+    department whose every employee is paid on its mean costs one pass, not one per pair."""
+    members = members.sort_values(["period", "department", "employee_id"], kind="stable")
+    kept = members["kept"].to_numpy(dtype=bool)
+    keys = ["period", "department"]
+    totals = []
+    for column in ("plan", "fact"):
+        values = np.where(kept, members[column].to_numpy(dtype=float), 0.0)
+        scaled, ok = scaled_integers(values)
+        part = pd.DataFrame({"period": members["period"].to_numpy(), "department": members["department"].to_numpy(),
+                             f"{column}_i": scaled, f"{column}_f": values, f"{column}_bad": ~ok})
+        totals.append(part.groupby(keys, sort=False).sum())
+    by_department = pd.concat(totals, axis=1)
+    grouped = members.assign(kept=kept.astype(np.int64)).groupby(keys, sort=False)
+    by_department["n"] = grouped["kept"].sum()
+    by_department["size"] = grouped.size()
+    by_department["ids"] = members["employee_id"].where(kept, None).groupby(
+        [members["period"], members["department"]], sort=False).agg(lambda ids: list(ids.dropna()))
+    by_department = by_department.reset_index()
+    rows = heads[["employee_id", "department"]].merge(by_department, on="department")
+    own = members[["period", "employee_id", "plan", "fact", "kept"]].rename(
+        columns={"plan": "own_plan", "fact": "own_fact", "kept": "own_kept"})
+    rows = rows.merge(own, on=["period", "employee_id"], how="left")
+    in_team = rows["own_kept"].notna().to_numpy()  # the head has a row: not his own team member
+    is_member = rows["own_kept"].fillna(False).to_numpy(dtype=bool)
+    team = rows["size"].to_numpy() - in_team > 0
+    rows, is_member = rows[team], is_member[team]
+    count = rows["n"].to_numpy() - is_member
+    out = {}
+    for column in ("plan", "fact"):
+        mine = np.where(is_member, rows[f"own_{column}"].to_numpy(dtype=float), 0.0)
+        mine_i, mine_ok = scaled_integers(np.nan_to_num(mine))
+        exact = (rows[f"{column}_bad"].to_numpy() == 0) & mine_ok
+        total_i = rows[f"{column}_i"].to_numpy(np.int64) - mine_i
+        total_f = rows[f"{column}_f"].to_numpy(dtype=float) - mine
+        divisor = np.maximum(count, 1) if how == "mean" else np.ones(len(count), np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(exact, total_i / (divisor * SCALE), total_f / divisor)
+        out[column] = np.where(count > 0, value, np.nan)
+    names = [", ".join(i for i in ids if i != head) if n <= MEMBERS_LISTED else ""
+             for ids, head, n in zip(rows["ids"], rows["employee_id"], count)]
+    return pd.DataFrame({"period": rows["period"].to_numpy(), "employee_id": rows["employee_id"].to_numpy(),
+                         "plan": out["plan"], "fact": out["fact"], "members": names, "size": count})

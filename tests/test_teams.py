@@ -205,3 +205,34 @@ def test_combine_months_sums_exactly():
     kpis = pd.DataFrame({"kpi_id": ["k"], "missing": [None], "period_aggregation": [None]})
     out = combine_months(actuals, pd.Index(["2027-01"]), 3, pd.Index(["E1"]), kpis)
     assert out[["plan", "fact"]].iloc[0].tolist() == [0.6, 101.01]  # not 0.6000000000000001, 101.00999999999999
+
+
+def test_a_team_whose_every_member_is_left_out_has_no_fact():
+    # The only Moscow manager's fact is missing and 'rev' leaves it out: the head's team has no
+    # fact, and 'team_rev' (missing: exclude) leaves the line out with the weights renormalised.
+    kpis = [{**TEAM_KPIS[0], "missing": "exclude"}, {**TEAM_KPIS[1], "missing": "exclude"}]
+    client = _sales_team([(100, None)], kpis=kpis)
+    head = kpi_matrix(client).set_index("employee_id").loc["H1"]
+    assert head["fact_status"] == "missing_excluded" and head["members"] == ""
+
+
+def test_a_large_department_team_is_counted_not_listed():
+    # 60 analysts, each paid on the mean score of the 59 others: counted on every line, the ids
+    # not listed (they would fill the statement); the mean of the others' 1..60 less one's own.
+    from kpi_toolkit.teams import MEMBERS_LISTED
+
+    n = MEMBERS_LISTED + 10
+    client = make_client(
+        positions=[{"position_id": "analyst", "name": "Analyst", "department": "Research"}],
+        position_kpis=[{"position_id": "analyst", "kpi_id": "team_score", "weight": 1}],
+        employees=[{"employee_id": f"A{i:02d}", "name": f"A{i}", "position_id": "analyst", "bonus_fund": 100}
+                   for i in range(1, n + 1)],
+        actuals=[{"period": "2026-09", "employee_id": f"A{i:02d}", "kpi_id": "score", "plan": 10, "fact": i}
+                 for i in range(1, n + 1)],
+        kpis=[{"kpi_id": "score", "name": "Score"},
+              {"kpi_id": "team_score", "name": "Team score", "aggregate": "mean", "aggregate_of": "score",
+               "aggregate_over": "department"}])
+    m = kpi_matrix(client).set_index("employee_id")
+    total = n * (n + 1) // 2
+    assert m.at["A01", "fact"] == (total - 1) / (n - 1) and m.at["A01", "plan"] == 10
+    assert (m["team_size"] == n - 1).all() and (m["members"] == "").all()
