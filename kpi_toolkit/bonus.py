@@ -206,7 +206,7 @@ class BonusResult:
     """Every line and every statement of a bonus calculation.
 
     ``lines``: the KPI matrix plus ``coefficient, stop_factor, fund, fund_share, bonus_minor,
-    bonus, reason, members`` (``members``: a team KPI's members counted). ``totals``: one
+    bonus, reason, members, team_size`` (a team KPI's members counted). ``totals``: one
     statement per employee and period: ``period, months`` (the bonus period's months,
     comma-separated), ``employee_id, employee, position_id, position, department, performance_ratio, stop_factor, days_employed,
     period_days, fund_minor, bonus_fund, bonus_minor, bonus, reason, blocking_kpis, stop_rules,

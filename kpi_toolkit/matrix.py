@@ -259,8 +259,11 @@ def kpi_matrix(client: ClientData, periods=None) -> pd.DataFrame:
 
     Columns: ``period, employee_id, employee, position_id, position, department, kpi_id, kpi,
     unit, direction, weight, effective_weight, plan, fact, fact_status, attainment, index,
-    threshold, stop_threshold, cap, curve``. ``effective_weight`` differs from ``weight`` only
-    where a missing fact was excluded and the remaining weights were renormalised.
+    threshold, stop_threshold, cap, curve, members, team_size``. ``effective_weight`` differs
+    from ``weight`` only where a missing fact was excluded and the remaining weights were
+    renormalised. A team KPI's line counts ``team_size`` members, listed in ``members`` (ids)
+    up to :data:`kpi_toolkit.teams.MEMBERS_LISTED`. With a bonus period of several months, a
+    period is named by its last month and plan and fact are combined over its months.
     ``periods``: ``None`` (the reported period), a label, a list of labels, or ``"all"``.
     """
     lines, _ = build_lines(client, periods)

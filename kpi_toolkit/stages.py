@@ -863,8 +863,15 @@ def workload_note(results: Results, language: str) -> Markdown:
 
 
 def _history(client: ClientData, period: str) -> pd.DataFrame:
-    a = client.actuals
-    return a[a["period"].astype(str) <= period]
+    """Plan and fact per employee, KPI and bonus period up to ``period``: the actuals, or where
+    they are not the lines as paid (team KPIs, bonus periods of several months) the KPI matrix."""
+    if team_kpis(client.kpis).empty and client.config.bonus_period_months == 1:
+        a = client.actuals
+        return a[a["period"].astype(str) <= period]
+    m = kpi_matrix(client, "all")
+    m = m[(m["period"].astype(str) <= period).to_numpy()]
+    return pd.DataFrame({c: m[c].astype(str) if c in ("period", "employee_id", "kpi_id") else m[c]
+                         for c in ("period", "employee_id", "kpi_id", "plan", "fact")}).reset_index(drop=True)
 
 
 def target_table(results: Results, language: str):

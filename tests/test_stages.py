@@ -411,3 +411,11 @@ def test_the_heads_statement_lists_the_team_members_counted(regional):
     assert ("Team KPI “Team revenue”: the sum of “Revenue” over the team (4): Anna Petrova, Boris Ivanov, "
             "Daria Sokolova, Elena Volkova") in markup
     assert "over the team (2): Ilnur Sadykov, Aigul Nurieva" in markup
+
+
+def test_work_plans_suggest_a_heads_team_target_from_the_teams_history(regional):
+    # The Moscow team's revenue: February 197 000 planned, 192 000 done; March 200 000 and 140 000.
+    markup = stages.work_plans(regional.results, "en").html
+    moscow = markup.split("<h3>Sales (Moscow)</h3>")[1].split("<h3>")[0]
+    team_row = re.search(r"<td>Team revenue</td><td>EUR</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", moscow)
+    assert team_row.groups()[:3] == ("200,000", "166,000", "192,000")
