@@ -1228,6 +1228,28 @@ def _check_empty_teams(ctx: _Context, team: pd.DataFrame, paid: set) -> list[Pro
     return problems
 
 
+RATE_UNITS = ("%", "ratio", "rate")  # levels, not amounts: summing their months is rarely meant
+
+
+def check_period_aggregation(ctx: _Context) -> list[Problem]:
+    """With a bonus period of several months, a KPI measured as a rate left to the default
+    ``period_aggregation`` (sum) is warned about: three monthly 95 % make 285 %."""
+    if ctx.config is None or ctx.config.bonus_period_months <= 1 or not ctx.usable("kpis", "kpi_id", "unit"):
+        return []
+    months = ctx.config.bonus_period_months
+    problems = []
+    for record in ctx.records("kpis"):
+        unit = (record["unit"] or "").strip().lower()
+        if unit in RATE_UNITS and record.get("period_aggregation") is None and record.get("aggregate") is None:
+            problems.append(ctx.problem(
+                "kpis", record[ROW], "period_aggregation",
+                f"KPI '{record['kpi_id']}' is measured in '{record['unit']}' and its {months} monthly plans and "
+                f"facts are summed over the bonus period (the default period_aggregation, sum)",
+                "set period_aggregation to mean (an average rate) or last (a level at the period's end)",
+                severity="warning"))
+    return problems
+
+
 def check_methodology(ctx: _Context) -> list[Problem]:
     """The KPI selection rules (warnings with rule codes: kpi-count, weight-min, data-source,
     measurement-cost), once the cells they read are sound: a typo is reported once, as an
@@ -1244,4 +1266,4 @@ def check_methodology(ctx: _Context) -> list[Problem]:
 
 
 RULES = (check_references, check_goals, check_kpis, check_position_kpis, check_employees,
-         check_actuals, check_team_kpis, check_methodology)
+         check_actuals, check_team_kpis, check_period_aggregation, check_methodology)

@@ -284,3 +284,12 @@ def test_a_quarter_needs_every_months_facts_under_the_error_policy(client_copy, 
     assert problems and all("in 2024-01 (a month of the bonus period ending 2024-03)" in p.message
                             for p in problems)
     assert {p.row for p in problems} == {2, 3, 4, 5}  # E005 joined in March
+
+
+def test_a_rate_summed_over_a_quarter_is_warned_about(client_copy, make_fixtures):
+    # RET (retention, %) over three months would be 0.9 + 0.9 + 0.9 = 2.7 planned: say so.
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_period_months: 1", "bonus_period_months: 3")
+    warned = [p for p in validate_client(folder) if p.column == "period_aggregation"]
+    assert [(p.severity, p.row) for p in warned] == [("warning", 3), ("warning", 7)]  # RET and TOV, in %
+    assert "summed over the bonus period" in warned[0].message and "mean" in warned[0].fix
