@@ -405,3 +405,22 @@ def test_shifting_attainment_moves_a_team_kpi_with_its_members():
     client = load_client(REGIONAL)
     lines = compute_bonuses(shift_attainment(client, 0.1)).lines.set_index(["employee_id", "kpi_id"])
     assert lines.loc[("H01", "TREV"), "attainment"] == pytest.approx(0.77)
+
+
+def test_a_quarter_is_explored_over_its_three_months():
+    # The position restricted to the quarter ending in the period keeps all three months' rows.
+    months = ("2026-11", "2026-12", "2027-01")
+    client = make_client(
+        positions=[{"position_id": "pos", "name": "Manager", "department": "Sales"}],
+        position_kpis=[{"position_id": "pos", "kpi_id": "rev", "weight": 1, "threshold": 0.7}],
+        employees=[{"employee_id": "E1", "name": "Ann", "position_id": "pos", "bonus_fund": 3000}],
+        actuals=[{"period": p, "employee_id": "E1", "kpi_id": "rev", "plan": 100, "fact": f}
+                 for p, f in zip(months, (90, 120, 60))],
+        period="2027-01", bonus_period_months=3)
+    sub = restrict_to_position(client, "pos")
+    assert sorted(sub.actuals["period"]) == list(months)
+    model = ExplorerModel(client, position="pos")
+    model.set_threshold("rev", 0.95)  # 270 / 300 = 90 %: now below
+    assert model.results().statements["bonus_minor"].tolist() == [0]
+    model.set_threshold("rev", 0.9)  # exactly at it: 3000 * 0.9 = 2700
+    assert model.results().statements["bonus_minor"].tolist() == [270_000]

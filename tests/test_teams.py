@@ -236,3 +236,25 @@ def test_a_large_department_team_is_counted_not_listed():
     total = n * (n + 1) // 2
     assert m.at["A01", "fact"] == (total - 1) / (n - 1) and m.at["A01", "plan"] == 10
     assert (m["team_size"] == n - 1).all() and (m["members"] == "").all()
+
+
+def test_a_quarters_team_sum_combines_each_members_months_first():
+    # Quarter November-January named 2027-01. M1: plans 10 + 10 + 10, facts 9 + 12 + 6; M2: plans
+    # 20 + 20 + 20, facts 20 + 18 + 19 (December's 18 ... January's 19). The head's team revenue:
+    # plan 30 + 60 = 90, fact 27 + 57 = 84 -> 93.33 %.
+    months = ("2026-11", "2026-12", "2027-01")
+    actuals = [{"period": p, "employee_id": e, "kpi_id": "rev", "plan": plan, "fact": fact}
+               for e, plan, facts in (("M1", 10, (9, 12, 6)), ("M2", 20, (20, 18, 19)))
+               for p, fact in zip(months, facts)]
+    client = make_client(
+        positions=SALES_POSITIONS,
+        position_kpis=[{"position_id": "head", "kpi_id": "team_rev", "weight": 1, "threshold": 0.7},
+                       {"position_id": "manager", "kpi_id": "rev", "weight": 1}],
+        employees=[{"employee_id": e, "name": e, "position_id": p, "bonus_fund": 900}
+                   for e, p in (("H1", "head"), ("M1", "manager"), ("M2", "manager"))],
+        actuals=actuals, kpis=TEAM_KPIS, period="2027-01", bonus_period_months=3)
+    bonus = compute_bonuses(client)
+    m = bonus.lines.set_index("employee_id")
+    assert (m.at["H1", "plan"], m.at["H1", "fact"], m.at["H1", "members"]) == (90, 84, "M1, M2")
+    assert m.at["H1", "bonus_minor"] == 84_000  # 900 * 84 / 90 = 840.00
+    assert (m.at["M1", "plan"], m.at["M1", "fact"]) == (30, 27)
