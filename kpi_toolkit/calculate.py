@@ -1,7 +1,7 @@
 """Everything a client's period computes, in one call: the orchestrator of the domain modules."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -32,13 +32,21 @@ class Results:
 def load_for_period(folder, period: str | None = None, scenario: str | None = None) -> tuple[ClientData, str]:
     """Load and validate a client folder, apply a saved scenario, and settle the period.
 
+    The client's slug, under which its output is filed, is the name of the folder ``folder``
+    resolves to (``.`` inside ``clients/acme`` is ``acme``).
+
     Raises :class:`~kpi_toolkit.errors.ClientDataError` / ``ScenarioError`` for bad input and
-    :class:`~kpi_toolkit.errors.KpiToolkitError` for a period without actuals.
+    :class:`~kpi_toolkit.errors.KpiToolkitError` for a period without actuals or a folder
+    whose name is not a slug.
     """
     from .errors import KpiToolkitError
+    from .fileio import client_slug
     from .loading import load_client
 
+    slug = client_slug(folder)
     client = load_client(folder)
+    if client.slug != slug:
+        client = replace(client, slug=slug)
     if scenario:
         from .scenarios import apply_scenario
 

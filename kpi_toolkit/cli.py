@@ -1,7 +1,8 @@
 """The ``kpi-toolkit`` command: parses options and hands off to the package.
 
-Exit status: 0 done, 1 a client's input has problems (or some clients of a batch failed),
-2 the command was used wrongly or the toolkit itself failed.
+Exit status: 0 done, 1 a client's input has problems, or the machine refused to write (a
+read-only or full disk, no permission; the message names the path and the fix), or some
+clients of a batch failed; 2 the command was used wrongly or the toolkit itself failed.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .errors import KpiToolkitError, ProblemsError
+from .errors import KpiToolkitError, OutputError, ProblemsError
 
 log = logging.getLogger("kpi_toolkit")
 
@@ -57,6 +58,7 @@ def cmd_validate(args) -> int:
 
 def cmd_calc(args) -> int:
     from .calculate import calculate, load_for_period
+    from .fileio import clean_stale, target_dir
     from .results import write_results
 
     failed = []
@@ -64,9 +66,8 @@ def cmd_calc(args) -> int:
         try:
             client, period = load_for_period(folder, args.period, args.scenario)
             results = calculate(client, period, scenario=args.scenario)
-            out = Path(args.out) / client.slug / period
-            if args.scenario:
-                out = out / "scenarios" / args.scenario
+            out = target_dir(args.out, client.slug, period, args.scenario)
+            clean_stale(out)  # what a killed `run` of this client left beside it
             write_results(results, out, parameters={"period": period, "scenario": args.scenario})
             for w in client.warnings:
                 print(f"  warning: {w}")
@@ -76,6 +77,9 @@ def cmd_calc(args) -> int:
         except ProblemsError as exc:
             print(_problems_text(exc), file=sys.stderr)
             print(f"{folder}: nothing written.", file=sys.stderr)
+            failed.append(folder)
+        except OutputError as exc:
+            print(f"error: {exc}\n{folder}: nothing written.", file=sys.stderr)
             failed.append(folder)
         except KpiToolkitError as exc:
             print(f"error: {folder}: {exc}", file=sys.stderr)
@@ -169,12 +173,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # the toolkit's own failure: say so plainly, trace only on request
-        if args.debug:
-            traceback.print_exc()
-        print(f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in kpi-toolkit; run again with --debug "
-              "and report the output.", file=sys.stderr)
-        return 2
+    except OSError as exc:
+        from .fileio import MACHINE_FAULTS, output_error
+
+        if exc.errno not in MACHINE_FAULTS:
+            return _internal_error(exc, args)
+        print(f"error: {output_error(exc, option='')}", file=sys.stderr)  # the machine's refusal, not a bug
+        return 1
+    except Exception as exc:
+        return _internal_error(exc, args)
+
+
+def _internal_error(exc: Exception, args) -> int:
+    """The toolkit's own failure: say so plainly, trace only on request."""
+    if args.debug:
+        traceback.print_exc()
+    print(f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in kpi-toolkit; run again with --debug "
+          "and report the output.", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ period: "{period}"
 #       - [1.0, 1.0]
 #       - [1.2, 1.5]
 
-# Look of the reports: a logo file in this folder (png, jpg or svg) and a colour.
+# Look of the reports: a logo file in this folder (png, jpg or svg; at most 2000 px and 2 MB) and a colour.
 # branding:
 #   logo: logo.png
 #   colour: "#1F4E79"
@@ -139,7 +139,7 @@ period: "{period}"
 #       - [1.0, 1.0]
 #       - [1.2, 1.5]
 
-# Оформление отчётов: файл логотипа в этой папке (png, jpg или svg) и цвет.
+# Оформление отчётов: файл логотипа в этой папке (png, jpg или svg; не больше 2000 пикс. и 2 МБ) и цвет.
 # branding:
 #   logo: logo.png
 #   colour: "#1F4E79"

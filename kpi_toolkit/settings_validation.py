@@ -19,6 +19,7 @@ from babel.numbers import get_currency_precision, list_currencies
 from .client import ClientConfig, PayoutCurve
 from .errors import Problem
 from .funnel import funnel_problems
+from .logo import logo_problem
 from .readiness import readiness_problems
 from .schema import CLIENT_YAML_OPTIONAL, CLIENT_YAML_REQUIRED, LANGUAGES
 from .validation import CellError, _num, _show, parse_date, parse_period
@@ -280,6 +281,8 @@ def _check_branding(branding: Any, folder: Path, problem) -> dict:
         elif not file.is_file() or not file.is_relative_to(folder.resolve()):
             problem("branding.logo", f"logo file {_show(logo)} is not in the client folder",
                     "put the image in the client folder and give its file name")
+        elif (unusable := logo_problem(file)) is not None:
+            problem("branding.logo", *unusable)
         else:
             result["logo"] = folder / file.relative_to(folder.resolve())
     colour = branding.get("colour")

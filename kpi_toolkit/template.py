@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .fileio import atomic_path
+from .fileio import atomic_path, cells_as_text
 from .schema import LANGUAGES, TABLES, Column, Table
 
 LAST_ROW = 1000  # drop-down lists and text formats reach this row
@@ -92,6 +92,8 @@ def build_workbook(language: str = "en") -> Workbook:
     _client_sheet(workbook.create_sheet("client"), language)
     for table in TABLES.values():
         _table_sheet(workbook.create_sheet(table.name), table, language)
+    for sheet in workbook.worksheets:  # help texts are text, whatever they start with
+        cells_as_text(sheet)
     return workbook
 
 
