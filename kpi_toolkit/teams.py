@@ -32,6 +32,7 @@ from .graph import topological_order
 AGGREGATION_CODES = {"sum": 0, "mean": 1, "last": 2}
 _MISSING = {"error": 0, "zero": 1, "exclude": 2}
 COLUMNS = ["period", "employee_id", "kpi_id", "plan", "fact"]
+_EXACT_LIMIT = 2.0**52  # scaled sums below this are exact in int64 and as floats
 #: A team of more members than this is counted, not listed, on its lines (a department's mean).
 MEMBERS_LISTED = 50
 
@@ -94,6 +95,7 @@ def _segment_aggregate(values: np.ndarray, starts: np.ndarray, kept: np.ndarray,
     exact = np.minimum.reduceat((ok | ~kept).astype(np.int8), starts).astype(bool)
     total_i = np.add.reduceat(scaled, starts)
     total_f = np.add.reduceat(np.where(kept, values, 0.0), starts)
+    exact &= np.abs(total_f) * SCALE < _EXACT_LIMIT  # the integer sum is exact and fits a float
     count = np.add.reduceat(kept.astype(np.int64), starts)
     safe = np.maximum(count, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -145,8 +147,13 @@ def combine_months(actuals: pd.DataFrame, periods: pd.Index, months: int, employ
     [[0.7, 0.6]]
     """
     kpi_index = pd.Index(kpis["kpi_id"])
-    labels = pd.Index(pd.unique(actuals["period"].astype(object)))
-    row_month = month_number(labels)[_codes(actuals["period"], labels)] if len(actuals) else np.zeros(0, np.int64)
+    period = actuals["period"]
+    if isinstance(period.dtype, pd.CategoricalDtype):  # a large table: its codes, not its texts
+        labels, codes = pd.Index(period.cat.categories.astype(str)), period.cat.codes.to_numpy()
+    else:
+        codes, labels = pd.factorize(period.to_numpy(dtype=object))
+        labels = pd.Index(labels)
+    row_month = np.append(month_number(labels), -1)[codes] if len(actuals) else np.zeros(0, np.int64)
     wanted = month_number(periods)
     rows, owner = [], []
     for j, last in enumerate(wanted):
@@ -165,10 +172,14 @@ def combine_months(actuals: pd.DataFrame, periods: pd.Index, months: int, employ
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
     policy = _missing_policy(kpis)[k]
     plan = actuals["plan"].to_numpy(dtype=float, na_value=np.nan)[row]
-    kept, fact = _kept_and_facts(actuals["fact"].to_numpy(dtype=float, na_value=np.nan)[row], policy)
+    given = actuals["fact"].to_numpy(dtype=float, na_value=np.nan)[row]
+    kept, fact = _kept_and_facts(given, policy)
     column = kpis["period_aggregation"] if "period_aggregation" in kpis else pd.Series(index=kpis.index, dtype=object)
     how = column.map(AGGREGATION_CODES).fillna(0).to_numpy(dtype=np.int8)[k[starts]]
     combined_fact = _segment_aggregate(fact, starts, kept, how)
+    if len(starts):  # no month has a fact: the period's fact is missing (its policy says how it counts)
+        none = np.maximum.reduceat((~np.isnan(given)).astype(np.int8), starts) == 0
+        combined_fact[none] = np.nan
     combined_plan = _segment_aggregate(plan, starts, kept, how)
     everything = _segment_aggregate(plan, starts, np.ones(len(plan), bool), how)
     combined_plan = np.where(np.isnan(combined_fact) & np.isnan(combined_plan), everything, combined_plan)
@@ -294,9 +305,10 @@ def _department_rows(heads: pd.DataFrame, members: pd.DataFrame, how: str) -> pd
     for column in ("plan", "fact"):
         mine = np.where(is_member, rows[f"own_{column}"].to_numpy(dtype=float), 0.0)
         mine_i, mine_ok = scaled_integers(np.nan_to_num(mine))
-        exact = (rows[f"{column}_bad"].to_numpy() == 0) & mine_ok
         total_i = rows[f"{column}_i"].to_numpy(np.int64) - mine_i
         total_f = rows[f"{column}_f"].to_numpy(dtype=float) - mine
+        exact = (rows[f"{column}_bad"].to_numpy() == 0) & mine_ok & (
+            np.abs(rows[f"{column}_f"].to_numpy(dtype=float)) * SCALE < _EXACT_LIMIT)
         divisor = np.maximum(count, 1) if how == "mean" else np.ones(len(count), np.int64)
         with np.errstate(invalid="ignore", divide="ignore"):
             value = np.where(exact, total_i / (divisor * SCALE), total_f / divisor)

@@ -258,3 +258,14 @@ def test_a_quarters_team_sum_combines_each_members_months_first():
     assert (m.at["H1", "plan"], m.at["H1", "fact"], m.at["H1", "members"]) == (90, 84, "M1, M2")
     assert m.at["H1", "bonus_minor"] == 84_000  # 900 * 84 / 90 = 840.00
     assert (m.at["M1", "plan"], m.at["M1", "fact"]) == (30, 27)
+
+
+def test_a_quarter_without_any_fact_is_a_missing_fact():
+    # rev counts a missing fact as 0: with no fact in any of the three months the line is
+    # 'missing, counted as 0' (as for one month), not an attainment of 0 from facts given.
+    quarter = {month: ((100, None), (50, 50), (80, 80)) for month in QUARTER}
+    kpis = [{**QUARTER_KPIS[0], "missing": "zero"}, *QUARTER_KPIS[1:]]
+    client = _quarter_client(quarter)
+    client = client.with_tables(kpis=client.kpis.assign(missing=[k.get("missing") for k in kpis]))
+    line = compute_bonuses(client).lines.set_index("kpi_id").loc["rev"]
+    assert line["fact_status"] == "missing_zero" and line["reason"] == "missing_zero"
