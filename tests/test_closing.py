@@ -73,7 +73,7 @@ def test_next_months_data_and_a_new_hire_are_not_changes_to_a_closed_month(north
 def test_run_of_a_changed_closed_period_is_refused_before_any_notebook(northwind, url, monkeypatch):
     monkeypatch.setenv("KPI_TOOLKIT_DATABASE_URL", url)
     close_period(northwind, "2026-08", "anna", url)
-    _replace(northwind / "actuals.csv", "2026-08,E001,revenue,", "2026-08,E001,revenue,1")  # plan 1xxxxxx
+    _replace(northwind / "actuals.csv", "2026-08,E006,revenue,", "2026-08,E006,revenue,1")  # plan 1xxxxx
     with pytest.raises(ClosedPeriodChangedError, match=r"actuals.csv, row \d+, column 'plan'"):
         _load(northwind, RunOptions(stages=(), period="2026-08"))
 

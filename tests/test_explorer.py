@@ -91,14 +91,16 @@ def test_low_weights_are_flagged(northwind):
 def test_moving_a_map_positions_weight_is_an_override_the_view_labels(northwind):
     model = ExplorerModel(northwind, position="head-of-sales")
     assert model.method() == "map" and model.method("sales-manager") == "head_on"
-    assert model.scheme().weights == pytest.approx({"revenue": 0.5, "key_account_revenue": 0.25, "new_accounts": 0.25})
+    # the goals the head of sales owns give 8/15, 4/15 and 3/15 (stage 01 shows the arithmetic)
+    assert model.scheme().weights == pytest.approx({"team_revenue": 8 / 15, "key_account_revenue": 4 / 15,
+                                                    "new_accounts": 3 / 15})
     assert model.weight_overrides() == []
     view = ExplorerView(model)
     assert any("weights come from the strategy map" in v for v in html_values(view.controls))
     assert not any("override of the map" in v for v in html_values(view.controls))
-    view.weight_sliders["revenue"].value = 0.6
-    assert set(model.weight_overrides()) == {"revenue", "key_account_revenue", "new_accounts"}
-    assert "override of the map" in view.weight_flags["revenue"].value
+    view.weight_sliders["team_revenue"].value = 0.6
+    assert set(model.weight_overrides()) == {"team_revenue", "key_account_revenue", "new_accounts"}
+    assert "override of the map" in view.weight_flags["team_revenue"].value
     model.select("sales-manager")
     model.set_weight("revenue", 0.6)
     assert model.weight_overrides() == []  # a head-on position's weights are the expert's to move

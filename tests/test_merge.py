@@ -15,7 +15,7 @@ from kpi_toolkit.merge import merge
 
 from cycle_helpers import FIXTURES, blank_facts, fill, workspace_client
 
-SALES = {("E001", "revenue"): 1400000, ("E002", "key_account_revenue"): 150000.5}
+SALES = {("E006", "revenue"): 1400000, ("E002", "key_account_revenue"): 150000.5}
 
 
 @pytest.fixture
@@ -49,26 +49,26 @@ def test_two_departments_merged_facts_written_and_each_changed_cell_recorded(nor
     mkt = fill(books["marketing"], marketing, tmp_path / "marketing-back.xlsx")
     outcomes = merge(northwind, [sales, mkt], by="Anna Berg", database=ledger_url)
     assert [o.status for o in outcomes] == ["merged", "merged"]
-    assert _fact(northwind, "2026-09", "E001", "revenue") == "1400000"
+    assert _fact(northwind, "2026-09", "E006", "revenue") == "1400000"
     assert _fact(northwind, "2026-09", "E002", "key_account_revenue") == "150000.5"
     assert _fact(northwind, "2026-09", "E016", kpi) == "333"
     subs, cells = _submissions(ledger_url)
     assert [(s.scope, s.submitted_by, s.cells_changed, s.file_name) for s in subs] == [
         ("Sales", "Anna Berg", 2, "sales-back.xlsx"), ("Marketing", "Anna Berg", 1, "marketing-back.xlsx")]
     assert subs[0].file_hash == __import__("hashlib").sha256(sales.read_bytes()).hexdigest()
-    assert [(c.employee_id, c.kpi_id, c.old_fact, c.new_fact) for c in cells][:2] == [
-        ("E001", "revenue", "1376025", "1400000"), ("E002", "key_account_revenue", "214520", "150000.5")]
+    assert sorted((c.employee_id, c.kpi_id, c.old_fact, c.new_fact) for c in cells)[:2] == [
+        ("E002", "key_account_revenue", "214520", "150000.5"), ("E006", "revenue", "82500", "1400000")]
 
 
 def test_only_the_changed_lines_of_actuals_are_rewritten(northwind, tmp_path, ledger_url):
     before = (northwind / "actuals.csv").read_text().splitlines()
     books = _workbooks(northwind, tmp_path, ledger_url)
-    merge(northwind, [fill(books["sales"], {("E001", "revenue"): 1400000}, tmp_path / "s.xlsx")],
+    merge(northwind, [fill(books["sales"], {("E006", "revenue"): 1400000}, tmp_path / "s.xlsx")],
           database=ledger_url)
     after = (northwind / "actuals.csv").read_text().splitlines()
     differing = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
     assert len(before) == len(after) and len(differing) == 1
-    assert after[differing[0]] == "2026-09,E001,revenue,1270000,1400000"
+    assert after[differing[0]] == "2026-09,E006,revenue,82000,1400000"
 
 
 def test_merging_the_same_file_twice_changes_nothing_and_says_so(northwind, tmp_path, ledger_url, capsys):
@@ -118,9 +118,9 @@ def _added_row(ws):
 @pytest.mark.parametrize("edit, expected", [
     (_wrong_department, ["row 3, column 'Employee ID'", "found employee 'E016'", "department 'Marketing'",
                          "sent to 'Sales'", "workbook sent to 'Marketing'"]),
-    (_edited_plan, ["row 2, column 'Plan'", "changed from 1270000 to 1000000", "put back the plan 1270000"]),
+    (_edited_plan, ["row 2, column 'Plan'", "changed from 678000 to 1000000", "put back the plan 678000"]),
     (_text_fact, ["row 4, column 'Fact'", "the text '54,1 days'; expected a number", "type the number alone"]),
-    (_added_row, ["row 52", "a row was added (employee 'E099', KPI 'revenue')", "delete the row"]),
+    (_added_row, ["row 51", "a row was added (employee 'E099', KPI 'revenue')", "delete the row"]),
 ])
 def test_bad_returned_workbook_gets_its_precise_message_and_changes_nothing(northwind, tmp_path, edit, expected,
                                                                               capsys):
@@ -229,7 +229,7 @@ def _merge_slowly(folder, file, url, barrier):
 
 def test_two_consultants_merging_at_once_lose_no_submission(northwind, tmp_path, ledger_url):
     books = _workbooks(northwind, tmp_path, ledger_url)
-    sales = fill(books["sales"], {("E001", "revenue"): 1400000}, tmp_path / "sales-back.xlsx")
+    sales = fill(books["sales"], {("E006", "revenue"): 1400000}, tmp_path / "sales-back.xlsx")
     legal = fill(books["legal"], {("E024", "debt_recovered"): 50000}, tmp_path / "legal-back.xlsx")
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
@@ -239,19 +239,21 @@ def test_two_consultants_merging_at_once_lose_no_submission(northwind, tmp_path,
     for w in workers:
         w.join(120)
     assert [w.exitcode for w in workers] == [0, 0]
-    assert _fact(northwind, "2026-09", "E001", "revenue") == "1400000"  # neither write lost the other's fact
+    assert _fact(northwind, "2026-09", "E006", "revenue") == "1400000"  # neither write lost the other's fact
     assert _fact(northwind, "2026-09", "E024", "debt_recovered") == "50000"
     subs, _ = _submissions(ledger_url)
     assert sorted((s.file_name, s.cells_changed) for s in subs) == [("legal-back.xlsx", 1), ("sales-back.xlsx", 1)]
 
 
 def test_zero_fact_of_a_lower_is_better_kpi_without_cap_is_refused(northwind, tmp_path, ledger_url):
-    text = (northwind / "position_kpis.csv").read_text().replace("head-of-sales,dso,0.25,0.7,,1.2,",
-                                                                 "head-of-sales,dso,0.25,0.7,,,")
+    text = (northwind / "position_kpis.csv").read_text().replace("sales-coordinator,quote_response_time,0.5,0.7,,1.2,",
+                                                                 "sales-coordinator,quote_response_time,0.5,0.7,,,")
     (northwind / "position_kpis.csv").write_text(text)
     books = _workbooks(northwind, tmp_path, ledger_url)
-    with pytest.raises(SubmissionError, match=r"row 4, column 'Fact': the fact 0 of employee 'E001', KPI 'dso'"):
-        merge(northwind, [fill(books["sales"], {("E001", "dso"): 0}, tmp_path / "s.xlsx")], database=ledger_url)
+    with pytest.raises(SubmissionError, match=r"row 38, column 'Fact': the fact 0 of employee 'E013', KPI "
+                                              r"'quote_response_time'"):
+        merge(northwind, [fill(books["sales"], {("E013", "quote_response_time"): 0}, tmp_path / "s.xlsx")],
+              database=ledger_url)
 
 
 def test_cli_says_nothing_was_merged(northwind, tmp_path, capsys):
