@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import validation
+from . import validation, yaml_bounds
 from .client import ClientData
 from .errors import ClientDataError, Problem
 from .schema import TABLES
@@ -532,7 +532,10 @@ def read_yaml(file: Path, raw: RawClient) -> RawSettings | None:
     try:
         # compose builds the node tree only (no objects are constructed): line numbers and
         # the tags used, before anything is loaded.
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml_bounds.compose(text)
+    except yaml_bounds.UnboundedYamlError as exc:
+        raw.problems.append(Problem(table=SETTINGS, row=exc.line, message=exc.message, fix=exc.fix))
+        return None
     except yaml.MarkedYAMLError as exc:
         raw.problems.append(_yaml_syntax_problem(exc))
         return None

@@ -44,7 +44,8 @@ import numpy as np
 import yaml
 
 from .client import ClientData
-from .errors import Problem, ScenarioError
+from . import yaml_bounds
+from .errors import Problem, ScenarioError, shorten
 
 #: A scenario name: lower-case letters, digits and hyphens (it is also the file name).
 NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -146,8 +147,11 @@ def read_scenario(text: str, name: str, client: str | None = None) -> Scenario:
     """Parse a scenario file's text; syntax and shape errors raise :class:`ScenarioError`."""
     source = f"{FOLDER}/{name}.yaml"
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml_bounds.compose(text)
         values = yaml.safe_load(text)
+    except yaml_bounds.UnboundedYamlError as exc:
+        raise ScenarioError([Problem(table=source, row=exc.line, message=exc.message, fix=exc.fix)],
+                            client=client) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise ScenarioError([Problem(
@@ -531,7 +535,9 @@ def _is_number(value) -> bool:
 
 
 def _show(value) -> str:
-    return repr(value) if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    if isinstance(value, str):
+        return repr(shorten(value))
+    return shorten(json.dumps(value, default=str, ensure_ascii=False))
 
 
 def _listing(values, limit: int = 10) -> str:
