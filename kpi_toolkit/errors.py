@@ -6,13 +6,11 @@ list them without parsing text.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 
 QUOTE_LIMIT = 60  # characters of an offender a message quotes; the rest is counted, not shown
 _LONG_LIMIT = 2 * QUOTE_LIMIT  # a quoted piece longer than this was not cut by its message
 _TEXT_LIMIT = 1000  # a message, fix or column longer than this is cut in the middle
-_QUOTED = re.compile(r"'([^'\n]{%d,})'" % (_LONG_LIMIT + 1))
 
 
 def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
@@ -38,7 +36,11 @@ def _bounded(text: str | None, limit: int = _TEXT_LIMIT) -> str | None:
     """Cut every over-long quoted piece of ``text`` short, then the text itself if still long."""
     if not text or len(text) <= _LONG_LIMIT:
         return text
-    text = _QUOTED.sub(lambda m: f"'{shorten(m.group(1))}'", text)
+    parts = text.split("'")  # quotes pair up in order: the odd parts are quoted
+    for i in range(1, len(parts) - 1, 2):
+        if len(parts[i]) > _LONG_LIMIT:
+            parts[i] = shorten(parts[i])
+    text = "'".join(parts)
     if len(text) > limit:
         cut = len(text) - limit
         text = f"{text[:limit * 3 // 4]} … ({cut:,} characters cut) … {text[-limit // 4:]}"

@@ -137,6 +137,17 @@ def load_scenario(client: ClientData, name: str) -> Scenario:
         raise ScenarioError([Problem(
             table=f"{FOLDER}/{name}.yaml", message=f"scenario '{name}' not found in {path.parent}",
             fix=f"saved scenarios: {saved}; save one from the scenario explorer")], client=client.slug)
+    try:
+        outside = not path.resolve().is_relative_to(Path(client.path).resolve())
+    except (OSError, RuntimeError):  # a loop of links
+        outside = True
+    if outside:  # the target is never named: only the client's folder is read
+        raise ScenarioError([Problem(
+            table=f"{FOLDER}/{name}.yaml",
+            message=f"'{FOLDER}/{name}.yaml' is a symbolic link to a file outside the client folder; "
+                    "only files inside the client folder are read",
+            fix="copy the scenario file into the client's scenarios folder in place of the link")],
+            client=client.slug)
     data = path.read_bytes()
     scenario = read_scenario(data.decode("utf-8-sig"), name, client=client.slug)
     scenario.sha256 = hashlib.sha256(data).hexdigest()
