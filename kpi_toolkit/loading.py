@@ -99,8 +99,9 @@ class RawTable:
     left out) and ``columns`` one :class:`RawColumn` per header column. ``decimal_comma``
     is true for ``;``-separated CSV files. ``broken_rows`` are rows whose cells could not be
     lined up with the header (already reported); their values are used where they convert,
-    but never reported again. ``problems`` are those found while reading (the table is
-    still usable).
+    but never reported again. ``failed_cells`` are ``(row number, column name)`` of cells
+    reported while reading, which the later rules skip. ``problems`` are those found while
+    reading (the table is still usable).
     """
 
     name: str
@@ -110,6 +111,7 @@ class RawTable:
     columns: list[RawColumn]
     decimal_comma: bool = False
     broken_rows: set[int] = field(default_factory=set)
+    failed_cells: set[tuple[int, str]] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
 
     @classmethod
@@ -582,7 +584,7 @@ def _sheet_table(sheet: workbooks.Sheet, name: str, source: str) -> RawTable:
     header = [str(h) if h is not None else "" for h in (rows[0][1] if rows and rows[0][0] == 1 else [])]
     while header and not header[-1]:
         header.pop()
-    problems, records = _formula_problems(sheet, source, header), []
+    problems, records = [], []
     for number, cells in rows:
         if number == 1:
             continue
@@ -593,8 +595,10 @@ def _sheet_table(sheet: workbooks.Sheet, name: str, source: str) -> RawTable:
                         f"{', '.join(header)})",
                 fix="give the column a name in row 1, or clear those cells"))
         records.append((number, (cells + [None] * len(header))[:len(header)]))
-    broken = {p.row for p in problems if p.row is not None} | {c.row for c in sheet.formulas}
-    return RawTable.from_rows(name, source, header, records, broken_rows=broken, problems=problems)
+    broken = {p.row for p in problems}
+    failed = {(c.row, header[c.column - 1]) for c in sheet.formulas if 0 < c.column <= len(header)}
+    return RawTable.from_rows(name, source, header, records, broken_rows=broken, failed_cells=failed,
+                              problems=_formula_problems(sheet, source, header) + problems)
 
 
 def _sheet_settings(sheet: workbooks.Sheet, raw: RawClient, book_name: str = WORKBOOK) -> RawSettings:

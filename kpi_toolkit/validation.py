@@ -401,6 +401,8 @@ def convert_table(raw: RawTable | None, table: Table, source: str,
                 f"{', '.join(h for h in raw.header if h) or 'none'}",
                 f"add a column '{column.name}' to the header row ({column.help})"))
     ctx.present[table.name] = {c for c in table.column_names if c in position}
+    for number, name in raw.failed_cells:  # reported while reading (a formula without a value)
+        ctx.fail(table.name, number, name)
 
     data = {}
     empty = np.full(len(raw.numbers), -1, dtype=np.intp)

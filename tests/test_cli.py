@@ -117,3 +117,17 @@ def test_new_and_template(capsys, tmp_path):
     assert code == 1 and "Traceback" not in err
     code, _, _ = run(capsys, "template", tmp_path / "intake.xlsx")
     assert code == 0 and (tmp_path / "intake.xlsx").stat().st_size > 5000
+
+
+def test_validate_output_stays_small_on_a_huge_cell(capsys, tmp_path):
+    """A 5 MB cell in a number column: quoted cut short, and found without backtracking over
+    its digits (the old number pattern took hours on it)."""
+    folder = tmp_path / "huge-cell"
+    shutil.copytree(CLIENTS / "valid_minimal", folder)
+    text = (folder / "employees.csv").read_text(encoding="utf-8")
+    (folder / "employees.csv").write_text(text.replace(",2000,", "," + "9" * 5_000_000 + "x,", 1),
+                                          encoding="utf-8")
+    code, out, err = run(capsys, "validate", folder)
+    assert code == 1
+    assert len(out) + len(err) < 2000, (out + err)[:2000]
+    assert "(5,000,001 characters)' is not a number" in out + err

@@ -57,6 +57,14 @@ FAULTS = [
     ("curve_not_increasing", "client.yaml", 14, "payout_curves.sales_curve.points[2]", "does not increase"),
     ("bad_colour", "client.yaml", 9, "branding.colour", "colour 'red' is not #RRGGBB"),
     ("xlsx_and_csv", "client.xlsx", None, None, "both client.xlsx and CSV files"),
+    ("xlsx_formula_without_value", "client.xlsx [actuals]", 23, "fact",
+     "cell E23 holds the formula '=0.1+0.02' but no saved value"),
+    ("ods_formula_without_value", "client.ods [actuals]", 23, "fact",
+     "cell E23 holds the formula '=0.1+0.02' but no saved value"),
+    ("ods_and_csv", "client.ods", None, None, "both client.ods and CSV files"),
+    ("binary_csv", "actuals.csv", None, None, "not a text (CSV) file: it holds a PNG image"),
+    ("yaml_billion_laughs", "client.yaml", 13, None, "stand for more than 100,000 values"),
+    ("yaml_recursive_alias", "client.yaml", 8, None, "refers to the list or map that holds it"),
 ]
 
 
