@@ -1,13 +1,18 @@
 """Read a client folder into a validated :class:`~kpi_toolkit.client.ClientData`.
 
 A client folder (SPEC §4) holds its tables either as ``<table>.csv`` files or as sheets of
-one ``client.xlsx`` workbook, and its settings in ``client.yaml``. With a workbook and no
+one ``client.xlsx`` (or LibreOffice ``client.ods``) workbook, read by
+:mod:`kpi_toolkit.workbooks`, and its settings in ``client.yaml``. With a workbook and no
 ``client.yaml``, the settings come from the workbook's ``client`` sheet (columns ``key`` and
 ``value``); nested settings (``payout_curves``, ``funnel``, ``branding``, ``contacts``, ...)
 cannot be written in that sheet and need a ``client.yaml``, which then replaces the sheet.
 
 CSV files may be UTF-8 (with or without BOM) separated by ``,``, or what Excel on Windows
 writes: Windows-1251 separated by ``;`` with decimal commas (``1 234,56``).
+
+Only files inside the client folder are read: a file that is a symbolic link leading out of
+it is refused, without naming its target or quoting it. ``client.yaml`` is composed with
+:mod:`kpi_toolkit.yaml_bounds`, which refuses aliases that expand without bound.
 
 This module only *reads*: every cell comes out as text (or as the number or date a workbook
 cell holds) in a :class:`RawTable`; :mod:`kpi_toolkit.validation` converts and checks it.

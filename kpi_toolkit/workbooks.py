@@ -275,6 +275,7 @@ class _OdsContent:
         self.cell: dict[str, Any] | None = None
         self.text: list[str] | None = None  # the current cell's paragraphs
         self.paragraph = 0  # depth inside a text:p or text:h of the current cell
+        self.cell_has_text = False
         self.skip = 0  # depth inside an annotation (a comment's text is not the cell's)
 
     def read(self) -> dict[str, Sheet]:
@@ -303,6 +304,7 @@ class _OdsContent:
         elif ns == _TABLE and local in ("table-cell", "covered-table-cell"):
             self.cell = attrs
             self.text = []
+            self.cell_has_text = False
         elif ns == _OFFICE and local == "annotation":
             self.skip = 1
         elif self.text is not None and ns == _TEXT:
@@ -310,6 +312,7 @@ class _OdsContent:
                 if self.text:
                     self.text.append("\n")
                 self.paragraph += 1
+                self.cell_has_text = True
             elif local == "s":
                 self.text.append(" " * _count(attrs.get(f"{_TEXT} c")))
             elif local == "tab":
@@ -343,7 +346,7 @@ class _OdsContent:
         repeat = _count(attrs.get(f"{_TABLE} number-columns-repeated"))
         value = _ods_value(attrs, text)
         formula = attrs.get(f"{_TABLE} formula")
-        if formula is not None and not _ods_stored(attrs):
+        if formula is not None and not _ods_stored(attrs, self.cell_has_text):
             self.sheet.formulas.append(FormulaCell(self.row + 1, self.column + 1,
                                                    _ods_formula(formula), NO_VALUE))
             value = None
@@ -376,11 +379,13 @@ def _count(text: str | None) -> int:
         return 1
 
 
-def _ods_stored(attrs: dict[str, str]) -> bool:
-    """Whether a formula cell carries the value its program computed."""
+def _ods_stored(attrs: dict[str, str], has_text: bool) -> bool:
+    """Whether a formula cell carries the value its program computed. LibreOffice writes an
+    empty text result as a cell without a type but with an empty paragraph; a script that
+    writes only the formula leaves both out."""
     kind = attrs.get(f"{_OFFICE} value-type")
     if kind is None:
-        return False
+        return has_text
     if kind in ("float", "percentage", "currency"):
         return f"{_OFFICE} value" in attrs
     if kind in ("date", "time", "boolean"):
@@ -408,9 +413,8 @@ def _ods_value(attrs: dict[str, str], text: str) -> Any:
     if kind == "boolean":
         value = attrs.get(f"{_OFFICE} boolean-value", "").lower()
         return {"true": True, "false": False}.get(value, value or None)
-    if kind == "string" and f"{_OFFICE} string-value" in attrs:
-        return attrs[f"{_OFFICE} string-value"] or None
-    return text or None  # strings, times as shown, and cells without a type
+    # strings (and errors such as #DIV/0!), times as shown, and cells without a type
+    return text or attrs.get(f"{_OFFICE} string-value") or None
 
 
 def open_book(data: bytes, suffix: str) -> XlsxBook | OdsBook:

@@ -641,3 +641,30 @@ def test_a_huge_cell_is_quoted_cut_short(client_copy, make_fixtures, where):
     text = _problems_text(folder)
     assert 0 < len(text) < 3000, text[:3000]
     assert re.search(r"… \([\d,]{9} characters", text), text
+
+
+def test_ods_formula_results_are_read_as_libreoffice_stores_them(tmp_path, make_fixtures):
+    """What LibreOffice saves for formulas: a number, an empty text (no type, an empty
+    paragraph), an error shown as text; only a formula with neither is refused."""
+    from kpi_toolkit import workbooks
+
+    path = tmp_path / "f.ods"
+    make_fixtures.write_ods(path, {"t": [["a", "b", "c", "d"], ["", "", "", ""]]},
+                            {("t", 2, 4): "=1+1"})
+
+    def edit(name, data):
+        if name != "content.xml":
+            return data
+        cells = ('<table:table-cell table:formula="of:=0.1+0.02" office:value-type="float" '
+                 'office:value="0.12"><text:p>0.12</text:p></table:table-cell>'
+                 '<table:table-cell table:formula="of:=&quot;&quot;"><text:p/></table:table-cell>'
+                 '<table:table-cell table:formula="of:=1/0" office:value-type="string" '
+                 'office:string-value=""><text:p>#DIV/0!</text:p></table:table-cell>')
+        return data.replace(b"<table:table-cell/><table:table-cell/><table:table-cell/>", cells.encode(), 1)
+
+    _edit_zip(path, edit)
+    book = workbooks.open_book(path.read_bytes(), ".ods")
+    sheet = book.sheet("t")
+    assert sheet.rows == [(1, ["a", "b", "c", "d"]), (2, ["0.12", None, "#DIV/0!"])]
+    assert [(f.row, f.column, f.formula, f.reason) for f in sheet.formulas] == [
+        (2, 4, "=1+1", workbooks.NO_VALUE)]
