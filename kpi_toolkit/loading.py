@@ -218,7 +218,9 @@ def read_client(path: str | Path) -> tuple[ClientData | None, list[Problem]]:
 def read_sources(folder: Path) -> RawClient:
     """Read every table and the settings of ``folder`` as they are, collecting problems."""
     raw = RawClient(path=folder)
-    linked_out = {p.name for p in folder.iterdir() if leads_outside(p, folder)}
+    linked_out = {p.name for p in folder.iterdir()
+                  if (p.suffix.lower() == ".csv" or p.name in (*WORKBOOKS, SETTINGS))
+                  and leads_outside(p, folder)}
     for name in sorted(linked_out):
         raw.problems.append(link_problem(name))
     csv_files = sorted(p for p in folder.iterdir()

@@ -668,3 +668,9 @@ def test_ods_formula_results_are_read_as_libreoffice_stores_them(tmp_path, make_
     assert sheet.rows == [(1, ["a", "b", "c", "d"]), (2, ["0.12", None, "#DIV/0!"])]
     assert [(f.row, f.column, f.formula, f.reason) for f in sheet.formulas] == [
         (2, 4, "=1+1", workbooks.NO_VALUE)]
+
+
+def test_a_linked_folder_that_is_not_read_is_no_problem(client_copy, outside):
+    folder = client_copy()
+    (folder / "archive").symlink_to(outside.parent)
+    assert load_client(folder).warnings == ()
