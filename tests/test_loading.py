@@ -674,3 +674,19 @@ def test_a_linked_folder_that_is_not_read_is_no_problem(client_copy, outside):
     folder = client_copy()
     (folder / "archive").symlink_to(outside.parent)
     assert load_client(folder).warnings == ()
+
+
+def test_formula_without_value_in_the_client_sheet_is_refused(client_copy, make_fixtures):
+    folder = client_copy()
+    (folder / "client.yaml").unlink()
+    make_fixtures.set_cell(folder, "position_kpis.csv", 2, "curve", "")
+    tables = {f.stem: make_fixtures.read_csv(f) for f in sorted(folder.glob("*.csv"))}
+    for file in folder.glob("*.csv"):
+        file.unlink()
+    tables["client"] = [["key", "value"], ["name", "Minimal Trading"], ["language", "en"],
+                        ["currency", "EUR"], ["period", ""]]
+    make_fixtures.write_ods(folder / "client.ods", tables, {("client", 5, 2): '="2024-"&"03"'})
+    problems = _errors(folder)
+    formula = [p for p in problems if "holds the formula" in p.message]
+    assert [(p.table, p.row, p.column) for p in formula] == [("client.ods [client]", 5, "value")]
+    assert "'=\"2024-\"&\"03\"'" in formula[0].message
