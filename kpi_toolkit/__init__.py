@@ -24,8 +24,8 @@ from .explain import line_arithmetic, reason_label, statement_reason, statement_
 from .funnel import contact_workload, deals_needed, funnel_from_config, funnel_plan, workload_summary  # noqa: F401
 from .i18n import (format_date, format_money, format_number, format_percent, format_period, label,  # noqa: F401
                    stage_title, t)
-from .kpi_weights import (check_selection_rules, head_on_kpi_weights, kpi_raw_weights, kpi_weights,  # noqa: F401
-                          prune_kpi_weights)
+from .kpi_weights import (check_selection_rules, kpi_raw_weights, map_owner, position_kpi_weights,  # noqa: F401
+                          position_methods, prune_kpi_weights)
 from .loading import load_client, read_client  # noqa: F401
 from .matrix import department_rollup, kpi_matrix, performance_ratios  # noqa: F401
 from .explorer import ExplorerModel, scenario_explorer  # noqa: F401

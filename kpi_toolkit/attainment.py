@@ -97,7 +97,7 @@ def attainment(plan, fact, direction, baseline=np.nan, band_low=np.nan, band_hig
     plan, fact, baseline, band_low, band_high, band_tolerance, cap = (np.array(a) for a in arrays)
     code = _direction_codes(direction, plan.shape)
     a = np.full(plan.shape, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # an infinite one is refused as money
         has_base = ~np.isnan(baseline)
         m = (code == 0) & ~has_base
         a[m] = fact[m] / plan[m]

@@ -95,12 +95,13 @@ def _distinct(folders) -> tuple[list[Path], list[ClientOutcome]]:
         if folder.resolve() in resolved:
             continue
         resolved.add(folder.resolve())
-        if folder.name in kept:
+        name = folder.resolve().name  # the slug its reports are filed under (`.` is the folder it stands for)
+        if name in kept:
             refused.append(ClientOutcome(folder=str(folder), message=(
-                f"its name '{folder.name}' is also the name of {kept[folder.name]}, whose reports it would "
+                f"its name '{name}' is also the name of {kept[name]}, whose reports it would "
                 f"overwrite; run it separately or with another --out")))
             continue
-        kept[folder.name] = folder
+        kept[name] = folder
     return list(kept.values()), refused
 
 
@@ -151,6 +152,13 @@ def _outcome(future: Future, folder) -> ClientOutcome:
     if error is None:
         return future.result()
     log.debug("run of %s failed", folder, exc_info=error)
+    from .errors import KpiToolkitError
+    from .fileio import MACHINE_FAULTS, output_error
+
+    if isinstance(error, KpiToolkitError):
+        return ClientOutcome(folder=str(folder), message=f"{error}; nothing published")
+    if isinstance(error, OSError) and error.errno in MACHINE_FAULTS:  # the machine's refusal, not a bug
+        return ClientOutcome(folder=str(folder), message=f"{output_error(error)}; nothing published")
     return ClientOutcome(folder=str(folder), message=(
         f"internal error: {type(error).__name__}: {error}. This is a bug in kpi-toolkit; run again with "
         f"--debug and report the output"))

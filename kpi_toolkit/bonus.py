@@ -3,9 +3,14 @@ KPIs, stop factors, proration and rounding per line to the currency's minor unit
 
     Bonus = (BF_1 * c_1 + BF_2 * c_2 + ... + BF_n * c_n) * D        (seed 001)
 
-Money is kept as integer minor units (kopecks, pence) from the moment it is rounded, so a
-statement's lines always add up to its total. Decisions on a boundary (a fact exactly at a
-threshold, an amount exactly at half a kopeck) are taken exactly: see :mod:`kpi_toolkit.exact`.
+Only each line's final amount is rounded (SPEC 3.5.1): the prorated fund, the coefficients and
+D multiply exact values; the prorated fund on a statement is rounded for display only. Money is
+kept as integer minor units (kopecks, pence) from the moment it is rounded, so a statement's
+lines always add up to its total. Decisions on a boundary (a fact exactly at a threshold, an
+amount exactly at half a kopeck) are taken exactly: see :mod:`kpi_toolkit.exact`. An amount
+that is not finite or beyond :func:`~kpi_toolkit.exact.money_limit` (a fund, a line, a
+statement, a period's pool) is a :class:`~kpi_toolkit.errors.ClientDataError` naming its row,
+never a wrapped or rounded number.
 """
 from __future__ import annotations
 
@@ -20,9 +25,12 @@ import pandas as pd
 
 from .attainment import as_result, attainment_exact
 from .client import ClientData, PayoutCurve
-from .errors import CalculationError
-from .exact import SCALE, half_up_ratio, minor_units, near, scaled_integers, to_decimal
+from .errors import CalculationError, ClientDataError, Problem
+from .exact import (MONEY_LIMIT_MINOR, SCALE, format_limit, half_up_ratio, minor_units, money_in_range, near,
+                    scaled_integers, to_decimal)
+from .kpi_weights import exact_weight_lookup, position_kpi_weights
 from .matrix import FACT_MISSING_EXCLUDED, Lines, _category, _float, build_lines, codes_in, lines_frame
+from .schema import ROW
 
 #: Why a line or a statement pays nothing (or less): codes, translated by :mod:`kpi_toolkit.i18n`.
 REASONS = ("", "below_threshold", "zero_attainment", "missing_zero", "excluded", "stop_threshold",
@@ -204,12 +212,14 @@ class BonusResult:
     """Every line and every statement of a bonus calculation.
 
     ``lines``: the KPI matrix plus ``coefficient, stop_factor, fund, fund_share, bonus_minor,
-    bonus, reason``. ``totals``: one statement per employee and period: ``period, employee_id,
-    employee, position_id, position, department, performance_ratio, stop_factor, days_employed,
+    bonus, reason`` (``fund`` and ``fund_share`` unrounded: only ``bonus_minor`` is rounded).
+    ``totals``: one statement per employee and period: ``period, employee_id, employee,
+    position_id, position, department, performance_ratio, stop_factor, days_employed,
     period_days, fund_minor, bonus_fund, bonus_minor, bonus, reason, blocking_kpis, stop_rules,
     excluded_kpis``. ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
     kpi_id, condition, limit, fact, factor, violated``. Money columns ``*_minor`` are exact
-    integers; ``bonus``/``bonus_fund`` are the same amounts in major units for display.
+    integers; ``bonus``/``bonus_fund`` are the same amounts in major units for display
+    (``fund_minor``/``bonus_fund``: the prorated fund rounded for display, not used in the lines).
     """
 
     lines: pd.DataFrame
@@ -258,6 +268,7 @@ class _Calculation:
         self.exact_c: dict[int, Fraction] = {}
         self._group_order = None
         self._c = None
+        self._exact_weights: dict | None = None
 
     # coefficients and blocking
     def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
@@ -380,14 +391,19 @@ class _Calculation:
 
     # funds
     def funds(self, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per group: the prorated fund (unrounded, major units), the same rounded to minor units
+        for display, days employed and days of the period."""
         L, cfg = self.lines, self.client.config
         emp, n_e = L.employees, len(L.employees)
         positions = self.client.positions.set_index("position_id")
         v = emp["position_id"].map(positions["variable_share"]).to_numpy(dtype=float, na_value=np.nan)
         given = _float(emp, "bonus_fund")
         base = _float(emp, "base_salary")
-        full = np.where(np.isnan(given), bonus_fund_from_variable_share(base, v), given)
-        full = np.nan_to_num(full, nan=0.0)
+        with np.errstate(over="ignore"):
+            full = np.where(np.isnan(given), bonus_fund_from_variable_share(base, v), given)
+        full = np.where(np.isnan(full), 0.0, full)  # no fund; an infinite one stays for the check below
+        self._check_funds(full, given)
+        self.given, self.base, self.share = given, base, v
         days = np.zeros(n_groups, np.int64)
         pdays = np.zeros(n_groups, np.int64)
         starts = emp["start_date"].to_numpy(dtype="datetime64[D]")
@@ -398,19 +414,39 @@ class _Calculation:
             hi = np.where(np.isnat(ends), last, np.minimum(ends, last))
             days[p * n_e:(p + 1) * n_e] = np.maximum((hi - lo).astype(np.int64) + 1, 0)
             pdays[p * n_e:(p + 1) * n_e] = (last - first).astype(np.int64) + 1
-        e_of_g = np.arange(n_groups) % n_e
-        amount = full[e_of_g] * days / pdays
+        self.days, self.pdays = days, pdays
+        fund = full[np.arange(n_groups) % n_e] * days / pdays  # prorated, not rounded (SPEC 3.5.1)
 
         def exact(idx):
-            out = np.zeros(len(idx), dtype=np.int64)
-            for j, g in enumerate(idx):
-                e = g % n_e
-                fund = _fraction(given[e]) if not np.isnan(given[e]) else (
-                    _fraction(base[e]) * _fraction(v[e]) / (1 - _fraction(v[e])))
-                out[j] = _half_up(fund * int(days[g]) / int(pdays[g]), self.decimals)
-            return out
+            return np.array([_half_up(self._exact_fund(int(g)), self.decimals) for g in idx], dtype=np.int64)
 
-        return minor_units(amount, self.decimals, exact), days, pdays, full
+        return fund, minor_units(fund, self.decimals, exact), days, pdays
+
+    def _exact_fund(self, g: int) -> Fraction:
+        """The prorated fund of group ``g`` in major units, exactly."""
+        e = g % len(self.lines.employees)
+        if not np.isnan(self.given[e]):
+            full = _fraction(self.given[e])
+        elif np.isnan(self.base[e]) or np.isnan(self.share[e]):
+            full = Fraction(0)
+        else:
+            v = _fraction(self.share[e])
+            full = _fraction(self.base[e]) * v / (1 - v)
+        return full * int(self.days[g]) / int(self.pdays[g])
+
+    def _fund_rational(self, g: np.ndarray):
+        """The prorated funds of groups ``g`` in major units as Python-int rationals, with a mask
+        of those whose inputs are short decimals (the others take the Fraction path)."""
+        e = g % len(self.lines.employees)
+        given, given_ok = scaled_integers(self.given[e])
+        base, base_ok = scaled_integers(self.base[e])
+        share, share_ok = scaled_integers(self.share[e])
+        has = ~np.isnan(self.given[e])
+        share = share.astype(object)
+        num = np.where(has, given.astype(object), base.astype(object) * share)
+        den = np.where(has, SCALE, SCALE * (SCALE - share))  # base * v / (1 - v), v in millionths
+        return (num * self.days[g].astype(object), den * self.pdays[g].astype(object),
+                np.where(has, given_ok, base_ok & share_ok))
 
     def run(self) -> BonusResult:
         L, dec = self.lines, self.decimals
@@ -420,18 +456,24 @@ class _Calculation:
         blocked = np.bincount(L.group, breach.astype(float), minlength=n_groups) > 0
         factor, hits, violated = self.stop_factors(n_groups)
         d = np.where(blocked, 0.0, factor)
-        fund_minor, days, pdays, _ = self.funds(n_groups)
-        fund = fund_minor / 10.0**dec
+        fund, fund_minor, days, pdays = self.funds(n_groups)
         g = L.group
-        amount = fund[g] * L.effective_weight * c * d[g]
+        with np.errstate(over="ignore", invalid="ignore"):  # an infinite amount is refused just below
+            amount = fund[g] * L.effective_weight * c * d[g]
+        unfit = ~money_in_range(amount, dec)
+        if unfit.any():
+            raise ClientDataError(self._line_problems(np.flatnonzero(unfit), amount), client=self.client.slug)
 
         def exact_amount(idx):
-            return self._exact_minor(idx, fund_minor, d, violated)
+            return self._exact_minor(idx, d, violated)
 
         bonus_minor = minor_units(amount, dec, exact_amount)
         bonus_minor[self.excluded] = 0
+        bonus_total = np.bincount(g, bonus_minor.astype(float), minlength=n_groups)
+        # float sums of integers are exact below 2**53, so anything at or past the limit shows
+        self._check_totals(bonus_total)
 
-        reason = self._line_reasons(c, d, blocked, violated, fund_minor, days, bonus_minor, amount)
+        reason = self._line_reasons(c, d, blocked, violated, fund, days, bonus_minor, amount)
         frame = lines_frame(L, self.client, {
             "coefficient": c,
             "stop_factor": d[g],
@@ -441,10 +483,89 @@ class _Calculation:
             "bonus": bonus_minor / 10.0**dec,
             "reason": pd.Categorical.from_codes(reason, categories=list(REASONS)),
         })
-        totals = self._totals(frame, d, blocked, violated, fund_minor, days, pdays, breach, reason)
+        totals = self._totals(bonus_total, d, blocked, violated, fund, fund_minor, days, pdays, breach, reason)
         return BonusResult(frame, totals, hits, self.client.config.currency, dec, tuple(L.periods))
 
-    def _exact_minor(self, idx: np.ndarray, fund_minor, d, violated) -> np.ndarray:
+    # money that fits (SPEC 6): checked before anything is rounded or written
+    def _check_funds(self, full: np.ndarray, given: np.ndarray) -> None:
+        """Every employee's fund (given, or from base salary and variable share) within the limit."""
+        unfit = np.flatnonzero(~money_in_range(full, self.decimals))
+        if not len(unfit):
+            return
+        emp, problems = self.lines.employees, []
+        for e in unfit[:_LISTED]:
+            column = "bonus_fund" if not np.isnan(given[e]) else "base_salary"
+            how = "" if column == "bonus_fund" else " (base_salary x variable_share / (1 - variable_share))"
+            problems.append(self._problem(
+                "employees", _row_of(emp, e), column,
+                f"the bonus fund of employee '{emp['employee_id'].iloc[e]}' is {_amount_text(full[e], self.decimals)}"
+                f"{how}; {self._beyond()}",
+                f"check {column} (a misplaced decimal point or exponent?)"))
+        raise ClientDataError(problems + self._more(len(unfit), "employees"), client=self.client.slug)
+
+    def _line_problems(self, bad: np.ndarray, amount: np.ndarray) -> list[Problem]:
+        """A problem for each line whose amount is not finite or beyond the limit, at its actuals row."""
+        L = self.lines
+        emp_ids = L.employees["employee_id"].to_numpy(dtype=object)
+        kpi_ids = L.kpis["kpi_id"].to_numpy(dtype=object)
+        rows = _actuals_rows(self.client.actuals, [(L.periods[L.period[i]], emp_ids[L.employee[i]], kpi_ids[L.kpi[i]])
+                                                   for i in bad[:_LISTED]])
+        problems = []
+        for i, row in zip(bad[:_LISTED], rows):
+            kpi = kpi_ids[L.kpi[i]]
+            problems.append(self._problem(
+                "actuals", row, "fact",
+                f"employee '{emp_ids[L.employee[i]]}', KPI '{kpi}', period {L.periods[L.period[i]]}: the bonus line "
+                f"comes to {_amount_text(amount[i], self.decimals)} "
+                f"(plan {float(L.plan[i])!r}, fact {float(L.fact[i])!r}, "
+                f"attainment {L.attainment[i]:.6g}, coefficient {self._c[i]:.6g}); {self._beyond()}",
+                f"check the plan and the fact (a misplaced decimal point or exponent?), or give KPI '{kpi}' a cap "
+                "in position_kpis"))
+        return problems + self._more(len(bad), "actuals")
+
+    def _check_totals(self, bonus_total: np.ndarray) -> None:
+        """Every statement's total and every period's pool within the limit."""
+        L, dec, n_e = self.lines, self.decimals, len(self.lines.employees)
+        problems = []
+        unfit = np.flatnonzero(bonus_total >= MONEY_LIMIT_MINOR)
+        emp = L.employees
+        for gi in unfit[:_LISTED]:
+            e = gi % n_e
+            problems.append(self._problem(
+                "employees", _row_of(emp, e), "bonus_fund",
+                f"the bonus lines of employee '{emp['employee_id'].iloc[e]}' in period {L.periods[gi // n_e]} add up "
+                f"to {_amount_text(bonus_total[gi] / 10**dec, dec)}; {self._beyond()}",
+                "check the fund and the facts of the employee's KPIs"))
+        if problems:  # a pool holding such a statement is beyond the limit too
+            raise ClientDataError(problems + self._more(len(unfit), "employees"), client=self.client.slug)
+        pools = np.bincount(np.arange(len(bonus_total)) // n_e, bonus_total, minlength=len(L.periods))
+        for p in np.flatnonzero(pools >= MONEY_LIMIT_MINOR):
+            problems.append(self._problem(
+                "employees", None, None,
+                f"the bonus pool of period {L.periods[p]} adds up to {_amount_text(pools[p] / 10**dec, dec)}; "
+                f"{self._beyond()}", "check the funds, or split the employees over several client folders"))
+        if not problems and len(pools) > 1 and pools.sum() >= MONEY_LIMIT_MINOR:
+            problems.append(self._problem(
+                "employees", None, None,
+                f"the bonus pools of periods {L.periods[0]} to {L.periods[-1]} add up to "
+                f"{_amount_text(pools.sum() / 10**dec, dec)}; {self._beyond()}", "compute fewer periods at a time"))
+        if problems:
+            raise ClientDataError(problems, client=self.client.slug)
+
+    def _beyond(self) -> str:
+        return (f"expected at most {format_limit(self.decimals)} {self.client.config.currency}, the largest amount "
+                "the toolkit computes exactly (2**52 minor units)")
+
+    def _problem(self, table: str, row, column, message: str, fix: str) -> Problem:
+        return Problem(table=self.client.sources.get(table, table), row=row, column=column, message=message, fix=fix)
+
+    def _more(self, count: int, table: str) -> list[Problem]:
+        if count <= _LISTED:
+            return []
+        return [self._problem(table, None, None, f"{count - _LISTED} more amount(s) like the above",
+                              "fix the ones listed and run again")]
+
+    def _exact_minor(self, idx: np.ndarray, d, violated) -> np.ndarray:
         """Exact half-up minor units of the lines ``idx`` whose float amount sits on a half unit.
 
         Such ties are common (a capped coefficient times a weight times a fund in kopecks), so
@@ -459,18 +580,21 @@ class _Calculation:
         c_num, c_den, ok = self._coefficient_rational(idx)
         w_num, w_ok = scaled_integers(L.weight[idx])
         ok &= w_ok & pd.isna(self.curve_names[idx])
-        kept_sum = self._kept_weight_sums()
-        w_den = np.where(L.effective_weight[idx] != L.weight[idx], kept_sum[g], SCALE)
+        kept_sum, sums_short = self._kept_weight_sums()
+        renormalised = L.effective_weight[idx] != L.weight[idx]
+        ok &= sums_short[g] | ~renormalised  # a map weight such as 2/3 among them: the Fraction path
+        w_den = np.where(renormalised, kept_sum[g], SCALE)
         d_num, d_den, d_ok = self._stop_factor_rational(g, d, violated)
-        ok &= d_ok
+        f_num, f_den, f_ok = self._fund_rational(g)
+        ok &= d_ok & f_ok
         rational = live & ok
         if rational.any():
             r = np.flatnonzero(rational)
-            num = fund_minor[g[r]].astype(object) * w_num[r].astype(object) * c_num[r] * d_num[r]
-            den = w_den[r].astype(object) * c_den[r] * d_den[r]  # fund_minor is in minor units already
+            num = f_num[r] * 10**dec * w_num[r].astype(object) * c_num[r] * d_num[r]
+            den = f_den[r] * w_den[r].astype(object) * c_den[r] * d_den[r]
             out[r] = half_up_ratio(num, den).astype(np.int64)
         for j in np.flatnonzero(live & ~ok):
-            out[j] = _half_up(self._exact_amount(int(idx[j]), fund_minor, d, violated), dec)
+            out[j] = _half_up(self._exact_amount(int(idx[j]), d, violated), dec)
         return out
 
     def _attainment_rational(self, idx: np.ndarray):
@@ -523,12 +647,26 @@ class _Calculation:
                 num[j], den[j] = int(cap[j]), SCALE
         return num, den, ok
 
-    def _kept_weight_sums(self) -> np.ndarray:
-        """Per group, the sum of the kept lines' weights in millionths (for renormalisation)."""
+    def _kept_weight_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per group, the sum of the kept lines' weights in millionths (for renormalisation), and
+        whether every weight of the group is a short decimal (else the sum is not exact)."""
         L = self.lines
-        w, _ = scaled_integers(L.weight)
-        return np.bincount(L.group, np.where(self.excluded, 0, w).astype(float),
+        w, w_ok = scaled_integers(L.weight)
+        sums = np.bincount(L.group, np.where(self.excluded, 0, w).astype(float),
                            minlength=L.n_groups).astype(np.int64)
+        return sums, np.bincount(L.group, ~w_ok, minlength=L.n_groups) == 0
+
+    def _weight(self, i: int) -> Fraction:
+        """The exact weight of line ``i``: a weight from the strategy map (2/3, 1/6) as the fraction
+        it is (SPEC 3.2), a weight written as a decimal as that decimal."""
+        L = self.lines
+        if self._exact_weights is None:
+            c = self.client
+            self._exact_weights = exact_weight_lookup(position_kpi_weights(
+                c.positions, c.position_kpis, c.kpis, c.goals, c.config.strategy_owner))
+        key = (L.employees["position_id"].iat[L.employee[i]], L.kpis["kpi_id"].iat[L.kpi[i]])
+        exact = self._exact_weights.get(key)
+        return exact if exact is not None and float(exact) == L.weight[i] else _fraction(L.weight[i])
 
     def _stop_factor_rational(self, g: np.ndarray, d, violated):
         n = len(g)
@@ -543,7 +681,7 @@ class _Calculation:
                 den[j] *= SCALE
         return num, den, ok
 
-    def _exact_amount(self, i: int, fund_minor, d, violated) -> Fraction:
+    def _exact_amount(self, i: int, d, violated) -> Fraction:
         """The exact amount of one line in major units."""
         L = self.lines
         g = L.group[i]
@@ -558,16 +696,16 @@ class _Calculation:
         order, sorted_groups = self._group_order
         lo, hi = np.searchsorted(sorted_groups, [g, g + 1])
         members = order[lo:hi]
-        w = _fraction(L.weight[i])
-        kept = sum(_fraction(L.weight[j]) for j in members if not self.excluded[j])
-        if kept != sum(_fraction(L.weight[j]) for j in members):
+        w = self._weight(i)
+        kept = sum(self._weight(j) for j in members if not self.excluded[j])
+        if kept != sum(self._weight(j) for j in members):
             w = w / kept
         dd = Fraction(1)
         for rule in violated.get(int(g), []):
             dd *= _fraction(rule.factor)
-        return Fraction(int(fund_minor[g]), 10**self.decimals) * w * c * dd
+        return self._exact_fund(int(g)) * w * c * dd
 
-    def _line_reasons(self, c, d, blocked, violated, fund_minor, days, bonus_minor, amount) -> np.ndarray:
+    def _line_reasons(self, c, d, blocked, violated, fund, days, bonus_minor, amount) -> np.ndarray:
         L, g = self.lines, self.lines.group
         r = np.zeros(len(L), np.int8)
         zero = bonus_minor == 0
@@ -579,7 +717,7 @@ class _Calculation:
             (zero & (L.fact_status == 1), "missing_zero"),
             (zero & (d[g] == 0) & ~blocked[g], "stop_factor"),
             (zero & blocked[g], "stop_threshold"),
-            (zero & (fund_minor[g] == 0), "no_fund"),
+            (zero & (fund[g] == 0), "no_fund"),
             (zero & (days[g] == 0), "not_employed"),
             (self.excluded, "excluded"),
         ]
@@ -587,13 +725,13 @@ class _Calculation:
             r[mask] = _R[code]
         return r
 
-    def _totals(self, frame, d, blocked, violated, fund_minor, days, pdays, breach, reason) -> pd.DataFrame:
+    def _totals(self, bonus_total, d, blocked, violated, fund, fund_minor, days, pdays, breach,
+                reason) -> pd.DataFrame:
         L, dec = self.lines, self.decimals
         n_groups = L.n_groups
         count = np.bincount(L.group, minlength=n_groups)
         groups = np.flatnonzero(count > 0)
-        bonus = np.bincount(L.group, frame["bonus_minor"].to_numpy(float), minlength=n_groups).astype(np.int64)
-        # (exact: sums of integer minor units stay far below 2**53)
+        bonus = bonus_total.astype(np.int64)  # within the money limit: checked in run()
         ratio = np.bincount(L.group, L.index, minlength=n_groups)
         n_e = len(L.employees)
         e = groups % n_e
@@ -619,7 +757,7 @@ class _Calculation:
             ((bonus == 0) & all_below, "below_threshold"),
             (d < 1, "stop_factor"),
             (blocked, "stop_threshold"),
-            (fund_minor == 0, "no_fund"),
+            (fund == 0, "no_fund"),
             (days == 0, "not_employed"),
         ]:
             code[mask] = _R[name]
@@ -653,6 +791,33 @@ def _fraction(x) -> Fraction:
 def _half_up(amount: Fraction, decimals: int) -> int:
     """An exact non-negative amount in major units, rounded half-up, as minor units."""
     return math.floor(amount * 10**decimals + Fraction(1, 2))
+
+
+#: At most this many amounts beyond the limit are listed, then how many more.
+_LISTED = 20
+
+
+def _amount_text(amount: float, decimals: int) -> str:
+    """An amount as far as it can be shown: in full to the minor unit while that is short."""
+    if not np.isfinite(amount):
+        return "not a finite number" if np.isnan(amount) else "infinite"
+    return f"{amount:,.{decimals}f}" if abs(amount) < 1e21 else f"{amount:.6g}"
+
+
+def _row_of(frame: pd.DataFrame, position: int):
+    return int(frame[ROW].iloc[position]) if ROW in frame else None
+
+
+def _actuals_rows(actuals: pd.DataFrame, keys: list[tuple]) -> list:
+    """The spreadsheet row of each (period, employee_id, kpi_id) in ``actuals`` (None if absent)."""
+    if ROW not in actuals or not keys:
+        return [None] * len(keys)
+    periods, employees, kpis = (set(k) for k in zip(*keys))
+    near_rows = actuals[actuals["employee_id"].isin(employees) & actuals["kpi_id"].isin(kpis)
+                        & actuals["period"].isin(periods)]
+    found = {(str(p), str(e), str(k)): int(r) for p, e, k, r in
+             zip(near_rows["period"], near_rows["employee_id"], near_rows["kpi_id"], near_rows[ROW])}
+    return [found.get(tuple(map(str, key))) for key in keys]
 
 
 def _texts(by_group: dict[int, str], groups: np.ndarray, n_groups: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Everything a client's period computes, in one call: the orchestrator of the domain modules."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -9,7 +9,7 @@ from .bonus import BonusResult, compute_bonuses
 from .client import ClientData
 from .earned_value import project_scorecard
 from .funnel import funnel_from_config
-from .kpi_weights import kpi_weights
+from .kpi_weights import position_kpi_weights
 from .strategy_map import goal_weights
 
 
@@ -27,18 +27,28 @@ class Results:
     funnel_workload: pd.DataFrame | None = None
     funnel_summary: dict = field(default_factory=dict)
     scenario: str | None = None
+    adjustments: pd.DataFrame | None = None  # corrections of closed periods booked on this one (the ledger's)
+    history: pd.DataFrame | None = None  # the client's periods as the ledger records them
 
 
 def load_for_period(folder, period: str | None = None, scenario: str | None = None) -> tuple[ClientData, str]:
     """Load and validate a client folder, apply a saved scenario, and settle the period.
 
+    The client's slug, under which its output is filed, is the name of the folder ``folder``
+    resolves to (``.`` inside ``clients/acme`` is ``acme``).
+
     Raises :class:`~kpi_toolkit.errors.ClientDataError` / ``ScenarioError`` for bad input and
-    :class:`~kpi_toolkit.errors.KpiToolkitError` for a period without actuals.
+    :class:`~kpi_toolkit.errors.KpiToolkitError` for a period without actuals or a folder
+    whose name is not a slug.
     """
     from .errors import KpiToolkitError
+    from .fileio import client_slug
     from .loading import load_client
 
+    slug = client_slug(folder)
     client = load_client(folder)
+    if client.slug != slug:
+        client = replace(client, slug=slug)
     if scenario:
         from .scenarios import apply_scenario
 
@@ -50,6 +60,12 @@ def load_for_period(folder, period: str | None = None, scenario: str | None = No
     return client, period
 
 
+def client_kpi_weights(client: ClientData) -> pd.DataFrame:
+    """Every position's KPI weights by its method (``kpi_weights.csv``, SPEC 3.2)."""
+    return position_kpi_weights(client.positions, client.position_kpis, client.kpis, client.goals,
+                                client.config.strategy_owner)
+
+
 def calculate(client: ClientData, period: str | None = None, scenario: str | None = None) -> Results:
     """Compute every result of SPEC §5 for one period (default: client.yaml's ``period``).
 
@@ -57,11 +73,10 @@ def calculate(client: ClientData, period: str | None = None, scenario: str | Non
     (:func:`kpi_toolkit.scenarios.apply_scenario`).
     """
     period = period or client.config.period
-    method = client.config.strategy_method
     goals = client.goals
-    gw = goal_weights(goals) if method == "map" and not goals.empty else pd.DataFrame(
+    gw = goal_weights(goals) if not goals.empty else pd.DataFrame(
         columns=["goal_id", "name", "perspective", "weight"])
-    kw = kpi_weights(client.kpis, goals if method == "map" else None, method=method)
+    kw = client_kpi_weights(client)
     scorecard = None
     if client.has_project:
         thresholds = client.config.project_thresholds

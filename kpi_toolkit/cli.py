@@ -1,7 +1,8 @@
 """The ``kpi-toolkit`` command: parses options and hands off to the package.
 
-Exit status: 0 done, 1 a client's input has problems (or some clients of a batch failed),
-2 the command was used wrongly or the toolkit itself failed.
+Exit status: 0 done, 1 a client's input has problems, or the machine refused to write (a
+read-only or full disk, no permission; the message names the path and the fix), or some
+clients of a batch failed; 2 the command was used wrongly or the toolkit itself failed.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .errors import KpiToolkitError, ProblemsError
+from .errors import KpiToolkitError, OutputError, ProblemsError
 
 log = logging.getLogger("kpi_toolkit")
 
@@ -57,6 +58,7 @@ def cmd_validate(args) -> int:
 
 def cmd_calc(args) -> int:
     from .calculate import calculate, load_for_period
+    from .fileio import clean_stale, target_dir
     from .results import write_results
 
     failed = []
@@ -64,18 +66,27 @@ def cmd_calc(args) -> int:
         try:
             client, period = load_for_period(folder, args.period, args.scenario)
             results = calculate(client, period, scenario=args.scenario)
-            out = Path(args.out) / client.slug / period
-            if args.scenario:
-                out = out / "scenarios" / args.scenario
+            closing = None
+            if not args.scenario:  # a what-if is never paid: only the real figures meet the ledger
+                from .closing import settle
+
+                results, closing = settle(results, args.database)
+            out = target_dir(args.out, client.slug, period, args.scenario)
+            clean_stale(out)  # what a killed `run` of this client left beside it
             write_results(results, out, parameters={"period": period, "scenario": args.scenario})
             for w in client.warnings:
                 print(f"  warning: {w}")
             print(f"{client.config.name} ({client.slug}), {period}: pool "
                   f"{results.bonus.pool(period):,.{results.bonus.decimals}f} {client.config.currency} for "
                   f"{len(results.bonus.totals)} employees -> {out / 'results'}")
+            if closing is not None:
+                print(f"  closed by {closing.closed_by} on {closing.closed_at:%Y-%m-%d}: these are the amounts paid")
         except ProblemsError as exc:
             print(_problems_text(exc), file=sys.stderr)
             print(f"{folder}: nothing written.", file=sys.stderr)
+            failed.append(folder)
+        except OutputError as exc:
+            print(f"error: {exc}\n{folder}: nothing written.", file=sys.stderr)
             failed.append(folder)
         except KpiToolkitError as exc:
             print(f"error: {folder}: {exc}", file=sys.stderr)
@@ -129,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=_period, help="period YYYY-MM (default: client.yaml's period)")
     p.add_argument("--out", default="reports", help="output root (default: reports)")
     p.add_argument("--scenario", help="apply clients/<slug>/scenarios/NAME.yaml first")
+    p.add_argument("--database", metavar="URL", help="ledger database (default: $KPI_TOOLKIT_DATABASE_URL, else "
+                                                      "kpi-ledger.sqlite in the workspace)")
     p.set_defaults(func=cmd_calc)
 
     p = sub.add_parser("new", help="create a client folder with every table's header")
@@ -147,8 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Modules that bring their own sub-command: ``run`` (stage notebooks and reports), ``workshop`` (the web app).
-_COMMAND_MODULES = [m for m in ("runner", "workshop")
+#: Modules that bring their own sub-command: ``run`` (stage notebooks and reports), ``workshop`` (the web app),
+#: ``cycle`` (the monthly cycle: collect, merge, close, reopen, adjust, history).
+_COMMAND_MODULES = [m for m in ("runner", "workshop", "cycle")
                     if importlib.util.find_spec(f"{__package__}.{m}") is not None]
 
 
@@ -169,12 +183,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # the toolkit's own failure: say so plainly, trace only on request
-        if args.debug:
-            traceback.print_exc()
-        print(f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in kpi-toolkit; run again with --debug "
-              "and report the output.", file=sys.stderr)
-        return 2
+    except OSError as exc:
+        from .fileio import MACHINE_FAULTS, output_error
+
+        if exc.errno not in MACHINE_FAULTS:
+            return _internal_error(exc, args)
+        print(f"error: {output_error(exc, option='')}", file=sys.stderr)  # the machine's refusal, not a bug
+        return 1
+    except Exception as exc:
+        return _internal_error(exc, args)
+
+
+def _internal_error(exc: Exception, args) -> int:
+    """The toolkit's own failure: say so plainly, trace only on request."""
+    if args.debug:
+        traceback.print_exc()
+    print(f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in kpi-toolkit; run again with --debug "
+          "and report the output.", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ class ClientConfig:
     branding: dict = field(default_factory=dict)  # {"logo": Path | None, "colour": "#RRGGBB"}
     payout_curves: dict[str, PayoutCurve] = field(default_factory=dict)
     funnel: dict | None = None
-    strategy_method: str = "map"  # "map" | "head_on"
+    strategy_owner: str | None = None  # position owning the strategy map (None: the ceo-level one)
     project_start: str | None = None  # "YYYY-MM-DD"
     project_thresholds: dict = field(default_factory=lambda: {"green": 0.95, "amber": 0.85})
 
@@ -65,6 +65,8 @@ class ClientData:
     sources: dict[str, str] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()
     input_hashes: dict[str, str] = field(default_factory=dict)  # relative file -> sha256
+    # position_kpis rows of KPIs a map position's weights dropped (under 0.1): not paid on (SPEC 3.2)
+    dropped_kpis: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})

@@ -129,9 +129,40 @@ class CalculationError(KpiToolkitError):
     """Raised when a computation's own precondition fails (a bug or unvalidated input)."""
 
 
+class OutputError(KpiToolkitError, OSError):
+    """Raised when the machine refuses to write the output: a read-only or full disk, no permission.
+
+    ``path`` is what was being written, ``folder`` the existing folder the fault concerns (the
+    one to make writable or to free space on), ``errno`` the system's error number. It is an
+    ``OSError`` too, so code that handles those still does.
+    """
+
+    def __init__(self, message: str, path: str | None = None, folder: str | None = None,
+                 errno: int | None = None):
+        self.path, self.folder = path, folder
+        super().__init__(message)
+        self.errno = errno
+
+
 class ReportError(KpiToolkitError):
     """Raised when a notebook or report cannot be produced."""
 
 
 class BrowserNotFoundError(ReportError):
     """Raised when no Chrome or Chromium is found to print PDF reports."""
+
+
+class LedgerError(KpiToolkitError):
+    """Raised when the ledger database cannot be opened, is newer than this toolkit, or refuses a write."""
+
+
+class SubmissionError(ProblemsError):
+    """Raised when returned fact-entry workbooks cannot be merged; every problem of every file is listed."""
+
+
+class PeriodClosedError(KpiToolkitError):
+    """Raised when a closed period's facts would change, or a period is closed or reopened twice."""
+
+
+class ClosedPeriodChangedError(ProblemsError):
+    """Raised when a closed period's inputs differ from those its paid amounts were computed from."""

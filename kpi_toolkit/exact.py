@@ -18,12 +18,19 @@ no finite decimal expansion, and a truncated one turns an exact half kopeck into
 Away from a boundary float error (about 1e-15 relative) is far smaller than the margin, so the
 decision is the exact one; at a boundary the decision *is* exact. ``tests/test_bonus.py``
 checks the engine against an all-rational reference of the bonus formula.
+
+That holds for amounts below :data:`MONEY_LIMIT_MINOR` minor units (45 035 996 273 704.95 at two
+decimals): there a float in major units is finer than one minor unit, so the decimal typed is
+recovered exactly, and a count of minor units is an integer float64 holds exactly. Larger or
+non-finite amounts are refused (:func:`money_in_range`), never wrapped, clipped or rounded.
 """
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 import numpy as np
+
+from .errors import CalculationError
 
 #: Relative distance from a threshold under which a comparison is redone exactly.
 RATIO_BAND = 1e-9
@@ -106,8 +113,57 @@ def minor_units_exact(amount: Decimal, decimals: int) -> int:
     return int(round_half_up(amount, decimals).scaleb(decimals))
 
 
+#: Amounts are exact below this many minor units. They are held as float64 in major units, and a
+#: decimal with the currency's places comes back exactly from its float (shortest ``repr``) only
+#: while the float's spacing is finer than one minor unit: below 2**52 minor units (2**53 holds
+#: every integer, but above 2**52 two amounts typed a kopeck apart can share one float).
+MONEY_LIMIT_MINOR = 2**52
+
+
+def money_limit(decimals: int) -> Decimal:
+    """The largest amount the toolkit computes exactly, in major units of a currency with
+    ``decimals`` places: ``(2**52 - 1)`` minor units.
+
+    Examples
+    --------
+    >>> money_limit(2), money_limit(0)
+    (Decimal('45035996273704.95'), Decimal('4503599627370495'))
+    """
+    return Decimal(MONEY_LIMIT_MINOR - 1).scaleb(-decimals)
+
+
+def format_limit(decimals: int) -> str:
+    """:func:`money_limit` for messages, with thousands separated.
+
+    Examples
+    --------
+    >>> format_limit(2)
+    '45,035,996,273,704.95'
+    """
+    return f"{money_limit(decimals):,.{decimals}f}"
+
+
+def money_in_range(amount, decimals: int) -> np.ndarray:
+    """Where float amounts in major units are finite and at most :func:`money_limit` in absolute
+    value (what :func:`minor_units` accepts). Compared in major units: the limit's float is the
+    float of every decimal that rounds to it, whereas scaling to minor units first rounds again.
+
+    Examples
+    --------
+    >>> money_in_range(np.array([45035996273704.95, 45035996273704.96, np.inf, np.nan, -1.0]), 2).tolist()
+    [True, False, False, False, True]
+    """
+    amount = np.asarray(amount, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.abs(amount) <= float(money_limit(decimals))
+
+
 def minor_units(amount, decimals: int, exact_fallback=None) -> np.ndarray:
     """Round float amounts half-up to integer minor units, exactly at half-unit ties.
+
+    Amounts must be finite and within :func:`money_limit` (check with :func:`money_in_range`
+    first); anything else raises :class:`~kpi_toolkit.errors.CalculationError` rather than
+    come out wrapped or rounded.
 
     ``exact_fallback(indices)`` decides the lines whose float value lies within
     :data:`MONEY_BAND` of a half minor unit: it returns their exact amounts as a list of
@@ -121,6 +177,11 @@ def minor_units(amount, decimals: int, exact_fallback=None) -> np.ndarray:
     [35004, 13, 2000]
     """
     amount = np.asarray(amount, dtype=float)
+    unfit = ~money_in_range(amount, decimals)
+    if unfit.any():
+        raise CalculationError(
+            f"amount {float(amount[unfit][0])!r} is not finite or beyond {format_limit(decimals)}, the largest amount "
+            "computed exactly; check amounts with money_in_range before rounding them")
     scaled = amount * 10.0**decimals
     base = np.floor(scaled)
     frac = scaled - base
@@ -130,10 +191,11 @@ def minor_units(amount, decimals: int, exact_fallback=None) -> np.ndarray:
     idx = np.flatnonzero(tie)
     if idx.size:
         exact = exact_fallback(idx) if exact_fallback else [to_decimal(a) for a in amount[idx]]
-        if isinstance(exact, np.ndarray):
-            result[idx] = exact
-        else:
-            result[idx] = [minor_units_exact(d, decimals) for d in exact]
+        if not isinstance(exact, np.ndarray):
+            exact = np.array([minor_units_exact(d, decimals) for d in exact], dtype=np.int64)
+        result[idx] = exact  # exact integers: float64 holds them below the limit
+    if not (np.abs(result) < MONEY_LIMIT_MINOR).all():
+        raise CalculationError(f"an amount rounds to {format_limit(decimals)} or beyond, the largest computed exactly")
     return result.astype(np.int64)
 
 
@@ -146,6 +208,22 @@ def format_minor(minor: int, decimals: int) -> str:
     ('350.04', '-0.05', '1200')
     """
     return str(Decimal(int(minor)).scaleb(-decimals)) if decimals else str(int(minor))
+
+
+def format_money(amounts, decimals: int) -> list[str]:
+    """Float amounts in major units as CSV text to the minor unit (rounded half-up), empty where
+    an amount has no finite value (an EAC when nothing was earned yet); an amount beyond
+    :func:`money_limit` raises :class:`~kpi_toolkit.errors.CalculationError`.
+
+    Examples
+    --------
+    >>> format_money([350.035, float("inf"), float("nan")], 2)
+    ['350.04', '', '']
+    """
+    amounts = np.asarray(amounts, dtype=float)
+    finite = np.isfinite(amounts)
+    minor = iter(minor_units(amounts[finite], decimals).tolist())
+    return [format_minor(next(minor), decimals) if ok else "" for ok in finite]
 
 
 def format_ratio(x: float) -> str:

@@ -20,6 +20,7 @@ import pandas as pd
 from .bonus import compute_bonuses
 from .client import ClientData
 from .errors import KpiToolkitError, Problem, SchemeError
+from .kpi_weights import position_methods
 from .scenarios import (KPI_SETTINGS, PERCENT_LIKE, RATIO_SETTINGS, Scenario, apply_scenario, list_scenarios,
                         load_scenario, save_scenario, scenario_path, stop_rule_key)
 from .sensitivity import attainment_sensitivity, restrict_to_position, threshold_sensitivity
@@ -151,6 +152,7 @@ class ExplorerModel:
         self._original = {pid: position_scheme(client, pid) for pid in pd.unique(client.position_kpis["position_id"])}
         self._schemes = {pid: s.copy() for pid, s in self._original.items()}
         self._locked: dict[str, set[str]] = {pid: set() for pid in self._original}
+        self._methods = position_methods(client.positions, client.goals, client.config.strategy_owner)
         self._saved_cache: dict = {}
         self.period = ""
         self.set_period(period or client.config.period)
@@ -242,6 +244,20 @@ class ExplorerModel:
         for k, w in new.items():
             scheme.kpis[k]["weight"] = w
         return scheme.weights
+
+    def method(self, position_id: str | None = None) -> str:
+        """How the position's weights are set (SPEC 3.2): ``"map"`` (from the goals it owns) or
+        ``"head_on"`` (given by the expert)."""
+        return self._methods.get(position_id or self.position, "head_on")
+
+    def weight_overrides(self, position_id: str | None = None) -> list[str]:
+        """KPIs of a ``map`` position whose weight was moved off the strategy map's: overrides of
+        the method, which the explorer labels (a saved scenario keeps them as such)."""
+        pid = position_id or self.position
+        if self.method(pid) != "map":
+            return []
+        original = self._original[pid].weights
+        return [k for k, w in self._schemes[pid].weights.items() if abs(w - original[k]) > 1e-9]
 
     def low_weights(self) -> list[str]:
         """KPIs of the position whose weight is under :data:`LOW_WEIGHT`."""

@@ -158,7 +158,9 @@ class ExplorerView(widgets.VBox):
         for store in (self.weight_sliders, self.lock_buttons, self.weight_flags, self.threshold_inputs,
                       self.stop_inputs, self.cap_inputs, self.curve_inputs, self.stop_checks):
             store.clear()
+        method = t("explorer.method_map" if m.method() == "map" else "explorer.method_head_on", lang)
         parts = [widgets.HTML(f'<div class="kt-h2">{html.escape(t("explorer.scheme_for", lang, position=m.position_name()))}</div>'
+                              f'<div class="kt-hint">{html.escape(method)}</div>'
                               f'<div class="kt-hint">{html.escape(t("explorer.hint", lang))}</div>')]
         curve_options = [(t("explorer.proportional", lang), "")] + [(c, c) for c in m.curves]
         for kid, settings in scheme.kpis.items():
@@ -371,10 +373,12 @@ class ExplorerView(widgets.VBox):
 
     def _sync_flags(self) -> None:
         low, locked = set(self.model.low_weights()), self.model.locked
+        overridden = set(self.model.weight_overrides())
         others_free = {k: [o for o in self.weight_sliders if o != k and o not in locked] for k in self.weight_sliders}
         for kid, flag in self.weight_flags.items():
-            flag.value = (f'<span class="kt-flag">{html.escape(t("explorer.low_weight", self.language))}</span>'
-                          if kid in low else "")
+            flags = [key for key, on in (("explorer.map_override", kid in overridden),
+                                         ("explorer.low_weight", kid in low)) if on]
+            flag.value = "".join(f'<span class="kt-flag">{html.escape(t(key, self.language))}</span>' for key in flags)
             self.weight_sliders[kid].disabled = kid in locked or not others_free[kid]
 
     def refresh(self) -> None:

@@ -1,30 +1,37 @@
-"""KPI weights from goal weights, pruning, and the KPI selection rules (SPEC 3.2).
+"""KPI weights of each position, and the KPI selection rules (SPEC 3.2).
 
-A KPI attached to goal g with share q gets the raw weight ``w(g) * q / sum(q of g's KPIs)``.
-KPIs under 0.1 are dropped (they may still serve as conditions that raise or lower a bonus)
-and the rest are renormalised to sum to 1. In the "head-on" method (seed 001, method 2) there
-is no map: the expert's shares are the weights.
+Weights are always per position. A ``map`` position (seed 001, method 1) takes them from the
+goals it owns: a KPI attached to goal g with share q gets the raw weight
+``w(g) * q / sum(q of g's KPIs)``; the raw weights are normalised over the position's
+candidates, KPIs under 0.1 are dropped (they may still serve as conditions that raise or lower
+a bonus) and the rest are renormalised to sum to 1. A ``head_on`` position (method 2) keeps
+the weights the expert gives in ``position_kpis``.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
-from .errors import CalculationError, Problem, SchemeError
-from .strategy_map import goal_weights
+from .errors import CalculationError, Problem
+from .exact import to_decimal
+from .strategy_map import goal_weights_exact
 
 RAW_COLUMNS = ["kpi_id", "goal_id", "raw_weight"]
 WEIGHT_COLUMNS = ["kpi_id", "goal_id", "raw_weight", "kept", "weight"]
+KPI_WEIGHT_COLUMNS = ["position_id", "method", "kpi_id", "goal_id", "raw_weight", "normalised", "kept",
+                      "weight"]  # kpi_weights.csv (SPEC 5)
 METHODS = ("map", "head_on")
 
 MIN_WEIGHT = 0.1
+_MIN_WEIGHT_EXACT = Fraction(1, 10)
 # A raw weight that is 0.1 up to float noise (e.g. 1/3 * 0.3) is kept, as the seed means it.
 _TOLERANCE = 1e-12
 
-KPI_COUNT = {"line": (2, 3)}  # level -> (fewest, most) KPIs; other levels use the default
+KPI_COUNT = {"line": (2, 3), "staff": (2, 3)}  # level -> (fewest, most) KPIs; other levels use the default
 KPI_COUNT_DEFAULT = (3, 5)
 
 
@@ -153,95 +160,208 @@ def prune_kpi_weights(raw: pd.DataFrame, min_weight: float = MIN_WEIGHT) -> pd.D
     return result[WEIGHT_COLUMNS]
 
 
-def head_on_kpi_weights(kpis: pd.DataFrame, min_weight: float = MIN_WEIGHT) -> pd.DataFrame:
-    """KPI weights given directly by the expert (the "head-on" method, seed 001 method 2).
+def map_owner(positions: pd.DataFrame, strategy_owner: str | None = None) -> str | None:
+    """The position that owns the strategy map (SPEC 3.1).
 
-    The ``share`` column holds the expert's weights, normalised to sum to 1. KPIs without a
-    share split what the others leave of 1 equally (all of it when no KPI has a share;
-    nothing when the given shares reach 1). The weights are then pruned like the map's.
+    ``strategy_owner`` from ``client.yaml`` when given, else the first position whose
+    ``level`` is ``ceo``, else ``None``.
+
+    Examples
+    --------
+    >>> positions = pd.DataFrame({"position_id": ["cfo", "ceo"], "level": ["head", "ceo"]})
+    >>> map_owner(positions), map_owner(positions, "cfo")
+    ('ceo', 'cfo')
+    """
+    if strategy_owner:
+        return strategy_owner
+    if "level" not in positions:
+        return None
+    ceo = positions.loc[positions["level"] == "ceo", "position_id"]
+    return None if ceo.empty else ceo.iloc[0]
+
+
+def goal_owners(goals: pd.DataFrame, owner: str | None = None) -> dict[str, str | None]:
+    """Goal id -> the position accountable for it: its ``owner``, else the map's ``owner``.
+
+    Examples
+    --------
+    >>> goals = pd.DataFrame({"goal_id": ["cap", "share", "share"],
+    ...                       "owner": [None, "sales", None]})
+    >>> goal_owners(goals, "ceo")
+    {'cap': 'ceo', 'share': 'sales'}
+    """
+    owners: dict[str, str | None] = {}
+    named = goals["owner"] if "owner" in goals else [None] * len(goals)
+    for goal_id, who in zip(goals["goal_id"], named):
+        if not _is_blank(who):
+            owners[goal_id] = owners.get(goal_id) or who
+        else:
+            owners.setdefault(goal_id, None)
+    return {g: (who or owner) for g, who in owners.items()}
+
+
+def position_methods(positions: pd.DataFrame, goals: pd.DataFrame,
+                     strategy_owner: str | None = None) -> dict[str, str]:
+    """Position id -> how its weights are set: its ``method``, else ``map`` for a position that
+    owns goals and ``head_on`` otherwise (SPEC 3.2).
+
+    Examples
+    --------
+    >>> positions = pd.DataFrame({"position_id": ["ceo", "sales", "rep"],
+    ...                           "level": ["ceo", "head", "line"],
+    ...                           "method": [None, "head_on", None]})
+    >>> goals = pd.DataFrame({"goal_id": ["cap", "share"], "owner": [None, "sales"]})
+    >>> position_methods(positions, goals)
+    {'ceo': 'map', 'sales': 'head_on', 'rep': 'head_on'}
+    """
+    owning = {o for o in goal_owners(goals, map_owner(positions, strategy_owner)).values() if o}
+    given = positions["method"] if "method" in positions else [None] * len(positions)
+    return {p: (m if not _is_blank(m) else ("map" if p in owning else "head_on"))
+            for p, m in zip(positions["position_id"], given)}
+
+
+def _exact(value) -> Fraction:
+    return Fraction(to_decimal(value))
+
+
+def _map_rows(position: str, owned: list[str], goal_weight: dict[str, Fraction],
+              kpis: pd.DataFrame) -> list[dict]:
+    """The candidates of one ``map`` position with their arithmetic, in exact fractions."""
+    goal = kpis["goal_id"]
+    shares = _shares(kpis)
+    candidates = []
+    for g in owned:
+        mine = kpis.index[goal == g]
+        q = {i: (Fraction(1) if math.isnan(shares[i]) else _exact(shares[i])) for i in mine}
+        total = sum(q.values(), Fraction(0))
+        candidates += [(kpis.at[i, "kpi_id"], g, goal_weight.get(g, Fraction(0)) * q[i] / total)
+                       for i in mine]
+    raw_sum = sum((raw for _, _, raw in candidates), Fraction(0))
+    rows = []
+    for kpi_id, g, raw in candidates:
+        normalised = raw / raw_sum if raw_sum else Fraction(0)
+        rows.append({"position_id": position, "method": "map", "kpi_id": kpi_id, "goal_id": g,
+                     "raw_weight": raw, "normalised": normalised,
+                     "kept": bool(raw_sum) and normalised >= _MIN_WEIGHT_EXACT})
+    kept_sum = sum((r["normalised"] for r in rows if r["kept"]), Fraction(0))
+    for r in rows:
+        r["exact"] = r["normalised"] / kept_sum if r["kept"] else Fraction(0)
+    return rows
+
+
+def position_kpi_weights(positions: pd.DataFrame, position_kpis: pd.DataFrame, kpis: pd.DataFrame,
+                         goals: pd.DataFrame, strategy_owner: str | None = None) -> pd.DataFrame:
+    """Every position's KPI weights by its method (SPEC 3.2): ``kpi_weights.csv``.
+
+    A ``map`` position's candidates are the KPIs of the goals it owns (the map's owner also owns
+    every goal without an owner). Candidate k of goal g with share q has the raw weight
+    ``w(g) * q / sum(q of g's KPIs)``; raw weights are normalised over the position's
+    candidates, those under 0.1 dropped and the rest renormalised. A ``head_on`` position keeps
+    the expert weights of its ``position_kpis`` rows. The arithmetic is exact (fractions of the
+    decimals written), so a weight of 2/3 is 2/3 where money depends on it.
 
     Parameters
     ----------
-    kpis : pandas.DataFrame
-        The client ``kpis`` table (``kpi_id``, ``share``, optionally ``goal_id``).
-    min_weight : float, default 0.1
-        See :func:`prune_kpi_weights`.
+    positions, position_kpis, kpis, goals : pandas.DataFrame
+        The client tables (``positions.method`` and ``goals.owner`` are optional).
+    strategy_owner : str, optional
+        ``client.yaml`` ``strategy_owner`` (default: the ``ceo``-level position).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``kpi_id, goal_id, raw_weight, kept, weight``.
+        Columns ``position_id, method, kpi_id, goal_id, raw_weight, normalised, kept, weight``
+        (floats; ``raw_weight`` and ``normalised`` NaN for ``head_on``; a dropped candidate has
+        ``kept`` False and weight 0) and ``exact`` (the weight as a
+        :class:`fractions.Fraction`), positions in table order.
 
     Examples
     --------
-    >>> kpis = pd.DataFrame({"kpi_id": ["cash", "profit", "repeat", "on_time"],
-    ...                      "share": [4.0, 3.0, 2.0, 1.0]})
-    >>> head_on_kpi_weights(kpis)
-        kpi_id goal_id  raw_weight  kept  weight
-    0     cash    None         0.4  True     0.4
-    1   profit    None         0.3  True     0.3
-    2   repeat    None         0.2  True     0.2
-    3  on_time    None         0.1  True     0.1
+    Seed 001, method 1: the CEO owns the whole map.
+
+    >>> goals = pd.DataFrame({"goal_id": ["cap", "share", "resources", "p1", "p2", "p3"],
+    ...                       "parent_id": [None, "cap", "cap", "share", "share", "share"]})
+    >>> kpis = pd.DataFrame({"kpi_id": ["cap", "share", "nps", "k1", "k2", "k3"],
+    ...                      "goal_id": ["cap", "share", "share", "p1", "p2", "p3"]})
+    >>> positions = pd.DataFrame({"position_id": ["ceo"], "level": ["ceo"]})
+    >>> links = pd.DataFrame({"position_id": ["ceo"] * 3, "kpi_id": ["cap", "share", "nps"],
+    ...                       "weight": [float("nan")] * 3})
+    >>> table = position_kpi_weights(positions, links, kpis, goals)
+    >>> table[table["kept"]]["exact"].map(str).tolist()
+    ['2/3', '1/6', '1/6']
+    >>> table["normalised"].round(4).tolist()
+    [0.5, 0.125, 0.125, 0.0833, 0.0833, 0.0833]
     """
-    share = _shares(kpis).reset_index(drop=True)
-    unset = share.isna()
-    if unset.all():
-        share = pd.Series(1.0, index=share.index)
-    elif unset.any():
-        rest = max(0.0, 1.0 - math.fsum(share[~unset]))
-        share = share.fillna(rest / int(unset.sum()))
-    total = math.fsum(share)
-    goal_id = kpis["goal_id"].to_numpy() if "goal_id" in kpis else [None] * len(kpis)
-    raw = pd.DataFrame({"kpi_id": _ids(kpis["kpi_id"].to_numpy()),
-                        "goal_id": _ids(goal_id),
-                        "raw_weight": share / total if total > 0 else np.nan})
-    return prune_kpi_weights(raw, min_weight)
+    owner = map_owner(positions, strategy_owner)
+    owners = goal_owners(goals, owner)
+    methods = position_methods(positions, goals, strategy_owner)
+    goal_weight = goal_weights_exact(goals) if len(goals) else {}
+    kpis = kpis.reset_index(drop=True)
+    rows: list[dict] = []
+    for position, method in methods.items():
+        if method == "map":
+            owned = [g for g, who in owners.items() if who == position]
+            rows += _map_rows(position, owned, goal_weight, kpis)
+            continue
+        goal_of = dict(zip(kpis["kpi_id"], kpis["goal_id"])) if "goal_id" in kpis else {}
+        mine = position_kpis[position_kpis["position_id"] == position]
+        for kpi_id, weight in zip(mine["kpi_id"], mine["weight"]):
+            exact = Fraction(0) if _is_blank(weight) else _exact(weight)
+            rows.append({"position_id": position, "method": "head_on", "kpi_id": kpi_id,
+                         "goal_id": goal_of.get(kpi_id), "raw_weight": None, "normalised": None,
+                         "kept": True, "exact": exact})
+    frame = pd.DataFrame(rows, columns=[*KPI_WEIGHT_COLUMNS[:-1], "exact"])
+    for column in ("raw_weight", "normalised"):
+        frame[column] = [np.nan if v is None else float(v) for v in frame[column]]
+    frame["goal_id"] = _ids(frame["goal_id"].to_numpy())
+    frame["kept"] = frame["kept"].astype(bool)
+    frame["weight"] = [float(v) for v in frame["exact"]]
+    return frame[[*KPI_WEIGHT_COLUMNS, "exact"]]
 
 
-def kpi_weights(kpis: pd.DataFrame, goals: pd.DataFrame | None = None, method: str = "map",
-                min_weight: float = MIN_WEIGHT) -> pd.DataFrame:
-    """KPI weights by the chosen method: from the strategy map, or head-on.
+def paid_position_kpis(position_kpis: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
+    """The ``position_kpis`` rows that are paid on, with the weights of ``map`` positions filled in.
 
-    Parameters
-    ----------
-    kpis : pandas.DataFrame
-        The client ``kpis`` table.
-    goals : pandas.DataFrame or None
-        The client ``goals`` table (needed for ``method="map"``).
-    method : {"map", "head_on"}
-        ``client.yaml`` ``strategy_method``.
-    min_weight : float, default 0.1
-        See :func:`prune_kpi_weights`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``kpi_id, goal_id, raw_weight, kept, weight`` (``kpi_weights.csv``).
-
-    Raises
-    ------
-    SchemeError
-        For an unknown method, or the map method without goals.
+    A row of a ``map`` position takes its kept weight; a row of a dropped candidate is left
+    out (it is not paid on). Rows of ``head_on`` positions are kept as they are.
 
     Examples
     --------
-    >>> goals = pd.DataFrame({"goal_id": ["g"], "name": ["Grow"], "perspective": ["finance"],
-    ...                       "parent_id": [None]})
-    >>> kpis = pd.DataFrame({"kpi_id": ["k1", "k2"], "goal_id": ["g", "g"],
-    ...                      "share": [float("nan"), float("nan")]})
-    >>> kpi_weights(kpis, goals)["weight"].tolist()
-    [0.5, 0.5]
+    >>> links = pd.DataFrame({"position_id": ["ceo", "ceo", "rep"], "kpi_id": ["a", "b", "c"],
+    ...                       "weight": [float("nan"), float("nan"), 1.0]})
+    >>> weights = pd.DataFrame({"position_id": ["ceo", "ceo", "rep"], "method": ["map", "map", "head_on"],
+    ...                         "kpi_id": ["a", "b", "c"], "kept": [True, False, True],
+    ...                         "weight": [1.0, 0.0, 1.0]})
+    >>> paid_position_kpis(links, weights)
+      position_id kpi_id  weight
+    0         ceo      a     1.0
+    2         rep      c     1.0
     """
-    if method == "map" and goals is not None:
-        return prune_kpi_weights(kpi_raw_weights(kpis, goal_weights(goals)), min_weight)
-    if method == "head_on":
-        return head_on_kpi_weights(kpis, min_weight)
-    found = f"'{method}' without a goals table" if method == "map" else f"'{method}'"
-    raise SchemeError([
-        Problem(table="client.yaml", column="strategy_method",
-                message=f"strategy method is {found}; expected one of {', '.join(METHODS)}",
-                fix="set strategy_method to 'map' (with a goals table) or 'head_on'")
-    ])
+    on_map = weights[weights["method"] == "map"]
+    if on_map.empty:
+        return position_kpis
+    key = list(zip(position_kpis["position_id"], position_kpis["kpi_id"]))
+    mapped = {(p, k): (w if kept else None)
+              for p, k, w, kept in zip(on_map["position_id"], on_map["kpi_id"], on_map["weight"], on_map["kept"])}
+    map_positions = set(on_map["position_id"])
+    keep = [p not in map_positions or mapped.get((p, k)) is not None for p, k in key]
+    out = position_kpis[keep].copy()
+    filled = [mapped.get((p, k)) for p, k in zip(out["position_id"], out["kpi_id"])]
+    out["weight"] = [w if w is not None else old for w, old in zip(filled, out["weight"])]
+    out["weight"] = out["weight"].astype(float)
+    return out
+
+
+def exact_weight_lookup(weights: pd.DataFrame) -> dict[tuple[str, str], Fraction]:
+    """(position, KPI) -> the exact weight, from :func:`position_kpi_weights`.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"position_id": ["ceo"], "kpi_id": ["cap"], "exact": [Fraction(2, 3)]})
+    >>> exact_weight_lookup(table)
+    {('ceo', 'cap'): Fraction(2, 3)}
+    """
+    return dict(zip(zip(weights["position_id"], weights["kpi_id"]), weights["exact"]))
 
 
 # --- selection rules -------------------------------------------------------------------

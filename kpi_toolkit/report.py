@@ -35,6 +35,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .errors import ReportError
 from .fileio import write_bytes_atomic, write_text_atomic  # noqa: F401  (public here too)
 from .i18n import format_date, format_money, format_number, format_percent, t
+from .logo import logo_problem
 
 if TYPE_CHECKING:  # nbformat pulls in jsonschema (about a second): only for type hints here
     import nbformat
@@ -328,6 +329,9 @@ def _logo_data_uri(logo_path) -> str:
         raise ReportError(f"logo '{path.name}' is not a PNG, JPEG, GIF, WebP or SVG file; "
                           f"save it in one of these formats")
     try:
+        unusable = logo_problem(path)
+        if unusable is not None:
+            raise ReportError("; ".join(unusable))
         data = path.read_bytes()
     except OSError as error:
         raise ReportError(f"logo '{path.name}' cannot be read ({error.strerror}); check "

@@ -174,9 +174,11 @@ def default_notebooks_dir() -> Path:
 
 
 def target_dir(out: Path, slug: str, period: str, scenario: str | None) -> Path:
-    """``out/<slug>/<period>``, or ``out/<slug>/<period>/scenarios/<scenario>``."""
-    base = Path(out) / slug / period
-    return base / SCENARIOS_DIR / scenario if scenario else base
+    """``out/<slug>/<period>``, or ``out/<slug>/<period>/scenarios/<scenario>``; never outside ``out``
+    (:func:`kpi_toolkit.fileio.target_dir`)."""
+    from .fileio import target_dir as inside_out
+
+    return inside_out(out, slug, period, scenario)
 
 
 # --------------------------------------------------------------------------- one client
@@ -219,6 +221,7 @@ def start_client(folder: str | os.PathLike, options: RunOptions, *, kernels: "Ke
     the :class:`ClientOutcome`.
     """
     from .errors import KpiToolkitError, ProblemsError, ScenarioError
+    from .fileio import staging_folder
     from .validation import format_problems
 
     progress = progress or Progress()
@@ -238,10 +241,17 @@ def start_client(folder: str | os.PathLike, options: RunOptions, *, kernels: "Ke
         return _finished(outcome, progress, key, clock)
     outcome.slug, outcome.name, outcome.period = client.slug, client.config.name, period
     outcome.warnings = [str(w) for w in client.warnings]
-    target = target_dir(options.out, client.slug, period, options.scenario)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
-    kernel = kernels.take()
+    try:
+        target = target_dir(options.out, client.slug, period, options.scenario)
+        staging = staging_folder(target)  # removes what killed runs of this client left
+    except KpiToolkitError as exc:  # a read-only or full --out, no permission
+        outcome.message = f"{exc}; nothing written"
+        return _finished(outcome, progress, key, clock)
+    try:
+        kernel = kernels.take()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     reports: list[Future] = []
     executed: list = []
     look = running = None
@@ -307,14 +317,14 @@ def _finish(outcome: ClientOutcome, staging: Path, target: Path, reports: list[F
             progress.step(key, "published")
         else:
             exc, stage, look = failure
-            outcome.message = _failure_message(exc, stage, look)
+            outcome.message = _failure_message(exc, stage, look, target)
             failed = _keep_failed(staging, target, outcome.message)
             outcome.failed_dir = str(failed)
             if stage is not None and (failed / "notebooks" / f"{stage.name}.ipynb").is_file():
                 outcome.failed_notebook = str(failed / "notebooks" / f"{stage.name}.ipynb")
     except Exception as exc:  # publishing itself failed (disk full, permissions): nothing is published
         outcome.status = "failed"
-        outcome.message = f"could not write the reports: {type(exc).__name__}: {exc}"
+        outcome.message = f"could not write the reports: {_failure_message(exc, None, None, target)}"
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         outcome.seconds = outcome.timings["total"] = time.monotonic() - clock
@@ -324,8 +334,12 @@ def _finish(outcome: ClientOutcome, staging: Path, target: Path, reports: list[F
 
 def _load(folder, options: RunOptions):
     from .calculate import load_for_period
+    from .closing import refuse_changed
 
-    return load_for_period(folder, options.period, options.scenario)
+    client, period = load_for_period(folder, options.period, options.scenario)
+    if not options.scenario:
+        refuse_changed(client, period)  # a closed period whose inputs changed is not reported as if paid
+    return client, period
 
 
 def _write_results(client, period: str, options: RunOptions, staging: Path, done) -> None:
@@ -334,6 +348,10 @@ def _write_results(client, period: str, options: RunOptions, staging: Path, done
     from .results import write_results
 
     results = calculate(client, period, scenario=options.scenario)
+    if not options.scenario:
+        from .closing import settle
+
+        results, _ = settle(results)
     write_results(results, staging, parameters={"period": period, "scenario": options.scenario,
                                                 "stages": [s.name for s in options.stages]})
     done()
@@ -390,7 +408,7 @@ def _publish(staging: Path, target: Path) -> None:
 def _keep_failed(staging: Path, target: Path, message: str) -> Path:
     """Keep a failed run's executed notebooks and its error in ``target/.failed/`` (replacing
     the previous failure's); everything else of the run is dropped."""
-    from .fileio import swap_folder_into_place, write_text_atomic
+    from .fileio import clean_stale, swap_folder_into_place, write_text_atomic
 
     for item in staging.iterdir():
         if item.name != "notebooks":
@@ -398,6 +416,7 @@ def _keep_failed(staging: Path, target: Path, message: str) -> Path:
     write_text_atomic(staging / "error.txt", message + "\n")
     target.mkdir(parents=True, exist_ok=True)
     failed = target / FAILED_DIR
+    clean_stale(failed)
     swap_folder_into_place(staging, failed)
     return failed
 
@@ -406,7 +425,8 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-def _failure_message(exc: BaseException, stage: Stage | None, look: _Look | None) -> str:
+def _failure_message(exc: BaseException, stage: Stage | None, look: _Look | None, target: Path | None = None) -> str:
+    """What went wrong, where; `target` is the folder being published (named for the machine's refusals)."""
     where = ""
     if stage is not None:
         title = look.stage_titles.get(stage.code, stage.code) if look else stage.code
@@ -414,6 +434,8 @@ def _failure_message(exc: BaseException, stage: Stage | None, look: _Look | None
     name = type(exc).__name__
     if name == "PapermillExecutionError":
         cell = f"cell [{exc.exec_count}]" if exc.exec_count else f"cell {exc.cell_index}"
+        if exc.ename in _OUR_ERRORS:  # the client's problems, in full: the reader needs every row named
+            return f"{where}: {_bounded_lines(exc.evalue)}"
         return f"{where} failed in {cell}: {exc.ename}: {_first_line(exc.evalue)}"
     if name == "DeadKernelError":
         return f"{where}: the kernel died ({_first_line(exc)}); the notebook shows how far it got"
@@ -422,11 +444,26 @@ def _failure_message(exc: BaseException, stage: Stage | None, look: _Look | None
     if isinstance(exc, KeyboardInterrupt):
         return f"{where or 'run'}: interrupted"
     from .errors import KpiToolkitError
+    from .fileio import MACHINE_FAULTS, output_error
 
     if isinstance(exc, KpiToolkitError):
         return f"{where + ': ' if where else ''}{exc}"
+    if isinstance(exc, OSError) and exc.errno in MACHINE_FAULTS:  # e.g. papermill saving a notebook on a full disk
+        return f"{where + ': ' if where else ''}{output_error(exc, target)}"
     return (f"{where + ': ' if where else ''}internal error: {name}: {_first_line(exc)}. This is a bug in "
             f"kpi-toolkit; run again with --debug and report the output")
+
+
+#: Errors of the toolkit's own family, whose text is written for the reader (see errors.py).
+_OUR_ERRORS = frozenset({"ClientDataError", "SchemeError", "ScenarioError", "CalculationError", "ProblemsError",
+                         "PeriodClosedError", "ClosedPeriodChangedError", "LedgerError", "OutputError"})
+
+
+def _bounded_lines(value, most: int = 25) -> str:
+    """A message's non-empty lines, at most ``most`` of them (a count of the rest after)."""
+    lines = [line.rstrip() for line in str(value).splitlines() if line.strip()]
+    more = f"\n  ... and {len(lines) - most} more lines" if len(lines) > most else ""
+    return "\n".join(lines[:most]) + more
 
 
 def _first_line(value) -> str:
@@ -812,7 +849,9 @@ def add_command(subparsers) -> None:
                     "and a PDF per stage, the combined report, the executed notebooks and results/. A client "
                     "is published whole or not at all; a failed one keeps its notebooks in .failed/.",
         epilog="Exit status: 0 every client was published (with its PDFs, when asked for); 1 a client's data or "
-               "notebook failed, or the PDFs could not be printed (the HTML reports are still written); "
+               "notebook failed, its reports could not be written (a read-only or full disk, no permission: the "
+               "message names the folder and the fix), or the PDFs could not be printed (the HTML reports are "
+               "still written); "
                "2 the command was used wrongly.")
     p.add_argument("clients", nargs="*", metavar="CLIENT_DIR", help="client folder(s)")
     p.add_argument("--all", action="store_true", help="every client folder under --clients-root")

@@ -56,7 +56,7 @@ period: "{period}"
 #       - [1.0, 1.0]
 #       - [1.2, 1.5]
 
-# Look of the reports: a logo file in this folder (png, jpg or svg) and a colour.
+# Look of the reports: a logo file in this folder (png, jpg or svg; at most 2000 px and 2 MB) and a colour.
 # branding:
 #   logo: logo.png
 #   colour: "#1F4E79"
@@ -87,8 +87,11 @@ period: "{period}"
 #     - {{stage: contracts, conversion: 0.8}}
 #     - {{stage: meetings, conversion: 0.5}}
 
-# How goal weights are set: map (strategy map, default) or head_on (KPI weights given directly).
-# strategy_method: map
+# KPI weights are set per position (positions.method): map = from the goals the position owns
+# (goals.owner; the default for a goal owner), head_on = given in position_kpis.weight (the default
+# otherwise). Goals without an owner belong to the owner of the strategy map: by default the
+# position whose level is ceo. Another position can own the map:
+# strategy_owner: ceo
 
 # Start of the implementation project (Gantt chart), YYYY-MM-DD.
 # project_start: 2024-01-15
@@ -135,7 +138,7 @@ period: "{period}"
 #       - [1.0, 1.0]
 #       - [1.2, 1.5]
 
-# Оформление отчётов: файл логотипа в этой папке (png, jpg или svg) и цвет.
+# Оформление отчётов: файл логотипа в этой папке (png, jpg или svg; не больше 2000 пикс. и 2 МБ) и цвет.
 # branding:
 #   logo: logo.png
 #   colour: "#1F4E79"
@@ -166,8 +169,11 @@ period: "{period}"
 #     - {{stage: contracts, conversion: 0.8}}
 #     - {{stage: meetings, conversion: 0.5}}
 
-# Как задаются веса целей: map (карта целей, по умолчанию) или head_on (веса KPI напрямую).
-# strategy_method: map
+# Веса KPI задаются для каждой должности (positions.method): map — из целей, за которые отвечает
+# должность (goals.owner; по умолчанию для владельца целей), head_on — экспертно в position_kpis.weight
+# (по умолчанию для остальных). Цели без владельца принадлежат владельцу карты целей — по умолчанию
+# должности с уровнем ceo. Владельцем карты можно назначить другую должность:
+# strategy_owner: ceo
 
 # Начало проекта внедрения (диаграмма Ганта), ГГГГ-ММ-ДД.
 # project_start: 2024-01-15

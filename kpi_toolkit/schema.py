@@ -28,7 +28,8 @@ HORIZONS = ("operational", "strategic")
 TIMINGS = ("leading", "lagging")
 SALES_FAMILIES = ("clients_in_work", "client_attention", "time_regulations", "work_intensity")
 FORMS = ("simple", "dynamic", "aggregated")
-LEVELS = ("head", "lead", "line")
+LEVELS = ("ceo", "head", "lead", "line", "staff")
+METHODS = ("map", "head_on")
 CONDITIONS = ("<", "<=", ">", ">=")
 LANGUAGES = ("en", "ru")
 
@@ -96,6 +97,9 @@ GOALS = Table(
         _c("root_weight", "number", opt=True, ge=0, le=1,
            help="Weight of a root goal; root weights sum to 1 (default: equal).",
            help_ru="Вес корневой цели; сумма весов корневых целей равна 1 (по умолчанию поровну)."),
+        _c("owner", "id", opt=True, ref="positions.position_id",
+           help="Position accountable for the goal (default: the map's owner, the CEO).",
+           help_ru="Должность, отвечающая за цель (по умолчанию — владелец карты, генеральный директор)."),
     ),
     key=("goal_id", "parent_id"),
     help="Strategy map: one row per link between a goal and the goal it supports.",
@@ -168,8 +172,14 @@ POSITIONS = Table(
            help="Variable share of target pay, e.g. 0.25; fund = base_salary * v / (1 - v).",
            help_ru="Доля переменной части в целевом доходе, напр. 0.25."),
         _c("level", "enum", opt=True, choices=LEVELS,
-           help="head, lead or line (line employees get 2-3 main KPIs).",
-           help_ru="head — руководитель, lead — ведущий, line — линейный сотрудник."),
+           help="ceo (owns the strategy map), head, lead, or line/staff (2-3 main KPIs).",
+           help_ru="ceo — генеральный директор (владелец карты целей), head — руководитель, lead — ведущий, "
+                   "line или staff — линейный сотрудник."),
+        _c("method", "enum", opt=True, choices=METHODS,
+           help="How the KPI weights are set: map (from the goals it owns; default for a goal owner) "
+                "or head_on (given in position_kpis; default otherwise).",
+           help_ru="Как задаются веса KPI: map — из целей, за которые отвечает должность (по умолчанию "
+                   "для владельца целей), head_on — экспертно в position_kpis (по умолчанию для остальных)."),
     ),
     key=("position_id",),
     help="Positions covered by the KPI system.",
@@ -181,8 +191,10 @@ POSITION_KPIS = Table(
     (
         _c("position_id", "id", ref="positions.position_id", help="Position.", help_ru="Должность."),
         _c("kpi_id", "id", ref="kpis.kpi_id", help="KPI.", help_ru="Показатель."),
-        _c("weight", "number", gt=0, le=1, help="Weight of the KPI for the position; sum to 1.",
-           help_ru="Вес показателя для должности; сумма весов равна 1."),
+        _c("weight", "number", null=True, gt=0, le=1,
+           help="Weight of the KPI for a head_on position (sum to 1); empty for a map position.",
+           help_ru="Вес показателя для должности с методом head_on (сумма весов равна 1); "
+                   "пусто для должности с методом map."),
         _c("threshold", "number", opt=True, ge=0,
            help="Attainment below which the KPI earns nothing, e.g. 0.7.",
            help_ru="Порог выполнения, ниже которого премия по показателю не начисляется, напр. 0.7."),
@@ -298,7 +310,7 @@ CLIENT_YAML_OPTIONAL = (
     "branding",  # {logo: file in the client folder, colour: "#RRGGBB"}
     "payout_curves",  # {name: {type: steps|linear, points: [[attainment, coefficient], ...]}}
     "funnel",  # see kpi_toolkit.funnel
-    "strategy_method",  # "map" (default) or "head_on"
+    "strategy_owner",  # position_id owning the strategy map (default: the ceo-level position)
     "project_start",  # YYYY-MM-DD: start of the implementation plan (Gantt)
     "project_thresholds",  # {green: 0.95, amber: 0.85}
 )

@@ -19,6 +19,7 @@ from babel.numbers import get_currency_precision, list_currencies
 from .client import ClientConfig, PayoutCurve
 from .errors import Problem
 from .funnel import funnel_problems
+from .logo import logo_problem
 from .readiness import readiness_problems
 from .schema import CLIENT_YAML_OPTIONAL, CLIENT_YAML_REQUIRED, LANGUAGES
 from .validation import CellError, _num, _show, parse_date, parse_period
@@ -51,6 +52,8 @@ def check_config(settings: RawSettings, folder: Path) -> tuple[ClientConfig | No
         return None, problems
     known = CLIENT_YAML_REQUIRED + CLIENT_YAML_OPTIONAL
     for key in values:
+        if str(key) == "strategy_method":
+            continue  # replaced by positions.method: an error below, not an unknown key
         if str(key) not in known:
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
@@ -181,13 +184,23 @@ def _check_nested(values: dict, folder: Path, problem) -> dict[str, Any]:
                              f"{_show(values[key])}", f"indent the entries of '{key}' under it")
             else:
                 out[key] = values[key]
-    method = values.get("strategy_method")
-    if method is not None:
-        if method not in ("map", "head_on"):
-            problem("strategy_method", f"{_show(method)} is not a strategy method; expected map or head_on",
-                    "write map (strategy map, the default) or head_on (weights given directly)")
+    if "strategy_method" in values:
+        method = values.get("strategy_method")
+        fix = ("delete 'strategy_method'; each position now has its own method: goals name the position "
+               "accountable for them in goals 'owner' (default: the CEO), and positions 'method' is map "
+               "(weights from the goals it owns, the default for a goal owner) or head_on (weights given in "
+               "position_kpis, the default otherwise)")
+        if method == "head_on":
+            fix += "; for the old head_on, just delete the key (positions that own no goals are head_on)"
+        problem("strategy_method", f"'strategy_method: {method}' is no longer read: the method of setting KPI "
+                                   "weights is chosen per position (positions.method, goals.owner)", fix)
+    owner = values.get("strategy_owner")
+    if owner not in (None, ""):
+        if not isinstance(owner, (str, int)) or isinstance(owner, bool):
+            problem("strategy_owner", f"{_show(owner)} is not a position id",
+                    "write the position_id of the position that owns the strategy map, e.g. ceo")
         else:
-            out["strategy_method"] = method
+            out["strategy_owner"] = str(owner)
     start = values.get("project_start")
     if start is not None:
         try:
@@ -280,6 +293,8 @@ def _check_branding(branding: Any, folder: Path, problem) -> dict:
         elif not file.is_file() or not file.is_relative_to(folder.resolve()):
             problem("branding.logo", f"logo file {_show(logo)} is not in the client folder",
                     "put the image in the client folder and give its file name")
+        elif (unusable := logo_problem(file)) is not None:
+            problem("branding.logo", *unusable)
         else:
             result["logo"] = folder / file.relative_to(folder.resolve())
     colour = branding.get("colour")

@@ -32,10 +32,12 @@ from .bonus import compute_bonuses, days_employed, period_bounds
 from .calculate import Results, calculate
 from .catalogue import classification_summary
 from .client import ClientData
+from .closing import settle
 from .errors import Problem, ScenarioError
 from .explain import statement_reason, statement_table
 from .i18n import catalogue, format_date, format_money, format_number, format_percent, format_period, t
-from .kpi_weights import KPI_COUNT, KPI_COUNT_DEFAULT, MIN_WEIGHT, check_selection_rules
+from .kpi_weights import (KPI_COUNT, KPI_COUNT_DEFAULT, MIN_WEIGHT, check_selection_rules, goal_owners, map_owner,
+                          position_kpi_weights, position_methods)
 from .loading import load_client
 from .matrix import department_rollup, kpi_matrix
 from .readiness import (IMPLEMENTATION_STEPS, effort_estimate, implementation_plan, questionnaire_table,
@@ -125,8 +127,10 @@ def open_stage(client_dir, period: str | None = None, language: str | None = Non
     base = load_stage_client(client_dir)
     client = apply_scenario(base, scenario)
     period = period or client.config.period
-    return Stage(client, calculate(client, period, scenario or None), period,
-                 language or client.config.language, scenario or None, base)
+    results = calculate(client, period, scenario or None)
+    if not scenario:  # the ledger's word on the period: refused if closed and changed, corrections booked on it
+        results, _ = settle(results)
+    return Stage(client, results, period, language or client.config.language, scenario or None, base)
 
 
 # --------------------------------------------------------------------------- words
@@ -525,19 +529,35 @@ def plan_chart(client: ClientData, language: str):
 
 # =========================================================================== 01 strategy map
 
-def _has_map(results: Results) -> bool:
+def has_map(results: Results) -> bool:
+    """Whether the client has a strategy map (a goals table); without one every position is head-on."""
     return not results.goal_weights.empty
 
 
+def _owners(client: ClientData) -> dict[str, str | None]:
+    """Goal id -> the position accountable for it (its owner, else the map's owner)."""
+    return goal_owners(client.goals, map_owner(client.positions, client.config.strategy_owner))
+
+
+def _position_names(client: ClientData) -> dict[str, str]:
+    return dict(zip(client.positions["position_id"], client.positions["name"].astype(str)))
+
+
 def goal_table(results: Results, language: str) -> pd.DataFrame:
-    """Goals by perspective with their weights (SPEC §3.1) and how many KPIs measure them."""
+    """Goals by perspective with their weights (SPEC §3.1), the position accountable for each and
+    how many of its KPIs that position is paid on (empty without a strategy map)."""
     gw = results.goal_weights
     kw = results.kpi_weights
-    kept = kw[kw["kept"]].groupby("goal_id").size()
+    owners = _owners(results.client)
+    names = _position_names(results.client)
+    kept = kw[kw["kept"] & (kw["method"] == "map")]
+    mine = np.array([owners.get(g) == p for g, p in zip(kept["goal_id"], kept["position_id"])], dtype=bool)
+    kept = kept[mine].groupby("goal_id").size()
     return pd.DataFrame({
         _col("perspective", language): [_code("perspective", p, language) for p in gw["perspective"]],
         _col("goal", language): gw["name"].astype(str),
         _col("weight", language): [_num(w, language, 3) for w in gw["weight"]],
+        _col("owner", language): [names.get(owners.get(g), DASH) for g in gw["goal_id"]],
         _col("kpis_kept", language): [_num(int(kept.get(g, 0)), language, 0) for g in gw["goal_id"]],
     })
 
@@ -558,61 +578,134 @@ def link_table(results: Results, language: str) -> pd.DataFrame:
 
 
 def strategy_map(results: Results, language: str):
-    """The strategy map drawn as a Balanced Scorecard diagram (a note with the head-on method)."""
-    if not _has_map(results):
+    """The strategy map drawn as a Balanced Scorecard diagram (a note when there is no map)."""
+    if not has_map(results):
         return text("stage01.no_map", language)
     return charts.strategy_map_chart(results.goal_weights, goal_links(results.client.goals), language)
 
 
-def _kpi_weight_frame(results: Results) -> pd.DataFrame:
-    kw = results.kpi_weights.copy()
-    names = _kpi_names(results.client)
-    kw["kpi"] = kw["kpi_id"].map(names)
-    goal = results.goal_weights.set_index("goal_id") if _has_map(results) else pd.DataFrame(
-        columns=["name", "perspective", "weight"])
-    kw["goal"] = kw["goal_id"].map(goal["name"]) if len(goal) else None
-    kw["perspective"] = kw["goal_id"].map(goal["perspective"]) if len(goal) else None
-    rank = {g: i for i, g in enumerate(goal.index)}
-    kw["_rank"] = kw["goal_id"].map(rank).fillna(len(rank))
-    return kw.sort_values(["_rank", "raw_weight"], ascending=[True, False], kind="stable")
+def method_summary(results: Results, language: str) -> Markdown:
+    """Which positions take their weights from the map and which are given them head-on."""
+    names = _position_names(results.client)
+    kw = results.kpi_weights
+    by_method = {m: [names.get(p, p) for p in dict.fromkeys(kw.loc[kw["method"] == m, "position_id"])]
+                 for m in ("map", "head_on")}
+    key = "stage01.methods.both" if all(by_method.values()) else (
+        "stage01.methods.map_only" if by_method["map"] else
+        "stage01.methods.head_on_with_map" if has_map(results) else "stage01.methods.head_on_only")
+    return text(key, language, map=escape(", ".join(by_method["map"])),
+                head_on=escape(", ".join(by_method["head_on"])))
 
 
-def kpi_weight_table(results: Results, language: str) -> pd.DataFrame:
-    """KPIs attached to goals: weight before pruning, kept or dropped, final weight (SPEC §3.2)."""
-    kw = _kpi_weight_frame(results)
+def _map_rows(results: Results) -> pd.DataFrame:
+    """The candidates of the map positions with goal and KPI names, in position order."""
+    client = results.client
+    kw = results.kpi_weights
+    kw = kw[kw["method"] == "map"].copy()
+    kw["kpi"] = kw["kpi_id"].map(_kpi_names(client))
+    kw["goal"] = kw["goal_id"].map(_goal_names(client))
+    goal_weight = dict(zip(results.goal_weights["goal_id"], results.goal_weights["weight"]))
+    kw["goal_weight"] = kw["goal_id"].map(goal_weight)
+    kw["share"] = kw["raw_weight"] / kw["goal_weight"]
+    kw["_p"] = kw["position_id"].map(_position_order(client))
+    return kw.sort_values(["_p", "normalised"], ascending=[True, False], kind="stable")
+
+
+def position_weights(results: Results, language: str) -> Html:
+    """Per ``map`` position (SPEC §3.2): the goals it owns and the arithmetic of its KPI weights —
+    goal weight × the KPI's share of the goal = raw weight; raw weights normalised over the
+    position's candidates; under 10 % dropped; the rest renormalised to 100 %."""
+    client = results.client
+    rows = _map_rows(results)
+    if rows.empty:
+        return Html("")
+    positions = client.positions.set_index("position_id")
+    owners = _owners(client)
+    goal_weight = dict(zip(results.goal_weights["goal_id"], results.goal_weights["weight"]))
+    goal_names = _goal_names(client)
+    parts = []
+    for position_id, group in rows.groupby("position_id", sort=False):
+        owned = [g for g in results.goal_weights["goal_id"] if owners.get(g) == position_id]
+        goals = "; ".join(f"{goal_names.get(g, g)} ({_num(goal_weight[g], language, 3)})" for g in owned)
+        kept = group[group["kept"]]
+        note = t("stage01.weights.owns", language, goals=goals)
+        arithmetic = t("stage01.weights.arithmetic", language, raw=_num(group["raw_weight"].sum(), language, 3),
+                       candidates=_num(len(group), language, 0), kept=_num(len(kept), language, 0),
+                       kept_sum=_pct(kept["normalised"].sum(), language, 1), min=_pct(MIN_WEIGHT, language))
+        df = pd.DataFrame({
+            _col("goal", language): group["goal"].astype(str),
+            _col("kpi", language): group["kpi"].astype(str),
+            _col("weight_of_goal", language): [_num(w, language, 3) for w in group["goal_weight"]],
+            _col("share_of_goal", language): [_pct(q, language, 1) for q in group["share"]],
+            _col("raw", language): [_num(w, language, 4) for w in group["raw_weight"]],
+            _col("normalised", language): [_pct(w, language, 1) for w in group["normalised"]],
+            _col("weight", language): [_pct(w, language, 1) if k else _word("dropped", language)
+                                       for w, k in zip(group["weight"], group["kept"])],
+        })
+        statuses = {_col("weight", language): [None if k else "red" for k in group["kept"]]}
+        body = (f"<p>{html.escape(note)}</p>\n{rag_table(df, statuses).html}\n"
+                f"<p>{html.escape(arithmetic)}</p>")
+        dept = positions.at[position_id, "department"]
+        title = f"{positions.at[position_id, 'name']} · {dept}" if isinstance(dept, str) and dept else str(
+            positions.at[position_id, "name"])
+        parts.append((title, body))
+    return _sections(parts, level=3)
+
+
+def head_on_weight_table(results: Results, language: str) -> pd.DataFrame:
+    """The expert weights of the ``head_on`` positions (method 2 of seed 001)."""
+    client = results.client
+    kw = results.kpi_weights
+    kw = kw[kw["method"] == "head_on"].copy()
+    kw["_p"] = kw["position_id"].map(_position_order(client))
+    kw = kw.sort_values(["_p", "weight"], ascending=[True, False], kind="stable")
+    names, kpis = _position_names(client), _kpi_names(client)
+    first = ~kw["position_id"].duplicated()
     return pd.DataFrame({
-        _col("goal", language): [DASH if _missing(g) else str(g) for g in kw["goal"]],
-        _col("kpi", language): kw["kpi"].astype(str),
-        _col("raw_weight", language): [_num(w, language, 3) for w in kw["raw_weight"]],
-        _col("kept", language): [_word("yes" if k else "no", language) for k in kw["kept"]],
-        _col("weight", language): [_num(w, language, 3) if k else DASH for w, k in zip(kw["weight"], kw["kept"])],
+        _col("position", language): [names.get(p, p) if f else "" for p, f in zip(kw["position_id"], first)],
+        _col("kpi", language): [str(kpis.get(k, k)) for k in kw["kpi_id"]],
+        _col("weight", language): [_pct(w, language, 1) for w in kw["weight"]],
     })
 
 
 def kpi_weight_charts(results: Results, language: str) -> Html:
-    """KPI weights before and after pruning, one chart per perspective (so each fits a page)."""
-    kw = _kpi_weight_frame(results)
-    if kw["perspective"].isna().all():
-        kw["perspective"] = "all"
+    """Per ``map`` position, its KPIs' normalised weights against the 10 % line and the weights
+    kept after renormalisation."""
+    rows = _map_rows(results)
+    names = _position_names(results.client)
     parts = []
-    for perspective, group in kw.groupby("perspective", sort=False):
-        fig = charts.kpi_weights_chart(group[["kpi", "raw_weight", "kept", "weight"]], language,
-                                       min_weight=MIN_WEIGHT)
-        title = _code("perspective", perspective, language) if perspective != "all" else t(
-            "chart.kpi_weights", language)
-        parts.append((title, _figure_html(fig)))
-    return _sections(parts)
+    for position_id, group in rows.groupby("position_id", sort=False):
+        data = group[["kpi", "normalised", "kept", "weight"]].rename(columns={"normalised": "raw_weight"})
+        fig = charts.kpi_weights_chart(data, language, min_weight=MIN_WEIGHT)
+        parts.append((names.get(position_id, position_id), _figure_html(fig)))
+    return _sections(parts, level=3)
 
 
 def dropped_kpi_table(results: Results, language: str) -> pd.DataFrame:
-    """The KPIs dropped for a weight under 0.1 (they may still serve as bonus conditions)."""
-    kw = _kpi_weight_frame(results)
-    kw = kw[~kw["kept"]]
+    """Per ``map`` position, the candidates dropped for a normalised weight under 10 % (none of
+    them is paid on; they may still serve as conditions that raise or lower a bonus)."""
+    rows = _map_rows(results)
+    rows = rows[~rows["kept"]]
+    names = _position_names(results.client)
+    paid = _paid_positions(results)
+    first = ~rows["position_id"].duplicated()
     return pd.DataFrame({
-        _col("kpi", language): kw["kpi"].astype(str),
-        _col("goal", language): [DASH if _missing(g) else str(g) for g in kw["goal"]],
-        _col("raw_weight", language): [_num(w, language, 3) for w in kw["raw_weight"]],
+        _col("position", language): [names.get(p, p) if f else "" for p, f in zip(rows["position_id"], first)],
+        _col("kpi", language): rows["kpi"].astype(str),
+        _col("goal", language): [DASH if _missing(g) else str(g) for g in rows["goal"]],
+        _col("normalised", language): [_pct(w, language, 1) for w in rows["normalised"]],
+        _col("paid_on_by", language): [", ".join(names.get(p, p) for p in paid.get(k, [])) or DASH
+                                        for k in rows["kpi_id"]],
     })
+
+
+def _paid_positions(results: Results) -> dict[str, list[str]]:
+    """KPI id -> the positions paid on it (their kept KPIs), in position order."""
+    kw = results.kpi_weights
+    kw = kw[kw["kept"]]
+    order = _position_order(results.client)
+    kw = kw.assign(_p=kw["position_id"].map(order)).sort_values("_p", kind="stable")
+    return kw.groupby("kpi_id", sort=False)["position_id"].agg(list).to_dict()
 
 
 # =========================================================================== 02 KPI selection
@@ -675,18 +768,67 @@ def _position_title(row, language: str) -> str:
 
 
 def selection_tables(client: ClientData, language: str) -> Html:
-    """Per position: its KPIs with weights, classification, thresholds, caps and payout curves."""
+    """Per position: how its weights are set (strategy map or head-on), its KPIs with weights,
+    classification, thresholds, caps and payout curves, and the selection rules it breaks."""
     pk = _scheme(client)
     levels = _levels(client)
+    methods = position_methods(client.positions, client.goals, client.config.strategy_owner)
+    owners, goal_names = _owners(client), _goal_names(client)
+    kpi_names = _kpi_names(client)
+    warnings = _position_warnings(client, language)
     parts = []
     for position_id, rows in pk.groupby("position_id", sort=False):
         level = levels.get(position_id)
         fewest, most = KPI_COUNT.get(level, KPI_COUNT_DEFAULT)
-        note = t("stage02.selection.position_note", language, level=_code("level", level, language),
-                 count=_num(len(rows), language, 0), fewest=fewest, most=most)
-        body = f"<p>{html.escape(note)}</p>\n{table(_scheme_columns(rows, client, language, tags=True), language)}"
+        notes = [t("stage02.selection.position_note", language, level=_code("level", level, language),
+                   count=_num(len(rows), language, 0), fewest=fewest, most=most)]
+        if methods.get(position_id) == "map":
+            goals = ", ".join(goal_names.get(g, g) for g, who in owners.items() if who == position_id)
+            notes.append(t("stage02.selection.method_map", language, goals=goals))
+        else:
+            notes.append(t("stage02.selection.method_head_on", language))
+        dropped = client.dropped_kpis
+        dropped = dropped[dropped["position_id"] == position_id] if len(dropped) else dropped
+        if len(dropped):
+            notes.append(t("stage02.selection.conditions", language,
+                           kpis=", ".join(kpi_names.get(k, k) for k in dropped["kpi_id"])))
+        body = "".join(f"<p>{html.escape(n)}</p>\n" for n in notes)
+        body += table(_scheme_columns(rows, client, language, tags=True), language).html
+        mine = warnings.get(position_id, [])
+        if mine:
+            body += (f"\n<p>{html.escape(t('stage02.selection.warnings', language))}</p>\n<ul>"
+                     + "".join(f"<li>{html.escape(w)}</li>" for w in mine) + "</ul>")
+        else:
+            body += f"\n<p>{html.escape(t('stage02.rules.none', language))}</p>"
         parts.append((_position_title(rows.iloc[0], language), body))
     return _sections(parts, level=4)  # one per position: too many for the contents
+
+
+def _selection_problems(client: ClientData) -> list[Problem]:
+    """The selection rules' warnings on the KPIs paid on, and the dropped map KPIs that keep a row."""
+    dropped = [p for p in client.warnings if p.rule == "weight-min" and p.column == "kpi_id"]
+    return [*check_selection_rules(client.positions, client.position_kpis, client.kpis, client.sources),
+            *dropped]
+
+
+def _problem_positions(problem: Problem, client: ClientData) -> list[str]:
+    """The positions a selection-rule warning is about."""
+    if problem.rule == "kpi-count":
+        return [p for p in [_record(client.positions, problem.row).get("position_id")] if p]
+    if problem.rule == "weight-min":
+        source = client.dropped_kpis if problem.column == "kpi_id" else client.position_kpis
+        return [p for p in [_record(source, problem.row).get("position_id")] if p]
+    kpi_id = _record(client.kpis, problem.row).get("kpi_id")
+    return list(dict.fromkeys(client.position_kpis.loc[client.position_kpis["kpi_id"] == kpi_id, "position_id"]))
+
+
+def _position_warnings(client: ClientData, language: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for problem in _selection_problems(client):
+        message, _ = _warning_text(problem, client, language)
+        for position_id in _problem_positions(problem, client):
+            found.setdefault(position_id, []).append(message)
+    return found
 
 
 def _record(table_: pd.DataFrame, row) -> dict:
@@ -710,6 +852,17 @@ def _warning_text(problem, client: ClientData, language: str) -> tuple[str, str]
         fmt = {"position": positions.get(pid, pid), "count": count, "fewest": fewest, "most": most,
                "level": _code("level", level, language)}
         fix = "stages.rule_fix.kpi_count_" + ("fewer" if count > most else "more")
+    elif problem.rule == "weight-min" and problem.column == "kpi_id":  # a map KPI dropped, with a row
+        record = _record(client.dropped_kpis, problem.row)
+        weights = position_kpi_weights(client.positions, client.position_kpis, client.kpis, client.goals,
+                                       client.config.strategy_owner)
+        share = weights.loc[(weights["position_id"] == record.get("position_id"))
+                            & (weights["kpi_id"] == record.get("kpi_id")), "normalised"]
+        fmt = {"kpi": names.get(record.get("kpi_id"), record.get("kpi_id")),
+               "position": positions.get(record.get("position_id"), record.get("position_id")),
+               "weight": _pct(share.iloc[0] if len(share) else None, language, 1),
+               "min": _pct(MIN_WEIGHT, language)}
+        rule, fix = "weight_dropped", "stages.rule_fix.weight_dropped"
     elif problem.rule == "weight-min":
         record = _record(client.position_kpis, problem.row)
         fmt = {"kpi": names.get(record.get("kpi_id"), record.get("kpi_id")),
@@ -733,7 +886,7 @@ def _warning_text(problem, client: ClientData, language: str) -> tuple[str, str]
 def rule_warning_table(client: ClientData, language: str) -> pd.DataFrame:
     """The selection rules of SPEC §3.2 checked for every position: each warning with its rule,
     where it is, what is wrong and how to fix it (empty when every rule holds)."""
-    problems = check_selection_rules(client.positions, client.position_kpis, client.kpis, client.sources)
+    problems = _selection_problems(client)
     rows = []
     for p in problems:
         message, fix = _warning_text(p, client, language)
@@ -1042,13 +1195,14 @@ def bonus_statements(results: Results, language: str) -> Html:
         total = {c: "" for c in st.columns}
         total[st.columns[0]] = t("report.total", language)
         total[t("explain.arithmetic", language)] = _money(row["bonus"], client, language)
-        st = pd.concat([st, pd.DataFrame([total])], ignore_index=True)
+        st = pd.concat([st, pd.DataFrame([total]), *_correction_rows(results, row, st.columns, language)],
+                       ignore_index=True)
         facts = t("stage04.statement.facts", language, fund=_money(row["bonus_fund"], client, language),
                   ratio=_num(row["performance_ratio"], language, 3), factor=_num(row["stop_factor"], language),
                   bonus=_money(row["bonus"], client, language))
         reason = statement_reason(row, language, names)
         head = f"<h4>{html.escape(str(row['employee']))} · {html.escape(str(row['position']))}</h4>"
-        zero = ["red" if r else None for r in mine["reason"].astype(str)] + [None]
+        zero = ["red" if r else None for r in mine["reason"].astype(str)] + [None] * (len(st) - len(mine))
         tints = {c: zero for c in (t("table.coefficient", language), t("table.reason", language)) if c in st}
         body.append(head + f"\n<p>{html.escape(facts)}"
                     + (f"<br><strong>{html.escape(reason)}</strong>" if reason else "") + "</p>\n"
@@ -1056,6 +1210,30 @@ def bonus_statements(results: Results, language: str) -> Html:
     if body:
         parts.append((str(current), "\n".join(body)))
     return _sections(parts)
+
+
+def _correction_rows(results: Results, row, columns, language: str) -> list[pd.DataFrame]:
+    """An employee's corrections of closed periods booked on this one, and what is paid with them."""
+    booked = results.adjustments
+    if booked is None or booked.empty:
+        return []
+    mine = booked[booked["employee_id"] == row["employee_id"]]
+    if mine.empty:
+        return []
+    client, scale = results.client, 10 ** results.bonus.decimals
+    rows = []
+    for corrects, amount in zip(mine["corrects"], mine["amount_minor"]):
+        line = {c: "" for c in columns}
+        line[columns[0]] = t("stage04.statement.correction", language, period=format_period(corrects, language))
+        line[t("explain.arithmetic", language)] = ("+" if amount >= 0 else "") + _money(int(amount) / scale, client,
+                                                                                          language)
+        rows.append(line)
+    line = {c: "" for c in columns}
+    line[columns[0]] = t("stage04.statement.to_pay", language)
+    line[t("explain.arithmetic", language)] = _money((int(row["bonus_minor"]) + int(mine["amount_minor"].sum()))
+                                                     / scale, client, language)
+    rows.append(line)
+    return [pd.DataFrame(rows)]
 
 
 def pool_summary(results: Results, language: str) -> Markdown:
@@ -1440,21 +1618,30 @@ def earned_value_figure(results: Results, language: str):
 # =========================================================================== 06 rollout
 
 def goal_hierarchy(results: Results, language: str) -> Html:
-    """The final hierarchy: goals from the root goals down, indented, each with the KPIs kept.
-
-    A goal that supports several goals is shown under the first (heaviest) of them.
-    """
+    """The final hierarchy (SPEC §3.2): company goal → the position accountable for it → the goal's
+    KPIs with their weight in that position's scheme → the positions paid on each KPI, with its
+    weight in theirs. Goals run from the root goals down, indented; a goal that supports several
+    goals is shown under the first (heaviest) of them. Without a strategy map: each position with
+    its expert weights."""
     client = results.client
     kw = results.kpi_weights[results.kpi_weights["kept"]]
-    names = _kpi_names(client)
-    kpis_of = kw.sort_values("weight", ascending=False).groupby("goal_id", sort=False)["kpi_id"].apply(list).to_dict()
-    kpi_weight = dict(zip(kw["kpi_id"], kw["weight"]))
-    gw = results.goal_weights.set_index("goal_id")
-    rows = []  # (depth, is goal, text, perspective, weight)
-    if not _has_map(results):
-        rows = [(0, False, "• " + str(names.get(k, k)), "", _num(kpi_weight[k], language, 3))
-                for k in kw.sort_values("weight", ascending=False)["kpi_id"]]
+    names, positions = _kpi_names(client), _position_names(client)
+    order = _position_order(client)
+    kw = kw.assign(_p=kw["position_id"].map(order)).sort_values(["_p", "weight"], ascending=[True, False],
+                                                                   kind="stable")
+    paid = {k: "; ".join(f"{positions.get(p, p)} {_pct(w, language, 1)}" for p, w in zip(g["position_id"], g["weight"]))
+            for k, g in kw.groupby("kpi_id", sort=False)}
+    rows = []  # (depth, is heading, text, perspective, owner, weight, paid on by)
+    if not has_map(results):
+        for position_id, group in kw.groupby("position_id", sort=False):
+            rows.append((0, True, positions.get(position_id, position_id), "", "", "", ""))
+            rows += [(1, False, "• " + str(names.get(k, k)), "", "", _pct(w, language, 1), "")
+                     for k, w in zip(group["kpi_id"], group["weight"])]
     else:
+        gw = results.goal_weights.set_index("goal_id")
+        owners = _owners(client)
+        own_weight = {(p, k): w for p, k, w in zip(kw["position_id"], kw["kpi_id"], kw["weight"])}
+        goal_of = client.kpis.groupby("goal_id", sort=False)["kpi_id"].agg(list).to_dict()
         links = goal_links(client.goals)
         children = {}
         for parent, child in zip(links["parent_id"], links["goal_id"]):
@@ -1465,20 +1652,29 @@ def goal_hierarchy(results: Results, language: str) -> Html:
             if goal_id in seen:
                 return
             seen.add(goal_id)
+            owner = owners.get(goal_id)
             rows.append((depth, True, str(gw.at[goal_id, "name"]),
                          _code("perspective", gw.at[goal_id, "perspective"], language),
-                         _num(gw.at[goal_id, "weight"], language, 3)))
-            for kpi_id in kpis_of.get(goal_id, []):
-                rows.append((depth + 1, False, "• " + str(names.get(kpi_id, kpi_id)), "",
-                             _num(kpi_weight[kpi_id], language, 3)))
+                         positions.get(owner, DASH), _num(gw.at[goal_id, "weight"], language, 3), ""))
+            kpis = [k for k in goal_of.get(goal_id, []) if k in paid]
+            kpis.sort(key=lambda k: -own_weight.get((owner, k), 0.0))
+            for kpi_id in kpis:
+                mine = own_weight.get((owner, kpi_id))
+                rows.append((depth + 1, False, "• " + str(names.get(kpi_id, kpi_id)), "", "",
+                             DASH if mine is None else _pct(mine, language, 1), paid[kpi_id]))
             for child in sorted(children.get(goal_id, []), key=lambda g: -gw.at[g, "weight"]):
                 walk(child, depth + 1)
 
         for root in [g for g in gw.index if g not in set(links["goal_id"])]:
             walk(root, 0)
     first = _col("goal_or_kpi", language)
-    df = pd.DataFrame([r[2:] for r in rows], columns=[first, _col("perspective", language), _col("weight", language)])
-    styles = [f"padding-left: {2 + 5 * depth}mm" + ("; font-weight: 700" if goal else "") for depth, goal, *_ in rows]
+    columns = [first, _col("perspective", language), _col("owner", language), _col("weight", language),
+               _col("paid_on_by", language)]
+    df = pd.DataFrame([r[2:] for r in rows], columns=columns)
+    if not has_map(results):
+        df = df[[first, _col("weight", language)]]
+    styles = [f"padding-left: {2 + 5 * depth}mm" + ("; font-weight: 700" if heading else "")
+              for depth, heading, *_ in rows]
     return rag_table(df, styles={first: styles})
 
 

@@ -9,10 +9,12 @@ weight 1 and weight flows down each parent's links in proportion to their streng
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import pandas as pd
 
 from .errors import Problem, SchemeError
+from .exact import to_decimal
 from .graph import find_cycle, topological_order
 from .schema import PERSPECTIVES
 
@@ -187,6 +189,62 @@ def goal_weights(goals: pd.DataFrame) -> pd.DataFrame:
     result = result.sort_values(["_rank", "_key", "goal_id"], kind="stable")
     result = result[GOAL_WEIGHT_COLUMNS].reset_index(drop=True)
     return _as_objects(result, ["goal_id", "name", "perspective"])
+
+
+def goal_weights_exact(goals: pd.DataFrame) -> dict[str, Fraction]:
+    """Weight of every goal as an exact fraction, from the decimals the client wrote.
+
+    The same cascade as :func:`goal_weights` in rational arithmetic, so that KPI weights
+    derived from the map (2/3, 1/6) are known exactly where money depends on them.
+
+    Parameters
+    ----------
+    goals : pandas.DataFrame
+        The client ``goals`` table.
+
+    Returns
+    -------
+    dict
+        Goal id -> weight (:class:`fractions.Fraction`), in table order.
+
+    Raises
+    ------
+    SchemeError
+        When the links form a cycle, or the root weights exceed 1.
+
+    Examples
+    --------
+    >>> goals = pd.DataFrame({"goal_id": ["cap", "share", "p1", "p2", "p3"],
+    ...                       "parent_id": [None, "cap", "share", "share", "share"]})
+    >>> goal_weights_exact(goals)["p1"]
+    Fraction(1, 3)
+    """
+    links = _links(goals)
+    edges = list(zip(links["parent_id"], links["goal_id"]))
+    nodes = list(dict.fromkeys(goals["goal_id"]))
+    try:
+        order = topological_order(edges, nodes)
+    except ValueError:
+        raise _cycle_error(find_cycle(edges)) from None
+    roots = root_weights(goals)  # checks the sum; the exact values are taken from the cells below
+    given = {}
+    if "root_weight" in goals:
+        for goal_id, value in zip(goals["goal_id"], goals["root_weight"]):
+            if goal_id in roots and _is_set(value):
+                given.setdefault(goal_id, Fraction(to_decimal(value)))
+    unset = [g for g in roots if g not in given]
+    rest = max(Fraction(0), 1 - sum(given.values(), Fraction(0)))
+    weight = {g: Fraction(0) for g in order}
+    weight.update(given)
+    weight.update({g: rest / len(unset) for g in unset})
+    children = {g: [] for g in order}
+    for parent, child, strength in links.itertuples(index=False):
+        children[parent].append((child, Fraction(to_decimal(strength))))
+    for parent in order:
+        total = sum((s for _, s in children[parent]), Fraction(0))
+        for child, strength in children[parent]:
+            weight[child] += weight[parent] * strength / total
+    return {g: weight[g] for g in nodes}
 
 
 def goal_links(goals: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .fileio import atomic_path
+from .fileio import atomic_path, cells_as_text
 from .schema import LANGUAGES, TABLES, Column, Table
 
 LAST_ROW = 1000  # drop-down lists and text formats reach this row
@@ -39,6 +39,9 @@ CLIENT_KEYS = (
      "Длина премиального периода в месяцах (по умолчанию 1; больше 3 — предупреждение)."),
     ("bonus_budget", "Bonus pool budget per bonus period (money).",
      "Бюджет премиального фонда на период (деньги)."),
+    ("strategy_owner", "Position that owns the strategy map (its goals without an owner); default: the "
+     "position whose level is ceo.",
+     "Должность — владелец карты целей (цели без владельца); по умолчанию — должность с уровнем ceo."),
 )
 
 _GENERAL = (
@@ -90,6 +93,8 @@ def build_workbook(language: str = "en") -> Workbook:
     _client_sheet(workbook.create_sheet("client"), language)
     for table in TABLES.values():
         _table_sheet(workbook.create_sheet(table.name), table, language)
+    for sheet in workbook.worksheets:  # help texts are text, whatever they start with
+        cells_as_text(sheet)
     return workbook
 
 

@@ -30,9 +30,11 @@ import numpy as np
 import pandas as pd
 
 from .client import ClientConfig, ClientData
-from .errors import Problem, shorten
+from .errors import KpiToolkitError, Problem, shorten
+from .exact import format_limit, money_in_range
 from .graph import find_cycle
-from .kpi_weights import check_selection_rules
+from .kpi_weights import (MIN_WEIGHT, check_selection_rules, goal_owners, map_owner, paid_position_kpis,
+                          position_kpi_weights, position_methods)
 from .schema import ROW, TABLES, Column, Table
 
 if TYPE_CHECKING:
@@ -98,7 +100,7 @@ def check_client(raw: RawClient) -> tuple[ClientData | None, list[Problem]]:
     if raw.settings is not None:
         config, found = check_config(raw.settings, raw.path)
         problems += found
-    ctx = _Context(config=config, sources=dict(raw.sources))
+    ctx = _Context(config=config, sources=dict(raw.sources), settings=raw.settings)
     for name, table in TABLES.items():
         frame, found = convert_table(raw.tables.get(name), table, raw.sources.get(name, name), ctx)
         ctx.tables[name] = frame
@@ -111,7 +113,13 @@ def check_client(raw: RawClient) -> tuple[ClientData | None, list[Problem]]:
     if config.branding.get("logo"):
         logo = config.branding["logo"]
         raw.hashes[logo.relative_to(raw.path).as_posix()] = _file_hash(logo)
-    data = ClientData(slug=raw.path.name, path=raw.path, config=config, tables=ctx.tables,
+    tables = dict(ctx.tables)
+    dropped = tables["position_kpis"].iloc[:0]
+    if ctx.weights is not None:  # a map position's rows take its weights; dropped KPIs are not paid on
+        given = tables["position_kpis"]
+        tables["position_kpis"] = paid_position_kpis(given, ctx.weights)
+        dropped = given.loc[given.index.difference(tables["position_kpis"].index)]
+    data = ClientData(slug=raw.path.name, path=raw.path, config=config, tables=tables, dropped_kpis=dropped,
                       sources=ctx.sources, input_hashes=dict(sorted(raw.hashes.items())))
     return data, problems
 
@@ -316,6 +324,8 @@ class _Context:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     present: dict[str, set[str]] = field(default_factory=dict)  # table -> columns in the file
     failed: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # reported cells' rows
+    weights: pd.DataFrame | None = None  # every position's KPI weights, once they are sound
+    settings: Any = None  # the RawSettings read (for the line of a setting)
 
     def usable(self, table: str, *columns: str) -> bool:
         return table in self.present and set(columns) <= self.present[table]
@@ -652,7 +662,7 @@ def check_goals(ctx: _Context) -> list[Problem]:
         if goal not in first:
             first[goal] = record
             continue
-        for column in ("name", "perspective"):
+        for column in ("name", "perspective", "owner"):
             a, b = first[goal][column], record[column]
             if (ctx.usable("goals", column) and a is not None and b is not None and a != b
                     and ctx.ok("goals", record[ROW], column)):
@@ -748,26 +758,11 @@ def check_kpis(ctx: _Context) -> list[Problem]:
 
 
 def check_position_kpis(ctx: _Context) -> list[Problem]:
-    """Weights sum to 1 per position; thresholds and caps are ratios; curves exist."""
+    """Weights by each position's method (SPEC 3.2); thresholds and caps are ratios; curves exist."""
     if not ctx.usable("position_kpis", "position_id", "kpi_id", "weight"):
         return []
-    problems = []
+    problems = check_position_weights(ctx)
     records = ctx.records("position_kpis")
-    by_position: dict[str, list[dict]] = defaultdict(list)
-    for record in records:
-        if record["position_id"] is not None and ctx.ok("position_kpis", record[ROW], "position_id"):
-            by_position[record["position_id"]].append(record)
-    for position, rows in by_position.items():
-        if any(not ctx.ok("position_kpis", r[ROW], "weight") or math.isnan(r["weight"]) for r in rows):
-            continue
-        total = sum(r["weight"] for r in rows)
-        if abs(total - 1) > TOLERANCE:
-            detail = ", ".join(f"{r['kpi_id']} {_num(r['weight'])}" for r in rows)
-            problems.append(ctx.problem(
-                "position_kpis", rows[0][ROW], "weight",
-                f"weights of position '{position}' sum to {_num(round(total, 9))} ({detail}); "
-                "they must sum to 1",
-                f"correct the weights of '{position}' (rows {', '.join(str(r[ROW]) for r in rows)})"))
     curves = ctx.config.payout_curves if ctx.config is not None else None
     for record in records:
         row = record[ROW]
@@ -793,6 +788,132 @@ def check_position_kpis(ctx: _Context) -> list[Problem]:
                 f"unknown payout curve {_show(curve)}; client.yaml payout_curves defines: "
                 f"{_listing(curves)}",
                 "correct the name or define the curve under payout_curves in client.yaml"))
+    return problems
+
+
+_MAP_INPUTS = {"goals": ("goal_id", "parent_id", "strength", "root_weight", "owner"),
+               "kpis": ("kpi_id", "goal_id", "share"), "positions": ("position_id", "level", "method"),
+               "position_kpis": ("position_id", "kpi_id", "weight")}
+
+
+def check_position_weights(ctx: _Context) -> list[Problem]:
+    """Each position's KPI weights by its method (SPEC 3.2).
+
+    ``head_on``: every row has a weight and they sum to 1. ``map``: no row has a weight (the map
+    gives them), the position owns goals with KPIs, every kept candidate has a row, no row names
+    a KPI that is not a candidate; a dropped candidate with a row is a warning (it is not paid
+    on). When all is sound the weights are kept in ``ctx.weights`` for the later rules.
+    """
+    if not ctx.usable("positions", "position_id") or any(
+            (table, column) in ctx.failed for table, columns in _MAP_INPUTS.items() for column in columns):
+        return []
+    tables = {name: ctx.tables[name] for name in ("goals", "kpis", "positions", "position_kpis")}
+    positions = {r["position_id"]: r for r in tables["positions"].to_dict("records")}
+    owner_setting = ctx.config.strategy_owner if ctx.config is not None else None
+    problems = []
+    if owner_setting is not None and owner_setting not in positions:
+        return [ctx.problem(
+            "client", ctx.settings.line("strategy_owner") if ctx.settings is not None else None, "strategy_owner",
+            f"strategy_owner '{owner_setting}' is not a position of "
+            f"{ctx.sources.get('positions', 'positions')} (known: {_listing(positions)})",
+            "write the position_id of the position that owns the strategy map, or delete the key to "
+            "default to the position whose level is ceo")]
+    try:
+        methods = position_methods(tables["positions"], tables["goals"], owner_setting)
+        weights = position_kpi_weights(tables["positions"], tables["position_kpis"], tables["kpis"],
+                                       tables["goals"], owner_setting)
+    except KpiToolkitError:  # a cycle or root weights: reported by check_goals
+        return []
+    owners = goal_owners(tables["goals"], map_owner(tables["positions"], owner_setting))
+    rows_of: dict[str, list[dict]] = defaultdict(list)
+    for record in ctx.records("position_kpis"):
+        rows_of[record["position_id"]].append(record)
+    source = ctx.sources.get("position_kpis", "position_kpis")
+    for position, method in methods.items():
+        rows = rows_of.get(position, [])
+        if method == "head_on":
+            problems += _head_on_problems(ctx, position, rows)
+        else:
+            problems += _map_problems(ctx, position, positions[position], rows,
+                                      weights[weights["position_id"] == position], owners, source)
+    if not any(p.severity == "error" for p in problems):
+        ctx.weights = weights
+    return problems
+
+
+def _head_on_problems(ctx: _Context, position: str, rows: list[dict]) -> list[Problem]:
+    empty = [r for r in rows if math.isnan(r["weight"])]
+    if empty:
+        return [ctx.problem(
+            "position_kpis", r[ROW], "weight",
+            f"KPI '{r['kpi_id']}' of position '{position}' has no weight; position '{position}' uses the "
+            "head_on method (weights given by the expert), so every one of its KPIs needs a weight",
+            f"fill the weights of '{position}' so that they sum to 1, or let the strategy map give them: "
+            f"make '{position}' the owner of its goals (goals 'owner') with method map") for r in empty]
+    total = sum(r["weight"] for r in rows)
+    if rows and abs(total - 1) > TOLERANCE:
+        detail = ", ".join(f"{r['kpi_id']} {_num(r['weight'])}" for r in rows)
+        return [ctx.problem(
+            "position_kpis", rows[0][ROW], "weight",
+            f"weights of position '{position}' sum to {_num(round(total, 9))} ({detail}); "
+            "they must sum to 1",
+            f"correct the weights of '{position}' (rows {', '.join(str(r[ROW]) for r in rows)})")]
+    return []
+
+
+def _map_problems(ctx: _Context, position: str, record: dict, rows: list[dict], weights: pd.DataFrame,
+                  owners: dict, source: str) -> list[Problem]:
+    problems = []
+    owned = [g for g, who in owners.items() if who == position]
+    if weights.empty:  # the method itself is the fault: its rows are not checked against it
+        why = (f"it owns goals {_listing(owned)} but none of them has a KPI" if owned
+               else "it owns no goal of the strategy map")
+        return [ctx.problem(
+            "positions", record[ROW], "method",
+            f"position '{position}' uses the method map, but {why}",
+            "name it as the owner of goals (goals 'owner') and attach KPIs to them (kpis 'goal_id'), or set "
+            f"its method to head_on and give its weights in {source}")]
+    for r in rows:
+        if not math.isnan(r["weight"]):
+            problems.append(ctx.problem(
+                "position_kpis", r[ROW], "weight",
+                f"weight {_num(r['weight'])} is given for KPI '{r['kpi_id']}' of position '{position}', "
+                "whose weights come from the strategy map (method map: from the goals it owns)",
+                f"clear the weight cells of '{position}'; or, to give its weights yourself, set method "
+                f"head_on for '{position}' in {ctx.sources.get('positions', 'positions')}"))
+    if not weights["kept"].any():  # the goals it owns carry no weight on the map
+        return [ctx.problem(
+            "positions", record[ROW], "method",
+            f"position '{position}' uses the method map, but the goals it owns ({_listing(owned)}) carry no "
+            "weight on the strategy map, so none of its KPIs can be paid on",
+            "give those goals weight (goals 'root_weight' or the links to them), or set its method to "
+            f"head_on and give its weights in {source}")]
+    candidates = {k: (kept, w) for k, kept, w in
+                  zip(weights["kpi_id"], weights["kept"], weights["normalised"])}
+    has_row = {r["kpi_id"] for r in rows}
+    for r in rows:
+        if r["kpi_id"] not in candidates:
+            problems.append(ctx.problem(
+                "position_kpis", r[ROW], "kpi_id",
+                f"KPI '{r['kpi_id']}' is not one of the KPIs of the goals position '{position}' owns "
+                f"(method map; its candidates: {_listing(candidates)})",
+                f"remove the row, attach the KPI to a goal '{position}' owns (kpis 'goal_id'), or set "
+                f"method head_on for '{position}' and give all its weights"))
+        elif not candidates[r["kpi_id"]][0]:
+            problems.append(ctx.problem(
+                "position_kpis", r[ROW], "kpi_id",
+                f"KPI '{r['kpi_id']}' of position '{position}' weighs {_num(round(candidates[r['kpi_id']][1], 4))} "
+                f"among its candidates on the strategy map, under {_num(MIN_WEIGHT)}: it is dropped and not "
+                "paid on (it can serve as a condition that raises or lowers the bonus)",
+                "remove the row, or give the KPI's goal more weight on the map",
+                severity="warning", rule="weight-min"))
+    missing = [k for k, (kept, _) in candidates.items() if kept and k not in has_row]
+    for kpi_id in missing:
+        problems.append(ctx.problem(
+            "position_kpis", None, "kpi_id",
+            f"position '{position}' (method map) has no row for KPI '{kpi_id}', which its goals give "
+            f"weight {_num(round(float(weights.loc[weights['kpi_id'] == kpi_id, 'weight'].iloc[0]), 4))}",
+            f"add the row '{position},{kpi_id}' with the weight empty (and its threshold and cap) to {source}"))
     return problems
 
 
@@ -926,7 +1047,10 @@ def check_actuals(ctx: _Context) -> list[Problem]:
     for i, employee in enumerate(ctx.tables["employees"]["employee_id"]):
         employees.setdefault(employee, i)
     settings = ctx.records("position_kpis")
-    measured = {(r["position_id"], r["kpi_id"]): i for i, r in enumerate(settings)}
+    dropped = set() if ctx.weights is None else set(zip(
+        *[ctx.weights.loc[~ctx.weights["kept"], c] for c in ("position_id", "kpi_id")]))
+    measured = {(r["position_id"], r["kpi_id"]): i for i, r in enumerate(settings)
+                if (r["position_id"], r["kpi_id"]) not in dropped}
     actuals = ctx.tables["actuals"]
     rows = actuals[ROW].to_numpy()
     employee, kpi = _Ids.of(actuals["employee_id"]), _Ids.of(actuals["kpi_id"])
@@ -1094,9 +1218,71 @@ def check_methodology(ctx: _Context) -> list[Problem]:
     if not all(ctx.usable(table, *columns) for table, columns in needed.items()) or any(
             (table, column) in ctx.failed for table, columns in read.items() for column in columns):
         return []
-    return check_selection_rules(ctx.tables["positions"], ctx.tables["position_kpis"],
-                                 ctx.tables["kpis"], ctx.sources)
+    if ctx.weights is None:
+        return []
+    paid = paid_position_kpis(ctx.tables["position_kpis"], ctx.weights)
+    return check_selection_rules(ctx.tables["positions"], paid, ctx.tables["kpis"], ctx.sources)
+
+
+# --------------------------------------------------------------------------- money
+
+
+#: Columns holding amounts of money, refused beyond what the toolkit computes exactly.
+MONEY_COLUMNS = {"employees": ("base_salary", "bonus_fund"), "project": ("pv", "ev", "ac", "bac")}
+
+
+def check_money(ctx: _Context) -> list[Problem]:
+    """Amounts beyond :func:`~kpi_toolkit.exact.money_limit` for the currency's decimals (SPEC 6):
+    the money columns, and a bonus fund computed from base_salary and variable_share."""
+    if ctx.config is None:
+        return []
+    decimals = ctx.config.currency_decimals
+    beyond = (f"expected at most {format_limit(decimals)} {ctx.config.currency}, the largest amount the toolkit "
+              f"computes exactly (2**52 minor units)")
+    problems = []
+    for table, columns in MONEY_COLUMNS.items():
+        frame = ctx.tables[table]
+        rows = frame[ROW].to_numpy()
+        for column in columns:
+            values = frame[column].to_numpy(dtype=float, na_value=np.nan)
+            for i in np.flatnonzero(~np.isnan(values) & ~money_in_range(values, decimals)):
+                if ctx.ok(table, rows[i], column):
+                    ctx.fail(table, rows[i], column)
+                    problems.append(ctx.problem(
+                        table, int(rows[i]), column, f"{column} is {_amount(values[i])}; {beyond}",
+                        "check the amount (a misplaced decimal point or exponent?)"))
+    return problems + _check_funds_from_share(ctx, beyond)
+
+
+def _check_funds_from_share(ctx: _Context, beyond: str) -> list[Problem]:
+    """Employees without a bonus_fund whose base_salary x v / (1 - v) is beyond the limit."""
+    if not ctx.usable("employees", "employee_id", "position_id", "base_salary") or \
+            not ctx.usable("positions", "position_id", "variable_share"):
+        return []
+    positions = ctx.tables["positions"].drop_duplicates("position_id").set_index("position_id")
+    frame = ctx.tables["employees"]
+    share = frame["position_id"].map(positions["variable_share"]).to_numpy(dtype=float, na_value=np.nan)
+    base, fund = frame["base_salary"].to_numpy(dtype=float), frame["bonus_fund"].to_numpy(dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        derived = base * share / (1 - share)
+    problems = []
+    beyond_limit = ~np.isnan(derived) & ~money_in_range(derived, ctx.config.currency_decimals)
+    for i in np.flatnonzero(np.isnan(fund) & beyond_limit):
+        row, position = int(frame[ROW].iloc[i]), frame["position_id"].iloc[i]
+        if ctx.ok("employees", row, "base_salary", "bonus_fund"):
+            problems.append(ctx.problem(
+                "employees", row, "base_salary",
+                f"the bonus fund of employee '{frame['employee_id'].iloc[i]}', base_salary {_amount(base[i])} x "
+                f"variable_share {_amount(share[i])} / (1 - {_amount(share[i])}) of position '{position}', is "
+                f"{_amount(derived[i])}; {beyond}",
+                "check base_salary and the position's variable_share, or give the fund in bonus_fund"))
+    return problems
+
+
+def _amount(value: float) -> str:
+    """An amount in full (as typed) while that is short."""
+    return np.format_float_positional(value, trim="-") if abs(value) < 1e21 else repr(float(value))
 
 
 RULES = (check_references, check_goals, check_kpis, check_position_kpis, check_employees,
-         check_actuals, check_methodology)
+         check_actuals, check_methodology, check_money)

@@ -2,14 +2,21 @@
 
 The explorer notebook (``notebooks/scenario_explorer.ipynb``) is copied into a temporary
 folder with the client's folder injected as its parameter and served by Voilà on
-127.0.0.1: the page shows the widgets only (Voilà strips the code), needs no internet (the
-template is Voilà's own with the links to a font CDN removed: the fonts are bundled), and
-kernels idle for 10 minutes are culled. Ctrl-C stops the server and its kernels.
+127.0.0.1 (or the ``--ip`` given): the page shows the widgets only (Voilà strips the code),
+needs no internet (the template is Voilà's own with the links to a font CDN removed: the fonts
+are bundled), and kernels idle for 10 minutes are culled. Ctrl-C stops the server and its kernels.
+
+Other web pages cannot use the app (:mod:`kpi_toolkit.workshop_server`): every start makes a
+random token, printed in the URL the command shows (``http://127.0.0.1:PORT/?token=...``, as
+Jupyter does), and requests for any host name but localhost, 127.0.0.1, [::1] and the ``--ip``
+are refused. There is no way to switch the token off.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -39,7 +46,11 @@ def add_command(subparsers) -> None:
     """Register ``kpi-toolkit workshop``."""
     p = subparsers.add_parser("workshop", help="serve the scenario explorer as a local web app (no code shown)")
     p.add_argument("client", metavar="CLIENT_DIR", help="client folder")
-    p.add_argument("--port", type=int, help=f"port on {HOST} (default {DEFAULT_PORT}, or a free one if taken)")
+    p.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}, or a free one if taken)")
+    p.add_argument("--ip", default=HOST,
+                   help=f"address to listen on (default {HOST}: this computer only); give this computer's "
+                        f"address on the workshop network to let participants open the app: they need the "
+                        f"printed URL with its token")
     p.add_argument("--position", help="position id shown first (default: the one with most employees)")
     p.add_argument("--period", help="period YYYY-MM (default: client.yaml's period)")
     p.add_argument("--language", choices=["en", "ru"], help="language of the app (default: the client's)")
@@ -57,17 +68,19 @@ def cmd_workshop(args) -> int:
         print(format_problems(problems), file=sys.stderr)
         print(f"{args.client}: the workshop app was not started; fix the problems above first.", file=sys.stderr)
         return 1
-    unusable = _unusable_choice(client, args.position, args.period)
+    ip = args.ip.strip().removeprefix("[").removesuffix("]")
+    unusable = _unusable_choice(client, args.position, args.period) or unusable_ip(ip)
     if unusable:
         print(f"error: {unusable}", file=sys.stderr)
         return 1
-    port = args.port or (DEFAULT_PORT if port_is_free(DEFAULT_PORT) else free_port())
-    if not port_is_free(port):
-        print(f"error: port {port} on {HOST} is in use; choose another with --port", file=sys.stderr)
+    port = args.port or (DEFAULT_PORT if port_is_free(DEFAULT_PORT, ip) else free_port(ip))
+    if not port_is_free(port, ip):
+        print(f"error: port {port} on {ip} is in use; choose another with --port", file=sys.stderr)
         return 1
     parameters = {"client_dir": str(folder), "position": args.position, "period": args.period,
                   "language": args.language}
-    return serve(parameters, port, title=client.config.name, language=args.language or client.config.language)
+    return serve(parameters, port, title=client.config.name, language=args.language or client.config.language,
+                 ip=ip)
 
 
 def _unusable_choice(client, position: str | None, period: str | None) -> str | None:
@@ -80,27 +93,31 @@ def _unusable_choice(client, position: str | None, period: str | None) -> str | 
     return None
 
 
-def serve(parameters: dict, port: int, title: str = "", language: str = "en") -> int:
-    """Run Voilà on ``HOST:port`` until Ctrl-C (or SIGTERM); return the exit status."""
+def serve(parameters: dict, port: int, title: str = "", language: str = "en", ip: str = HOST) -> int:
+    """Run Voilà on ``ip:port`` with a new token until Ctrl-C (or SIGTERM); return the exit status."""
+    from .workshop_server import TOKEN_ENV
+
+    token = secrets.token_urlsafe(32)
     with tempfile.TemporaryDirectory(prefix="kpi-workshop-") as tmp:
         folder = Path(tmp)
         notebook = write_notebook(folder / "app" / "scenario-explorer.ipynb", parameters, title, language)
         write_template(folder / "share")
         log_path = folder / "voila.log"
+        # the token goes in the environment, which other users cannot read (they can read command lines)
         env = dict(os.environ, JUPYTER_PATH=os.pathsep.join(
-            [str(folder / "share"), *filter(None, [os.environ.get("JUPYTER_PATH")])]))
+            [str(folder / "share"), *filter(None, [os.environ.get("JUPYTER_PATH")])]), **{TOKEN_ENV: token})
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(voila_command(notebook, port), cwd=notebook.parent, env=env,
+            process = subprocess.Popen(voila_command(notebook, port, ip), cwd=notebook.parent, env=env,
                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         signals = _StopSignals()
         try:
             with signals:
-                if not _wait_until_listening(process, port):
+                if not _wait_until_listening(process, port, ip):
                     signals.ignore()
                     _stop(process)
                     print(f"error: the workshop app did not start; Voilà said:\n{_tail(log_path)}", file=sys.stderr)
                     return 2
-                print(f"Workshop app{' for ' + title if title else ''}: http://{HOST}:{port}/", flush=True)
+                print(f"Workshop app{' for ' + title if title else ''}: {app_url(ip, port, token)}", flush=True)
                 print("Press Ctrl-C to stop.", flush=True)
                 status = process.wait()
                 signals.ignore()
@@ -118,10 +135,26 @@ def serve(parameters: dict, port: int, title: str = "", language: str = "en") ->
                 _stop(process)
 
 
-def voila_command(notebook: Path, port: int) -> list[str]:
-    """The Voilà command line: localhost only, no code, our template, idle kernels culled."""
-    return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
-            f"--Voila.ip={HOST}", "--Voila.port_retries=0", f"--template={TEMPLATE}", "--theme=light",
+def app_url(ip: str, port: int, token: str) -> str:
+    """The address to open: the app with its token.
+
+    Examples
+    --------
+    >>> app_url("127.0.0.1", 8866, "abc"), app_url("::1", 8866, "abc")
+    ('http://127.0.0.1:8866/?token=abc', 'http://[::1]:8866/?token=abc')
+    """
+    host = f"[{ip}]" if ":" in ip else ip
+    return f"http://{host}:{port}/?token={token}"
+
+
+def voila_command(notebook: Path, port: int, ip: str = HOST) -> list[str]:
+    """The Voilà command line (:mod:`kpi_toolkit.workshop_server`): on ``ip`` only (and answering to
+    that name and localhost's), no code, no password can replace the token, our template, idle
+    kernels culled. The token is not here but in the environment."""
+    return [sys.executable, "-m", "kpi_toolkit.workshop_server", str(notebook), "--no-browser", f"--port={port}",
+            f"--Voila.ip={ip}", f"--WorkshopVoila.allowed_hosts={ip}",
+            "--PasswordIdentityProvider.allow_password_change=False",
+            "--Voila.port_retries=0", f"--template={TEMPLATE}", "--theme=light",
             "--strip_sources=True", "--show_tracebacks=False",
             f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
             f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}"]
@@ -185,29 +218,64 @@ def offline(template: str) -> str:
     return re.sub(r"<script\b[^>]*\bsrc=\"(?:https?:)?//[^\"]*\"[^>]*>\s*</script>", "", template)
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind((HOST, port))
-        except OSError:
-            return False
-    return True
+def unusable_ip(ip: str) -> str | None:
+    """Why the app cannot listen on ``ip``, or ``None``.
+
+    Every interface (0.0.0.0, ::) is refused: the app answers only to the name it listens on,
+    so participants need one address to open.
+
+    Examples
+    --------
+    >>> unusable_ip("127.0.0.1") is None
+    True
+    >>> unusable_ip("0.0.0.0")
+    "--ip 0.0.0.0 means every network of this computer; give the one address participants open (e.g. this computer's address on the workshop network, see 'ip addr' or 'ipconfig')"
+    """
+    try:
+        every = ip.strip() in ("", "*") or ipaddress.ip_address(ip.strip("[]")).is_unspecified
+    except ValueError:
+        every = False
+    if every:
+        return (f"--ip {ip} means every network of this computer; give the one address participants open "
+                f"(e.g. this computer's address on the workshop network, see 'ip addr' or 'ipconfig')")
+    try:
+        _bind(ip, 0)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return (f"cannot listen on --ip {ip} ({reason}); give an address of this computer "
+                f"(127.0.0.1, or its address on the workshop network: see 'ip addr' or 'ipconfig')")
+    return None
 
 
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
+def _bind(ip: str, port: int) -> int:
+    """Bind a socket to ``ip:port`` and let it go; the port bound (a free one for 0)."""
+    family, kind, proto, _, address = socket.getaddrinfo(ip, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as s:
+        s.bind(address)
         return s.getsockname()[1]
 
 
-def _wait_until_listening(process: subprocess.Popen, port: int, timeout: float = START_TIMEOUT) -> bool:
+def port_is_free(port: int, ip: str = HOST) -> bool:
+    try:
+        _bind(ip, port)
+    except OSError:
+        return False
+    return True
+
+
+def free_port(ip: str = HOST) -> int:
+    """A port on ``ip`` that nothing listens on now."""
+    return _bind(ip, 0)
+
+
+def _wait_until_listening(process: subprocess.Popen, port: int, ip: str = HOST,
+                          timeout: float = START_TIMEOUT) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
         try:
-            with socket.create_connection((HOST, port), timeout=0.5):
+            with socket.create_connection((ip, port), timeout=0.5):
                 return True
         except OSError:
             time.sleep(0.2)

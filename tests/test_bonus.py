@@ -1,7 +1,10 @@
 """The bonus formula: seed 001 worked examples, exactness, proration, properties."""
-from datetime import date
+import calendar
 import math
-from decimal import ROUND_HALF_UP, Decimal
+import operator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -9,14 +12,17 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from builders import make_client, one_employee
+from kpi_toolkit.loading import load_client
 from kpi_toolkit.bonus import (bonus_fund_from_variable_share, compute_bonuses, days_employed, period_bounds,
                                seed_001_bonus)
+from kpi_toolkit.errors import ClientDataError
 
 SEED_001 = [  # fund 100 000 split 50/30/20; thresholds 70 %, 85 % (blocking), 60 %
     {"kpi_id": "sales", "weight": 0.5, "threshold": 0.7, "plan": 100},
     {"kpi_id": "margin", "weight": 0.3, "threshold": 0.85, "stop_threshold": 0.85, "plan": 100},
     {"kpi_id": "clients", "weight": 0.2, "threshold": 0.6, "plan": 100},
 ]
+OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 TURNOVER = [{"position_id": "pos", "kpi_id": "turnover", "condition": ">", "limit": 0.1, "factor": 0.5}]
 
 
@@ -130,6 +136,130 @@ def test_several_periods_and_employees():
     assert result.pool("2026-09") == 120.0
 
 
+# --- rounding after proration (SPEC 3.5.1: only each line's final amount is rounded) -----------
+
+LEAVER_LINES = [{"kpi_id": k, "weight": w, "plan": 100, "fact": 100} for k, w in
+                (("sales", 0.5), ("margin", 0.3), ("clients", 0.2))]
+
+
+def test_leaver_is_paid_the_rounded_lines_of_the_unrounded_prorated_fund():
+    """Leaves on 2026-10-20: 20 of October's 31 days. By hand, 100 000 x 20/31 = 64 516.129032…;
+    at plan the lines are 50 % 32 258.064516… -> 32 258.06, 30 % 19 354.838709… -> 19 354.84 and
+    20 % 12 903.225806… -> 12 903.23: 64 516.13. Rounding the prorated fund first (64 516.13)
+    made the first line 32 258.065 -> 32 258.07 and the total 64 516.14."""
+    client = one_employee(LEAVER_LINES, fund=100_000, period="2026-10", employee={"end_date": "2026-10-20"})
+    result = compute_bonuses(client)
+    assert result.lines["bonus_minor"].tolist() == [3225806, 1935484, 1290323]
+    totals = result.totals.iloc[0]
+    assert (int(totals["days_employed"]), int(totals["period_days"])) == (20, 31)
+    assert int(totals["bonus_minor"]) == 6451613
+    assert int(totals["fund_minor"]) == 6451613  # the prorated fund, rounded for display only
+    assert result.lines["fund_share"].iloc[0] == pytest.approx(100_000 * 20 / 31 * 0.5, rel=1e-15)
+
+
+def test_fund_from_variable_share_is_not_rounded_before_the_lines():
+    """BF = 10 000 x 0.35 / 0.65 = 5 384.615384…; lines 50/30/20 at plan: 2 692.307692… -> 2 692.31,
+    1 615.384615… -> 1 615.38, 1 076.923076… -> 1 076.92: 5 384.61 (rounding BF to 5 384.62 first
+    gave 2 692.31 + 1 615.39 + 1 076.92 = 5 384.62)."""
+    client = make_client(
+        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "variable_share": 0.35}],
+        position_kpis=[{"position_id": "pos", "kpi_id": r["kpi_id"], "weight": r["weight"]} for r in LEAVER_LINES],
+        employees=[{"employee_id": "E1", "name": "Ann", "position_id": "pos", "base_salary": 10_000}],
+        actuals=[{"period": "2026-09", "employee_id": "E1", "kpi_id": r["kpi_id"], "plan": 1, "fact": 1}
+                 for r in LEAVER_LINES])
+    result = compute_bonuses(client)
+    assert result.lines["bonus_minor"].tolist() == [269231, 161538, 107692]
+    assert int(result.totals["bonus_minor"].iloc[0]) == 538461
+
+
+@pytest.mark.parametrize("curve", [None, "same"], ids=["integer_path", "fraction_path"])
+def test_half_kopeck_tie_is_settled_on_the_unrounded_prorated_fund(curve):
+    """700.03 x 20/31 x 0.5 x 31/20 is exactly 350.015: half-up 350.02. The prorated fund
+    rounded first (451.63) gave 350.01325 -> 350.01. A payout curve sends the line to the
+    Fraction path, a plain coefficient to the bulk integer path; both settle on exact values."""
+    rows = [{"kpi_id": "k", "weight": 0.5, "plan": 20, "fact": 31},
+            {"kpi_id": "j", "weight": 0.5, "plan": 1, "fact": 1}]
+    if curve:
+        rows[0]["curve"] = curve
+    client = one_employee(rows, fund=700.03, period="2026-10", employee={"end_date": "2026-10-20"},
+                          curves={"same": ("linear", [[0, 0], [2, 2]])})
+    result = compute_bonuses(client)
+    assert result.lines["bonus_minor"].tolist() == [35002, 22582]  # 700.03 x 20/31 x 0.5 = 225.8161… -> 225.82
+    assert int(result.totals["fund_minor"].iloc[0]) == 45163  # 451.6322… shown as 451.63
+
+
+# --- money that cannot wrap (SPEC 6) ----------------------------------------------------------
+
+LIMIT = "45,035,996,273,704.95 RUB"
+
+
+def _refused(client):
+    with pytest.raises(ClientDataError) as caught:
+        compute_bonuses(client)
+    return caught.value.problems
+
+
+def test_infinite_attainment_is_refused_at_its_actuals_row_not_paid_as_a_wrapped_amount():
+    """A plan of 1e-300 against a fact of 1e308 wrote a bonus of -92 233 720 368 547 758.08."""
+    [problem] = _refused(one_employee([{"kpi_id": "k", "weight": 1, "plan": 1e-300, "fact": 1e308}], fund=100))
+    assert (problem.table, problem.row, problem.column) == ("actuals.csv", 2, "fact")
+    assert "employee 'E1', KPI 'k', period 2026-09" in problem.message and "infinite" in problem.message
+    assert LIMIT in problem.message and "cap" in problem.fix
+
+
+def test_huge_finite_bonus_line_is_refused_at_its_actuals_row():
+    rows = [{"kpi_id": "k", "weight": 0.5, "plan": 1, "fact": 1},
+            {"kpi_id": "j", "weight": 0.5, "plan": 1e-10, "fact": 1e10}]
+    [problem] = _refused(one_employee(rows, fund=100))
+    assert (problem.row, problem.column) == (3, "fact") and "KPI 'j'" in problem.message
+    assert "comes to 5e+21" in problem.message
+
+
+def test_huge_attainment_under_a_cap_is_paid_at_the_cap():
+    rows = [{"kpi_id": "k", "weight": 1, "plan": 1e-300, "fact": 1e308, "cap": 1.5}]
+    assert compute_bonuses(one_employee(rows, fund=100)).lines["bonus_minor"].tolist() == [15000]
+
+
+@pytest.mark.parametrize("fund", [1e17, 123456789012345.67])
+def test_fund_beyond_the_money_limit_is_refused_not_overflowed_or_rounded(fund):
+    """1e17 ended in OverflowError; 123 456 789 012 345.67 was paid as …345.68."""
+    [problem] = _refused(one_employee([{"kpi_id": "k", "weight": 1, "plan": 1, "fact": 1}], fund=fund))
+    assert (problem.table, problem.row, problem.column) == ("employees.csv", 2, "bonus_fund")
+    assert LIMIT in problem.message
+
+
+def test_statement_beyond_the_money_limit_is_refused():
+    """Each line (30 trillion) fits; their sum does not."""
+    rows = [{"kpi_id": k, "weight": 0.5, "plan": 1, "fact": 1.5} for k in ("k", "j")]
+    [problem] = _refused(one_employee(rows, fund=40e12))
+    assert (problem.table, problem.row, problem.column) == ("employees.csv", 2, "bonus_fund")
+    assert "add up to 60,000,000,000,000.00" in problem.message
+
+
+def test_pool_beyond_the_money_limit_is_refused():
+    client = make_client(
+        positions=[{"position_id": "pos", "name": "P", "department": "Sales"}],
+        position_kpis=[{"position_id": "pos", "kpi_id": "k", "weight": 1}],
+        employees=[{"employee_id": e, "name": e, "position_id": "pos", "bonus_fund": 30e12} for e in ("E1", "E2")],
+        actuals=[{"period": "2026-09", "employee_id": e, "kpi_id": "k", "plan": 1, "fact": 1} for e in ("E1", "E2")])
+    [problem] = _refused(client)
+    assert problem.row is None and "bonus pool of period 2026-09 adds up to 60,000,000,000,000.00" in problem.message
+
+
+@pytest.mark.parametrize("fund, weight, expected", [
+    (45035996273704.95, 1, 4503599627370495),       # the limit itself
+    (45035996273704.93, 0.5, 2251799813685247),     # 22 517 998 136 852.465 -> .47
+    (45035996273704.91, 0.3, 1351079888211147),     # 13 510 798 882 111.473 -> .47
+])
+def test_amounts_stay_exact_up_to_the_money_limit(fund, weight, expected):
+    rows = [{"kpi_id": "k", "weight": weight, "plan": 1, "fact": 1}]
+    if weight != 1:
+        rows.append({"kpi_id": "j", "weight": 1 - weight, "plan": 1, "fact": 0})
+    result = compute_bonuses(one_employee(rows, fund=fund))
+    assert int(result.lines["bonus_minor"].iloc[0]) == expected
+    assert int(result.totals["fund_minor"].iloc[0]) == round(Decimal(repr(fund)) * 100)
+
+
 # --- properties ------------------------------------------------------------------------------
 
 money = st.decimals(min_value=0, max_value=500_000, places=2)
@@ -158,24 +288,137 @@ def schemes(draw, capped=False):
     return rows, draw(money)
 
 
-def reference_bonus(rows, fund: Decimal) -> tuple[list[int], int]:
-    """The seed-001 formula for one employee in exact rational arithmetic: the definition the
-    engine must equal. (Not Decimal: 1730.01 / 0.91 has no finite decimal expansion, and a
-    truncated one can turn an exact half kopeck into 0.4999…)"""
-    fund = Fraction(fund.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+@dataclass
+class Case:
+    """One employee's statement for the rational reference: KPI lines, the fund (given, or from
+    base salary and variable share), the period and employment dates, stop-factor rules."""
+
+    rows: list
+    fund: Decimal | None = None
+    base: Decimal | None = None
+    share: Decimal | None = None
+    period: str = "2026-09"
+    start: date | None = None
+    end: date | None = None
+    curves: dict = field(default_factory=dict)
+    rules: list = field(default_factory=list)
+    turnover: float | None = None
+
+
+def _q(x) -> Fraction:
+    """The decimal as typed (the float's shortest repr), exactly."""
+    return Fraction(repr(float(x)))
+
+
+def reference_curve(kind: str, points, a: Fraction) -> Fraction:
+    """A payout curve by its definition: 0 below the first point; steps pay the level of the
+    highest point reached; linear interpolates and pays the last level past the last point."""
+    pts = [(_q(x), _q(y)) for x, y in points]
+    if a < pts[0][0]:
+        return Fraction(0)
+    if kind == "steps":
+        return [y for x, y in pts if x <= a][-1]
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if a <= x1:
+            return y0 + (y1 - y0) * (a - x0) / (x1 - x0)
+    return pts[-1][1]
+
+
+def reference_statement(case: Case) -> list[int]:
+    """The bonus formula for one employee in exact rational arithmetic, rounding only each line's
+    final amount (SPEC 3.5, 3.5.1): the definition the engine must equal. (Not Decimal: 1730.01 /
+    0.91 has no finite decimal expansion, and a truncated one can turn an exact half kopeck into
+    0.4999…)"""
+    if case.fund is not None:
+        fund = Fraction(case.fund)
+    else:
+        v = Fraction(case.share)
+        fund = Fraction(case.base) * v / (1 - v)
+    year, month = int(case.period[:4]), int(case.period[5:])
+    first, last = date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    days = max((min(case.end or last, last) - max(case.start or first, first)).days + 1, 0)
+    fund *= Fraction(days, (last - first).days + 1)
     d = Fraction(1)
+    for rule in case.rules:
+        if OPERATORS[rule["condition"]](_q(case.turnover), _q(rule["limit"])):
+            d *= _q(rule["factor"])
     coefficients = []
-    for r in rows:
-        a = max(Fraction(repr(r["fact"])) / Fraction(repr(r["plan"])), Fraction(0))
-        c = a if "cap" not in r else min(a, Fraction(repr(r["cap"])))
-        if "threshold" in r and a < Fraction(repr(r["threshold"])):
+    for r in case.rows:
+        a = max(_q(r["fact"]) / _q(r["plan"]), Fraction(0))
+        c = reference_curve(*case.curves[r["curve"]], a) if "curve" in r else a
+        if "cap" in r:
+            c = min(c, _q(r["cap"]))
+        if "threshold" in r and a < _q(r["threshold"]):
             c = Fraction(0)
-        if "stop_threshold" in r and a < Fraction(repr(r["stop_threshold"])):
+        if "stop_threshold" in r and a < _q(r["stop_threshold"]):
             d = Fraction(0)
         coefficients.append(c)
-    lines = [math.floor(fund * Fraction(repr(r["weight"])) * c * d * 100 + Fraction(1, 2))
-             for r, c in zip(rows, coefficients)]
+    return [math.floor(fund * _q(r["weight"]) * c * d * 100 + Fraction(1, 2)) for r, c in zip(case.rows, coefficients)]
+
+
+def reference_bonus(rows, fund: Decimal) -> tuple[list[int], int]:
+    lines = reference_statement(Case(rows, fund=fund))
     return lines, sum(lines)
+
+
+def case_client(case: Case):
+    """The case as a client (one position, one employee), built as the loader builds it."""
+    keys = ("weight", "threshold", "stop_threshold", "cap", "curve")
+    employee = {"employee_id": "E1", "name": "Ann", "position_id": "pos", "bonus_fund": case.fund,
+                "base_salary": case.base, "start_date": case.start and case.start.isoformat(),
+                "end_date": case.end and case.end.isoformat()}
+    actuals = [{"period": case.period, "employee_id": "E1", "kpi_id": r["kpi_id"], "plan": r["plan"],
+                "fact": r["fact"]} for r in case.rows]
+    if case.rules:
+        actuals.append({"period": case.period, "employee_id": "E1", "kpi_id": "turnover", "plan": None,
+                        "fact": case.turnover})
+    return make_client(
+        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "variable_share": case.share}],
+        position_kpis=[{"position_id": "pos", **{k: r[k] for k in ("kpi_id", *keys) if k in r}} for r in case.rows],
+        employees=[employee], actuals=actuals, period=case.period,
+        stop_factors=[{"position_id": "pos", "kpi_id": "turnover", **rule} for rule in case.rules] or None,
+        curves={name: (kind, [list(p) for p in points]) for name, (kind, points) in case.curves.items()})
+
+
+two_places = st.decimals(min_value=0, max_value=Decimal("0.3"), places=2)
+
+
+@st.composite
+def curve_points(draw, kind: str):
+    xs = sorted(draw(st.sets(st.decimals(min_value=Decimal("0.3"), max_value=Decimal("1.8"), places=2),
+                             min_size=2, max_size=4)))
+    ys = sorted(draw(st.lists(st.decimals(min_value=0, max_value=2, places=2), min_size=len(xs), max_size=len(xs))))
+    return kind, tuple((float(x), float(y)) for x, y in zip(xs, ys))
+
+
+@st.composite
+def cases(draw):
+    """Statements with everything the formula multiplies: proration, variable-share funds, payout
+    curves (linear and steps) under caps and thresholds, stop thresholds and stop factors."""
+    rows, fund = draw(schemes())
+    curves = {"linear": draw(curve_points("linear")), "steps": draw(curve_points("steps"))}
+    for row in rows:
+        curve = draw(st.sampled_from([None, None, "linear", "steps"]))
+        if curve:
+            row["curve"] = curve
+    case = Case(rows, curves=curves, period=draw(st.sampled_from(["2026-09", "2026-10", "2026-02", "2024-02"])))
+    if draw(st.booleans()):
+        case.fund = fund
+    else:
+        case.base = draw(money)
+        case.share = draw(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("0.6"), places=2))
+    year, month = int(case.period[:4]), int(case.period[5:])
+    last = calendar.monthrange(year, month)[1]
+    if draw(st.booleans()):
+        case.start = date(year, month, draw(st.integers(1, last)))
+    if draw(st.booleans()):
+        case.end = date(year, month, draw(st.integers(case.start.day if case.start else 1, last)))
+    conditions = draw(st.lists(st.tuples(st.sampled_from(sorted(OPERATORS)), two_places), max_size=2,
+                               unique=True))
+    case.rules = [{"condition": c, "limit": float(limit),
+                   "factor": float(draw(st.decimals(min_value=0, max_value=1, places=2)))} for c, limit in conditions]
+    case.turnover = float(draw(two_places))
+    return case
 
 
 @settings(max_examples=300, deadline=None)
@@ -186,6 +429,15 @@ def test_engine_equals_the_decimal_reference(scheme):
     lines, total = reference_bonus(rows, fund)
     assert result.lines["bonus_minor"].tolist() == lines
     assert int(result.totals["bonus_minor"].iloc[0]) == total == int(result.lines["bonus_minor"].sum())
+
+
+@settings(max_examples=400, deadline=None)
+@given(cases())
+def test_engine_equals_the_rational_reference_with_proration_curves_and_stop_factors(case):
+    result = compute_bonuses(case_client(case))
+    lines = reference_statement(case)
+    assert result.lines["bonus_minor"].tolist() == lines
+    assert int(result.totals["bonus_minor"].iloc[0]) == sum(lines)
 
 
 @settings(max_examples=150, deadline=None)
@@ -219,3 +471,41 @@ def test_stop_factor_zero_pays_nothing(scheme):
     result = compute_bonuses(one_employee(rows, fund=float(fund), stop_factors=rule, extra_actuals=extra, kpis=kpis))
     assert result.totals["stop_factor"].iloc[0] == 0
     assert result.lines["bonus_minor"].sum() == 0 == result.totals["bonus_minor"].iloc[0]
+
+
+def test_a_map_weight_of_one_third_settles_a_half_cent_exactly(client_copy, make_fixtures):
+    """Map weights such as 1/3 are not short decimals: the tie is settled with the exact 1/3."""
+    folder = client_copy()
+    make_fixtures.head_of_sales_on_the_map(folder)  # head of sales: REV 2/3, RET 1/3
+    make_fixtures.set_cell(folder, "employees.csv", 5, "bonus_fund", "0.10")  # E004
+    make_fixtures.set_cell(folder, "actuals.csv", 21, "fact", "0.945")  # RET 105 %: 0.10 * 1/3 * 1.05
+    make_fixtures.set_cell(folder, "actuals.csv", 23, "fact", "0.08")  # turnover within its limit: no stop factor
+    result = compute_bonuses(load_client(folder), "2024-03")
+    lines = result.lines[result.lines["employee_id"] == "E004"].set_index("kpi_id")
+    assert lines.loc["RET", "bonus_minor"] == 4  # 3.5 cents, half up; 1/3 as 0.333… gives 3
+    assert lines.loc["REV", "bonus_minor"] == 10  # capped at 1.5: 0.10 * 2/3 * 1.5
+    totals = result.totals.set_index("employee_id")
+    assert totals.loc["E004", "bonus_minor"] == 14
+
+
+def test_an_excluded_fact_renormalises_map_weights_exactly_at_a_half_cent():
+    """Map weights 1/2, 1/3, 1/6 with the 1/6 KPI's fact excluded: the 1/2 line weighs 3/5 exactly.
+    (A short-decimal weight among weights that are not must not be renormalised by a partial sum.)"""
+    goals = [{"goal_id": "g", "name": "Grow", "perspective": "finance"}] + [
+        {"goal_id": x, "name": x, "perspective": "customers", "parent_id": "g", "strength": s}
+        for x, s in (("a", 3), ("b", 2), ("c", 1))]
+    kpis = [{"kpi_id": f"k{x}", "name": f"k{x}", "goal_id": x, "missing": "exclude" if x == "c" else None}
+            for x in "abc"]
+    weights = {"ka": 1 / 2, "kb": 1 / 3, "kc": 1 / 6}  # as the loader fills a map position's rows
+    client = make_client(
+        goals=goals, kpis=kpis,
+        positions=[{"position_id": "ceo", "name": "CEO", "department": "Board", "level": "ceo"}],
+        position_kpis=[{"position_id": "ceo", "kpi_id": k, "weight": w} for k, w in weights.items()],
+        employees=[{"employee_id": "E1", "name": "Ann", "position_id": "ceo", "bonus_fund": 0.50}],
+        actuals=[{"period": "2026-09", "employee_id": "E1", "kpi_id": "ka", "plan": 100, "fact": 105},
+                 {"period": "2026-09", "employee_id": "E1", "kpi_id": "kb", "plan": 100, "fact": 100},
+                 {"period": "2026-09", "employee_id": "E1", "kpi_id": "kc", "plan": 100, "fact": None}])
+    lines = compute_bonuses(client).lines.set_index("kpi_id")
+    assert lines.loc["ka", "bonus_minor"] == 32  # 0.50 * 3/5 * 1.05 = 0.315, half up
+    assert lines.loc["kb", "bonus_minor"] == 20  # 0.50 * 2/5
+    assert lines.loc["kc", "bonus_minor"] == 0

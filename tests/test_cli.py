@@ -1,9 +1,11 @@
 """The kpi-toolkit command as a consultant uses it: exit codes, messages, files written."""
 import csv
+import errno
 import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from kpi_toolkit.cli import main
@@ -50,6 +52,33 @@ def test_calc_writes_every_result_file(capsys, tmp_path):
     manifest = json.loads((results / "manifest.json").read_text())
     assert set(manifest["inputs"]) >= {"actuals.csv", "client.yaml", "employees.csv"}
     assert manifest["version"] and manifest["period"] == "2024-03"
+
+
+@pytest.mark.parametrize("client", ["northwind", "sever-trade"])
+def test_calc_writes_kpi_weights_per_position_in_which_every_paid_kpi_is_kept(capsys, tmp_path, client):
+    code, _, _ = run(capsys, "calc", DEMO / client, "--out", tmp_path)
+    assert code == 0
+    results = next((tmp_path / client).iterdir()) / "results"
+    weights = pd.read_csv(results / "kpi_weights.csv", dtype={"kept": str})
+    assert list(weights.columns) == ["position_id", "method", "kpi_id", "goal_id", "raw_weight",
+                                     "normalised", "kept", "weight"]
+    assert set(weights["method"]) == {"map", "head_on"}
+    kept = weights[weights["kept"] == "true"]
+    assert (kept["weight"] >= 0.1).all()
+    for _, group in kept.groupby("position_id"):
+        assert group["weight"].sum() == pytest.approx(1, abs=1e-9)
+    dropped = weights[weights["kept"] == "false"]
+    assert (dropped["weight"] == 0).all() and (dropped["method"] == "map").all()
+    assert weights.loc[weights["method"] == "head_on", ["raw_weight", "normalised"]].isna().all().all()
+    lines = pd.read_csv(results / "bonus_lines.csv")
+    paid = set(zip(lines["position_id"], lines["kpi_id"]))
+    shown = dict(zip(zip(weights["position_id"], weights["kpi_id"]), weights["kept"]))
+    assert all(shown[pair] == "true" for pair in paid), "a paid KPI is shown as dropped"
+    # the weight paid on is the weight kpi_weights.csv shows (but where a missing fact was excluded)
+    used = lines.groupby("employee_id").filter(lambda lines: (lines["weight"] > 0).all())
+    by_pair = dict(zip(zip(kept["position_id"], kept["kpi_id"]), kept["weight"]))
+    for row in used.itertuples():
+        assert row.weight == pytest.approx(by_pair[(row.position_id, row.kpi_id)], abs=1e-12)
 
 
 def test_calc_on_broken_client_writes_nothing_and_goes_on(capsys, tmp_path):
@@ -117,6 +146,229 @@ def test_new_and_template(capsys, tmp_path):
     assert code == 1 and "Traceback" not in err
     code, _, _ = run(capsys, "template", tmp_path / "intake.xlsx")
     assert code == 0 and (tmp_path / "intake.xlsx").stat().st_size > 5000
+
+
+# --------------------------------------------------------------------------- where results go
+
+def test_calc_dot_inside_the_client_folder_files_results_under_its_slug(capsys, client_copy, tmp_path, monkeypatch):
+    folder = client_copy("valid_minimal", slug="acme")
+    monkeypatch.chdir(folder)
+    code, out, _ = run(capsys, "calc", ".", "--out", "../O")
+    assert code == 0 and "(acme)" in out
+    assert (tmp_path / "O" / "acme" / "2024-03" / "results" / "bonus_totals.csv").is_file()
+    assert {p.name for p in (tmp_path / "O").iterdir()} == {"acme"}
+    manifest = json.loads((tmp_path / "O" / "acme" / "2024-03" / "results" / "manifest.json").read_text())
+    assert manifest["client"] == "acme"
+
+
+def test_calc_dotdot_from_a_subfolder_writes_inside_out(capsys, client_copy, tmp_path, monkeypatch):
+    folder = client_copy("valid_minimal", slug="acme")
+    (folder / "scenarios").mkdir()
+    monkeypatch.chdir(folder / "scenarios")
+    before = {p.name for p in tmp_path.iterdir()}
+    code, _, _ = run(capsys, "calc", "..", "--out", tmp_path / "O")
+    assert code == 0
+    assert {p.name for p in tmp_path.iterdir()} == before | {"O"}  # nothing beside --out
+    assert (tmp_path / "O" / "acme" / "2024-03" / "results" / "bonus_lines.csv").is_file()
+    assert {p.name for p in (tmp_path / "O").iterdir()} == {"acme"}
+
+
+def test_calc_on_a_folder_whose_name_is_not_a_slug_says_how_to_rename_it(capsys, client_copy, tmp_path):
+    folder = client_copy("valid_minimal", slug="Acme Trading")
+    code, _, err = run(capsys, "calc", folder, "--out", tmp_path / "O")
+    assert code == 1
+    assert "'Acme Trading'" in err and "rename the folder to 'acme-trading'" in err
+    assert not (tmp_path / "O").exists() and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- the machine's refusals
+
+def _refuse(monkeypatch, function: str, code: int, under: Path):
+    """Make os.<function> fail with `code` for paths under `under`, as the system would."""
+    import os
+
+    original = getattr(os, function)
+
+    def refused(path, *args, **kwargs):
+        if str(path).startswith(str(under)):
+            raise OSError(code, os.strerror(code), str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, function, refused)
+
+
+@pytest.mark.parametrize("code, what, fix", [
+    (errno.EROFS, "is on a read-only file system", "choose a folder on a writable disk with --out"),
+    (errno.EACCES, "permission denied on", "give that user write permission on"),
+    (errno.EPERM, "permission denied on", "or choose another folder with --out"),
+])
+def test_calc_into_a_folder_it_may_not_write_names_the_path_and_the_fix(capsys, tmp_path, monkeypatch, code, what,
+                                                                         fix):
+    out = tmp_path / "O"
+    out.mkdir()
+    _refuse(monkeypatch, "mkdir", code, out)
+    code_, _, err = run(capsys, "calc", CLIENTS / "valid_minimal", "--out", out)
+    assert code_ == 1
+    assert what in err and fix in err and f"'{out}'" in err
+    assert "internal error" not in err and "Traceback" not in err
+    assert list(out.iterdir()) == []
+
+
+def test_calc_on_a_full_disk_names_the_path_and_leaves_nothing_half_written(capsys, tmp_path, monkeypatch):
+    out = tmp_path / "O"
+    assert run(capsys, "calc", CLIENTS / "valid_minimal", "--out", out)[0] == 0
+    published = out / "valid_minimal" / "2024-03" / "results"
+    before = {p.name: p.read_bytes() for p in published.iterdir()}
+    original = pd.DataFrame.to_csv
+    written = []
+
+    def disk_fills_up(self, path, *args, **kwargs):
+        if written:  # the second file is cut short, as on a full disk
+            Path(path).write_text("period,empl", encoding="utf-8")
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        written.append(path)
+        return original(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_fills_up)
+    code, _, err = run(capsys, "calc", CLIENTS / "valid_minimal", "--out", out)
+    assert code == 1
+    assert f"cannot write '{published}': the disk is full" in err and "free space on that disk" in err
+    assert "nothing written" in err and "internal error" not in err
+    assert sorted(p.name for p in published.parent.iterdir()) == ["results"]  # no staging folder left
+    assert {p.name: p.read_bytes() for p in published.iterdir()} == before  # the last results stay whole
+
+
+def test_template_into_a_read_only_folder_names_it(capsys, tmp_path, monkeypatch):
+    _refuse(monkeypatch, "open", errno.EROFS, tmp_path)
+    code, _, err = run(capsys, "template", tmp_path / "intake.xlsx")
+    assert code == 1 and "read-only file system" in err and "internal error" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def small_mount(tmp_path):
+    """Mount a tmpfs of a few KB (as root); yields (folder, remount read-only)."""
+    import os
+    import subprocess
+
+    folder = tmp_path / "mnt"
+    folder.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(folder)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs needs root")
+
+    def read_only():
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+
+    try:
+        yield folder, read_only
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def test_calc_on_a_real_read_only_mount(capsys, small_mount):
+    folder, read_only = small_mount
+    read_only()
+    code, _, err = run(capsys, "calc", CLIENTS / "valid_minimal", "--out", folder / "O")
+    assert code == 1 and f"'{folder}' is on a read-only file system" in err and "internal error" not in err
+
+
+def test_calc_on_a_real_full_disk(capsys, small_mount):
+    folder, _ = small_mount
+    code, _, err = run(capsys, "calc", CLIENTS / "valid_minimal", "--out", folder / "O")
+    assert code == 1 and "the disk is full" in err and "internal error" not in err
+    assert [p.name for p in (folder / "O" / "valid_minimal" / "2024-03").iterdir()] == []  # no staging left
+
+
+# --------------------------------------------------------------------------- what killed runs leave
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_calc_removes_staging_left_by_a_killed_calc_but_not_a_running_ones(capsys, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from kpi_toolkit.fileio import STALE_SECONDS, _host
+
+    period = tmp_path / "O" / "valid_minimal" / "2024-03"
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        killed = period / f".results.staging-{_dead_pid()}-{_host()}-abcd1234"
+        live = period / f".results.staging-{running.pid}-{_host()}-efgh5678"
+        other_host_recent = period / f".results.staging-{_dead_pid()}-elsewhere-ijkl9012"
+        other_host_old = period / f".results.staging-{_dead_pid()}-elsewhere-mnop3456"
+        legacy_old = period / ".results-qrst7890"  # an older toolkit's name
+        legacy_recent = period / ".results-uvwx1234"
+        killed_run = period.parent / f".2024-03.staging-{_dead_pid()}-{_host()}-abcd1234"  # a killed `run`
+        for folder in (killed, live, other_host_recent, other_host_old, legacy_old, legacy_recent, killed_run):
+            (folder).mkdir(parents=True)
+            (folder / "bonus_lines.csv").write_text("half", encoding="utf-8")
+        long_ago = time.time() - STALE_SECONDS - 60
+        for folder in (other_host_old, legacy_old):
+            os.utime(folder, (long_ago, long_ago))
+        assert run(capsys, "calc", CLIENTS / "valid_minimal", "--out", tmp_path / "O")[0] == 0
+        assert sorted(p.name for p in period.iterdir()) == sorted(
+            ["results", live.name, other_host_recent.name, legacy_recent.name])
+        assert [p.name for p in period.parent.iterdir()] == ["2024-03"]
+    finally:
+        running.kill()
+        running.wait()
+
+
+def test_a_swap_killed_between_its_renames_gets_the_last_results_back(capsys, tmp_path):
+    from kpi_toolkit.fileio import _host
+
+    period = tmp_path / "O" / "valid_minimal" / "2024-03"
+    assert run(capsys, "calc", CLIENTS / "valid_minimal", "--out", tmp_path / "O")[0] == 0
+    (period / "results").rename(period / f".results-old-{_dead_pid()}-{_host()}")  # killed here
+    from kpi_toolkit.fileio import clean_stale
+
+    clean_stale(period / "results")
+    assert sorted(p.name for p in period.iterdir()) == ["results"]
+    assert (period / "results" / "bonus_totals.csv").is_file()
+
+
+# --------------------------------------------------------------------------- permissions
+
+@pytest.mark.parametrize("umask, folder_mode, file_mode", [(0o022, 0o755, 0o644), (0o027, 0o750, 0o640),
+                                                            (0o077, 0o700, 0o600)])
+def test_published_results_are_as_readable_as_the_umask_allows(capsys, tmp_path, umask, folder_mode, file_mode):
+    import os
+    import stat
+
+    previous = os.umask(umask)
+    try:
+        assert run(capsys, "calc", CLIENTS / "valid_minimal", "--out", tmp_path / "O")[0] == 0
+    finally:
+        os.umask(previous)
+    results = tmp_path / "O" / "valid_minimal" / "2024-03" / "results"
+    for path in [results.parent, results, *results.iterdir()]:
+        expected = folder_mode if path.is_dir() else file_mode
+        assert stat.S_IMODE(path.stat().st_mode) == expected, (path, oct(path.stat().st_mode))
+
+
+# --------------------------------------------------------------------------- money
+
+def test_calc_refuses_a_bonus_beyond_the_money_limit_and_writes_nothing(capsys, tmp_path, client_copy, make_fixtures):
+    """A plan of 1e-300 against a fact of 1e308 wrote a bonus of -92 233 720 368 547 758.08 with exit 0."""
+    folder = client_copy()
+    make_fixtures.set_cell(folder, "position_kpis.csv", 7, "cap", "")
+    make_fixtures.set_cell(folder, "actuals.csv", 20, "plan", "1e-300")
+    make_fixtures.set_cell(folder, "actuals.csv", 20, "fact", "1e308")
+    code, _, err = run(capsys, "calc", folder, "--out", tmp_path / "out")
+    assert code == 1
+    assert "actuals.csv, row 20, column 'fact'" in err and "45,035,996,273,704.95 EUR" in err
+    assert "nothing written" in err and "Traceback" not in err and "internal error" not in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.csv"))
 
 
 def test_validate_output_stays_small_on_a_huge_cell(capsys, tmp_path):

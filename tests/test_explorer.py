@@ -88,6 +88,22 @@ def test_low_weights_are_flagged(northwind):
     assert model.low_weights() == ["cash_collection", "client_meetings"]
 
 
+def test_moving_a_map_positions_weight_is_an_override_the_view_labels(northwind):
+    model = ExplorerModel(northwind, position="head-of-sales")
+    assert model.method() == "map" and model.method("sales-manager") == "head_on"
+    assert model.scheme().weights == pytest.approx({"revenue": 0.5, "key_account_revenue": 0.25, "new_accounts": 0.25})
+    assert model.weight_overrides() == []
+    view = ExplorerView(model)
+    assert any("weights come from the strategy map" in v for v in html_values(view.controls))
+    assert not any("override of the map" in v for v in html_values(view.controls))
+    view.weight_sliders["revenue"].value = 0.6
+    assert set(model.weight_overrides()) == {"revenue", "key_account_revenue", "new_accounts"}
+    assert "override of the map" in view.weight_flags["revenue"].value
+    model.select("sales-manager")
+    model.set_weight("revenue", 0.6)
+    assert model.weight_overrides() == []  # a head-on position's weights are the expert's to move
+
+
 # --- the model against the engine --------------------------------------------------------------------------
 
 def test_model_starts_on_the_largest_position_and_matches_the_engine(northwind):

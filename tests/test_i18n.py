@@ -35,6 +35,7 @@ ENUMS = {
     "sales_family": schema.SALES_FAMILIES,
     "form": schema.FORMS,
     "level": schema.LEVELS,
+    "method": schema.METHODS,
     "condition": schema.CONDITIONS,
     "rag": ("green", "amber", "red"),
     "reason": ("below_threshold", "stop_threshold", "stop_factor", "not_employed", "excluded",

@@ -1,17 +1,20 @@
 """KPI weights, pruning and the selection rules (SPEC 3.2)."""
 import math
+from fractions import Fraction
 
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_toolkit.errors import CalculationError, SchemeError
+from kpi_toolkit.errors import CalculationError
 from kpi_toolkit.kpi_weights import (
     check_selection_rules,
-    head_on_kpi_weights,
     kpi_raw_weights,
-    kpi_weights,
+    map_owner,
+    paid_position_kpis,
+    position_kpi_weights,
+    position_methods,
     prune_kpi_weights,
 )
 
@@ -68,29 +71,6 @@ def test_kpi_naming_an_unknown_goal_is_a_calculation_error():
         kpi_raw_weights(kpis, pd.DataFrame({"goal_id": ["g"], "weight": [1.0]}))
 
 
-def test_map_method_on_the_seed_001_map():
-    # two KPIs on the customer goal (0.25 each), one on each process goal (1/6 and 0.5)
-    kpis = kpis_table([
-        ("share_of_market", "market_share", NAN),
-        ("new_regions", "market_share", NAN),
-        ("p1_kpi", "p1", NAN),
-        ("p2_kpi", "p2", NAN),
-        ("resources_kpi", "resources", NAN),
-        ("tiny", "p3", 0.1),
-        ("tiny_too", "p3", 1.0),
-    ])
-    table = kpi_weights(kpis, GOALS)
-    assert list(table.columns) == ["kpi_id", "goal_id", "raw_weight", "kept", "weight"]
-    raw = dict(zip(table["kpi_id"], table["raw_weight"]))
-    assert raw["share_of_market"] == pytest.approx(0.25)
-    assert raw["p1_kpi"] == pytest.approx(1 / 6)
-    assert raw["tiny"] == pytest.approx(1 / 6 * 0.1 / 1.1)
-    kept = dict(zip(table["kpi_id"], table["kept"]))
-    assert not kept["tiny"] and kept["tiny_too"]
-    assert math.fsum(table["weight"]) == pytest.approx(1.0, abs=1e-12)
-    assert table.loc[table["kpi_id"] == "tiny", "weight"].item() == 0.0
-
-
 @pytest.mark.parametrize("raw, kept, weight", [
     ((0.5, 0.3, 0.15, 0.05), (True, True, True, False), (0.5 / 0.95, 0.3 / 0.95, 0.15 / 0.95, 0)),
     ((0.6, 0.4), (True, True), (0.6, 0.4)),
@@ -126,27 +106,94 @@ def test_prune_properties(raw, min_weight):
         assert kept["weight"].tolist() == pytest.approx((kept["raw_weight"] / total).tolist())
 
 
-@pytest.mark.parametrize("shares, weights", [
-    ((4.0, 3.0, 2.0, 1.0), (0.4, 0.3, 0.2, 0.1)),
-    ((0.5, 0.25, 0.25), (0.5, 0.25, 0.25)),
-    ((NAN, NAN), (0.5, 0.5)),
-    ((0.6, NAN, NAN), (0.6, 0.2, 0.2)),
-    ((50.0, 45.0, 5.0), (50 / 95, 45 / 95, 0)),  # 0.05 pruned
-])
-def test_head_on_method(shares, weights):
-    kpis = kpis_table([(f"k{i}", None, s) for i, s in enumerate(shares)])
-    result = head_on_kpi_weights(kpis)
-    assert result["weight"].tolist() == pytest.approx(list(weights))
-    assert kpi_weights(kpis, None, method="head_on").equals(result)
+# --- weights per position (SPEC 3.2) ---------------------------------------------------
+
+SEED_001_GOALS = pd.DataFrame({
+    "goal_id": ["cap", "share", "resources", "p1", "p2", "p3"],
+    "parent_id": [None, "cap", "cap", "share", "share", "share"],
+    "owner": [None] * 6,
+}).astype({"parent_id": object, "owner": object})
+SEED_001_KPIS = pd.DataFrame({"kpi_id": ["cap", "share", "nps", "k1", "k2", "k3"],
+                              "goal_id": ["cap", "share", "share", "p1", "p2", "p3"],
+                              "share": [NAN] * 6})
 
 
-def test_unknown_method_is_a_scheme_error():
-    kpis = kpis_table([("a", None, 1.0)])
-    with pytest.raises(SchemeError) as caught:
-        kpi_weights(kpis, GOALS, method="gut_feeling")
-    assert caught.value.problems[0].column == "strategy_method"
-    with pytest.raises(SchemeError):
-        kpi_weights(kpis, None, method="map")
+def links(rows):
+    """rows: (position_id, kpi_id, weight)."""
+    return pd.DataFrame(rows, columns=["position_id", "kpi_id", "weight"])
+
+
+def test_seed_001_worked_example_gives_two_thirds_and_two_sixths():
+    positions = pd.DataFrame({"position_id": ["ceo"], "level": ["ceo"], "method": [None]})
+    table = position_kpi_weights(positions, links([("ceo", "cap", NAN), ("ceo", "share", NAN),
+                                                   ("ceo", "nps", NAN)]), SEED_001_KPIS, SEED_001_GOALS)
+    assert list(table.columns[:8]) == ["position_id", "method", "kpi_id", "goal_id", "raw_weight",
+                                       "normalised", "kept", "weight"]
+    assert set(table["method"]) == {"map"}
+    raw = [Fraction(1), Fraction(1, 4), Fraction(1, 4), Fraction(1, 6), Fraction(1, 6), Fraction(1, 6)]
+    assert table["raw_weight"].tolist() == pytest.approx([float(r) for r in raw])
+    assert table["normalised"].tolist() == pytest.approx([0.5, 0.125, 0.125, 1 / 12, 1 / 12, 1 / 12])
+    assert table["kept"].tolist() == [True, True, True, False, False, False]
+    assert table["exact"].tolist() == [Fraction(2, 3), Fraction(1, 6), Fraction(1, 6), 0, 0, 0]
+    assert table["weight"].tolist() == [2 / 3, 1 / 6, 1 / 6, 0.0, 0.0, 0.0]
+
+
+def test_three_map_positions_whose_goals_do_not_overlap_weigh_only_their_own_kpis():
+    goals = pd.DataFrame({
+        "goal_id": ["profit", "sales", "ops", "people"],
+        "parent_id": [None, "profit", "profit", "profit"],
+        "strength": [NAN, 2.0, 1.0, 1.0],
+        "owner": [None, "head-sales", "head-ops", None],
+    }).astype({"parent_id": object})
+    kpis = pd.DataFrame({
+        "kpi_id": ["ebit", "revenue", "margin", "calls", "output", "scrap", "turnover"],
+        "goal_id": ["profit", "sales", "sales", "sales", "ops", "ops", "people"],
+        "share": [NAN, 3.0, 1.0, 0.3, NAN, NAN, NAN],
+    })
+    positions = pd.DataFrame({"position_id": ["ceo", "head-sales", "head-ops", "rep"],
+                              "level": ["ceo", "head", "head", "line"], "method": [None] * 4})
+    rows = links([("ceo", "ebit", NAN), ("ceo", "turnover", NAN),
+                  ("head-sales", "revenue", NAN), ("head-sales", "margin", NAN),
+                  ("head-ops", "output", NAN), ("head-ops", "scrap", NAN),
+                  ("rep", "revenue", 0.7), ("rep", "calls", 0.3)])
+    table = position_kpi_weights(positions, rows, kpis, goals)
+    by = {p: t.set_index("kpi_id") for p, t in table.groupby("position_id")}
+    assert dict(zip(table["position_id"], table["method"])) == {
+        "ceo": "map", "head-sales": "map", "head-ops": "map", "rep": "head_on"}
+    # the CEO owns the goals without an owner: profit (1) and people (1/4)
+    assert by["ceo"]["exact"].to_dict() == {"ebit": Fraction(4, 5), "turnover": Fraction(1, 5)}
+    # sales (1/2): shares 3, 1, 0.3 -> normalised 30/43, 10/43, 3/43; calls dropped
+    assert by["head-sales"]["normalised"].tolist() == pytest.approx([30 / 43, 10 / 43, 3 / 43])
+    assert by["head-sales"]["kept"].tolist() == [True, True, False]
+    assert by["head-sales"]["exact"].tolist() == [Fraction(3, 4), Fraction(1, 4), 0]
+    assert by["head-ops"]["exact"].tolist() == [Fraction(1, 2), Fraction(1, 2)]
+    assert by["rep"]["weight"].tolist() == [0.7, 0.3]
+    assert by["rep"]["raw_weight"].isna().all() and by["rep"]["kept"].all()
+    # every position's kept weights sum to 1 exactly and none is under 0.1
+    for position, group in table[table["kept"]].groupby("position_id"):
+        assert sum(group["exact"]) == 1, position
+        assert (group["weight"] >= 0.1).all(), position
+
+
+def test_method_defaults_to_map_for_a_goal_owner_and_head_on_otherwise():
+    positions = pd.DataFrame({"position_id": ["boss", "head", "clerk", "forced"],
+                              "level": ["ceo", "head", "line", "line"],
+                              "method": [None, None, None, "map"]})
+    goals = pd.DataFrame({"goal_id": ["g", "h"], "owner": [None, "head"]})
+    assert position_methods(positions, goals) == {"boss": "map", "head": "map", "clerk": "head_on",
+                                                  "forced": "map"}
+    assert map_owner(positions) == "boss" and map_owner(positions, "head") == "head"
+    assert position_methods(positions, goals, "head") == {"boss": "head_on", "head": "map",
+                                                          "clerk": "head_on", "forced": "map"}
+
+
+def test_paid_position_kpis_fill_map_weights_and_leave_dropped_kpis_unpaid():
+    positions = pd.DataFrame({"position_id": ["ceo"], "level": ["ceo"], "method": [None]})
+    rows = links([("ceo", "cap", NAN), ("ceo", "share", NAN), ("ceo", "nps", NAN), ("ceo", "k1", NAN)])
+    table = position_kpi_weights(positions, rows, SEED_001_KPIS, SEED_001_GOALS)
+    paid = paid_position_kpis(rows, table)
+    assert paid["kpi_id"].tolist() == ["cap", "share", "nps"]
+    assert paid["weight"].tolist() == [2 / 3, 1 / 6, 1 / 6]
 
 
 # --- selection rules -------------------------------------------------------------------

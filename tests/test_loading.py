@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,8 @@ from kpi_toolkit.loading import load_client, parse_csv, read_client, read_table
 from kpi_toolkit.schema import ROW, TABLES
 
 from conftest import CLIENTS
+
+DEMO_LOGO = Path(__file__).resolve().parent.parent / "clients" / "northwind" / "logo.png"
 
 DTYPES = {"number": "float64", "integer": "Int64", "date": "datetime64[ns]"}
 
@@ -162,7 +165,7 @@ def test_branding_logo_is_checked_and_hashed(client_copy, make_fixtures):
                            'bonus_budget: 6000\nbranding:\n  logo: logo.png\n  colour: "#1F4E79"')
     errors = _errors(folder)
     assert [(p.column, p.row) for p in errors] == [("branding.logo", 9)]
-    (folder / "logo.png").write_bytes(b"\x89PNG fake")
+    shutil.copy(DEMO_LOGO, folder / "logo.png")
     data = load_client(folder)
     assert data.config.branding == {"logo": folder / "logo.png", "colour": "#1F4E79"}
     assert "logo.png" in data.input_hashes

@@ -199,3 +199,20 @@ def test_a_broken_client_does_not_stop_the_others(tmp_path):
     assert not (out / "broken").exists()
     assert "weights of position" in done.stderr  # the engine's message
     assert "Published 2 of 3" in done.stdout and "Failed 1 of 3" in done.stdout
+
+
+# --------------------------------------------------------------------------- a client without a strategy map
+
+def test_a_client_without_a_strategy_map_runs_every_stage(tmp_path):
+    """All positions head-on, an empty goals table (issue 8): every stage runs, stage 01 says so."""
+    client = tmp_path / "clients" / "no-map"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "clients" / "valid_without_map", client)
+    out = tmp_path / "reports"
+    done = kpi_toolkit_run(client, "--out", out, "--format", "html")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (target,) = (out / "no-map").iterdir()
+    assert len(list(target.glob("0*.html"))) == len(STAGES)
+    stage01 = normal(re.sub(r"<[^>]+>", " ", (target / "01_strategy_map.html").read_text(encoding="utf-8")))
+    assert "no strategy map was built" in stage01
+    assert "Expert weights (head-on)" in stage01 and "Sales manager" in stage01
+    assert "Traceback" not in stage01

@@ -7,6 +7,7 @@ tests/test_reports_e2e.py.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -29,9 +30,9 @@ KPI_TOOLKIT = Path(sys.executable).parent / "kpi-toolkit"
 PERIOD = "2024-03"  # valid_minimal's
 
 
-def run_cli(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
+def run_cli(*args, cwd=None, env=None, **popen) -> subprocess.CompletedProcess:
     return subprocess.run([str(KPI_TOOLKIT), "run", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=600)
+                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=600, **popen)
 
 
 def copy_client(tmp: Path, slug: str, name: str | None = None, source: str = "valid_minimal") -> Path:
@@ -289,3 +290,118 @@ def test_failure_messages_say_where_and_what(name, expected):
     look = runner._Look("ACME", "en", "September 2026", None, "#123456", None, {"bonus_scheme": "Bonus scheme"})
     error = type(name, (Exception,), {})("gone\nmore detail")
     assert runner._failure_message(error, stage, look).startswith(expected)
+
+
+def test_a_client_data_error_in_a_stage_lists_every_problem_not_only_its_first_line():
+    # papermill reports the exception of a cell by name and text; a ClientDataError's first line
+    # is only "2 problem(s) in client 'c1':", the rows named are on the lines after it
+    from papermill.exceptions import PapermillExecutionError
+
+    stage = runner.Stage("04", "bonus_scheme", Path("04_bonus_scheme.ipynb"))
+    look = runner._Look("ACME", "en", "September 2026", None, "#123456", None, {"bonus_scheme": "Bonus scheme"})
+    text = ("2 problem(s) in client 'c1':\n  actuals.csv row 4, column fact: the line's amount is beyond the limit\n"
+            "  employees.csv row 2, column bonus_fund: beyond the limit")
+    error = PapermillExecutionError(3, 3, "code", "ClientDataError", text, [])
+    message = runner._failure_message(error, stage, look)
+    assert "actuals.csv row 4, column fact" in message and "employees.csv row 2" in message
+    assert "internal error" not in message
+    many = PapermillExecutionError(3, 3, "code", "ClientDataError", "\n".join(f"line {i}" for i in range(100)), [])
+    assert runner._failure_message(many, stage, look).count("\n") < 30  # bounded
+
+
+# --------------------------------------------------------------------------- where a run goes, machine faults
+
+@pytest.mark.parametrize("slug, period, scenario", [
+    ("..", PERIOD, None), ("", PERIOD, None), ("a/b", PERIOD, None), ("acme", "../..", None), ("acme", PERIOD, ".."),
+    ("acme", PERIOD, "/etc"), ("Acme", PERIOD, None),
+])
+def test_target_dir_never_leaves_out(slug, period, scenario):
+    with pytest.raises(KpiToolkitError, match="cannot file output under"):
+        runner.target_dir(Path("reports"), slug, period, scenario)
+
+
+def test_the_same_client_by_dot_and_by_name_is_run_once_and_a_namesake_is_refused(tmp_path, monkeypatch):
+    from kpi_toolkit.batch import _distinct
+
+    acme = copy_client(tmp_path, "acme")
+    namesake = tmp_path / "other" / "acme"
+    namesake.mkdir(parents=True)
+    monkeypatch.chdir(acme)
+    kept, refused = _distinct([".", acme, namesake])
+    assert kept == [Path(".")]
+    assert [o.folder for o in refused] == [str(namesake)] and "'acme'" in refused[0].message
+
+
+def _refuse_mkdir(monkeypatch, code: int, under: Path):
+    original = os.mkdir
+
+    def refused(path, *args, **kwargs):
+        if str(path).startswith(str(under)):
+            raise OSError(code, os.strerror(code), str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", refused)
+
+
+@pytest.mark.parametrize("code, what", [(errno.EROFS, "is on a read-only file system"),
+                                        (errno.EACCES, "permission denied on"),
+                                        (errno.ENOSPC, "the disk is full")])
+def test_run_into_an_out_it_cannot_write_names_the_path_and_the_fix(tmp_path, monkeypatch, capsys, code, what):
+    from kpi_toolkit.cli import main
+
+    client = copy_client(tmp_path, "acme")
+    out = tmp_path / "reports"
+    out.mkdir()
+    _refuse_mkdir(monkeypatch, code, out)
+    status = main(["run", str(client), "--notebooks", str(STAND_INS), "--out", str(out), "--format", "html"])
+    printed = capsys.readouterr()
+    assert status == 1
+    assert f"cannot write '{out / 'acme' / PERIOD}'" in printed.out and what in printed.out
+    assert "Fix:" in printed.out and "nothing written" in printed.out
+    assert "internal error" not in printed.out + printed.err
+    assert list(out.iterdir()) == []
+
+
+def test_a_full_disk_while_a_stage_is_saved_is_named(tmp_path):
+    stage = runner.Stage("04", "bonus_scheme", Path("04_bonus_scheme.ipynb"))
+    look = runner._Look("ACME", "en", "September 2026", None, "#123456", None, {"bonus_scheme": "Bonus scheme"})
+    error = OSError(errno.ENOSPC, "No space left on device")  # as papermill's save raises it: no file name
+    message = runner._failure_message(error, stage, look, tmp_path / "acme" / PERIOD)
+    assert message.startswith(f"stage 04 (Bonus scheme): cannot write '{tmp_path / 'acme' / PERIOD}': the disk is "
+                              f"full where '{tmp_path}' is")
+    assert "internal error" not in message
+
+
+@pytest.mark.slow
+def test_run_of_dot_files_under_the_slug_cleans_what_killed_runs_left_and_follows_the_umask(tmp_path):
+    import stat
+    import time
+
+    from kpi_toolkit.fileio import STALE_SECONDS, _host
+
+    client = copy_client(tmp_path, "acme")
+    out = tmp_path / "reports"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    killed = out / "acme" / f".{PERIOD}.staging-{dead.pid}-{_host()}-abcd1234"
+    live = out / "acme" / f".{PERIOD}.staging-{running.pid}-{_host()}-efgh5678"
+    legacy = out / "acme" / f".{PERIOD}.staging-ijkl9012"  # an older toolkit's, untouched for a day
+    for folder in (killed, live, legacy):
+        (folder / "notebooks").mkdir(parents=True)
+    long_ago = time.time() - STALE_SECONDS - 60
+    os.utime(legacy, (long_ago, long_ago))
+    try:
+        done = run_cli(".", "--notebooks", STAND_INS, "--out", out, "--format", "html", "--stages", "04",
+                       cwd=client, umask=0o022)
+    finally:
+        running.kill()
+        running.wait()
+    assert done.returncode == 0, done.stdout + done.stderr
+    target = out / "acme" / PERIOD
+    assert (target / "report.html").is_file() and (target / "results" / "bonus_totals.csv").is_file()
+    assert sorted(p.name for p in out.iterdir()) == ["acme"]
+    assert sorted(p.name for p in (out / "acme").iterdir()) == sorted([PERIOD, live.name])
+    for path in [target, *target.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o755 if path.is_dir() else 0o644), (path, oct(mode))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -13,6 +14,8 @@ from kpi_toolkit.schema import CLIENT_YAML_OPTIONAL, CLIENT_YAML_REQUIRED, TABLE
 from kpi_toolkit.scaffold import new_client
 
 from conftest import CLIENTS
+
+DEMO_LOGO = Path(__file__).resolve().parent.parent / "clients" / "northwind" / "logo.png"
 
 
 @pytest.mark.parametrize("language, currency", [("en", "EUR"), ("ru", "RUB")])
@@ -39,8 +42,13 @@ def test_new_client_loads_once_filled_in_with_every_example(tmp_path, language):
     text = re.sub(r'^period: ".*"$', 'period: "2024-03"', text, flags=re.M)
     # uncomment every example key (prose comments never start with 'key:' or '-')
     text = re.sub(r"^# (\s*(?:[a-z_]+:|- ))", r"\1", text, flags=re.M)
+    # the example map owner is a position of the fixture, which gives its weights head-on
+    text = text.replace("strategy_owner: ceo", "strategy_owner: head-of-sales")
+    positions = (folder / "positions.csv").read_text(encoding="utf-8").splitlines()
+    (folder / "positions.csv").write_text("\n".join([positions[0] + ",method"] + [
+        line + ",head_on" for line in positions[1:]]) + "\n", encoding="utf-8")
     (folder / "client.yaml").write_text(text, encoding="utf-8")
-    (folder / "logo.png").write_bytes(b"\x89PNG fake")
+    shutil.copy(DEMO_LOGO, folder / "logo.png")
     data = load_client(folder)
     assert data.warnings == ()
     assert set(yaml.safe_load(text)) == set(CLIENT_YAML_REQUIRED + CLIENT_YAML_OPTIONAL)

@@ -146,3 +146,21 @@ def test_the_empty_template_reports_what_is_missing(template, tmp_path):
     problems = read_client(folder)[1]
     assert {p.column for p in problems if "required key" in p.message} == {"name", "currency", "period"}
     assert all(p.table.startswith("client.xlsx") for p in problems)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_intake_template_holds_text_never_formulas(tmp_path, language):
+    """Every workbook the toolkit writes stores its strings as text (SPEC §6)."""
+    import re
+    import zipfile
+
+    path = write_intake_template(tmp_path / "intake.xlsx", language=language)
+    with zipfile.ZipFile(path) as book:
+        sheets = [book.read(n).decode("utf-8") for n in book.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert len(sheets) == len(TABLES) + 2
+    assert not any(re.search(r"<f[ >/]", xml) or 't="e"' in xml for xml in sheets)
+    for sheet in openpyxl.load_workbook(path).worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    assert cell.data_type == "s", (sheet.title, cell.coordinate, cell.value)

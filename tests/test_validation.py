@@ -40,7 +40,21 @@ FAULTS = [
     ("cap_below_threshold", "position_kpis.csv", 3, "cap", "cap 0.6 is below threshold 0.7"),
     ("unknown_curve", "position_kpis.csv", 2, "curve", "unknown payout curve 'sales_curv'"),
     ("position_without_kpis", "positions.csv", 5, "position_id", "position 'accountant' has 1 employee(s)"),
+    ("map_weight_given", "position_kpis.csv", 7, "weight",
+     "weight 0.6 is given for KPI 'REV' of position 'head-of-sales', whose weights come from the strategy map "
+     "(method map"),
+    ("map_kpi_not_candidate", "position_kpis.csv", 9, "kpi_id",
+     "KPI 'TRN' is not one of the KPIs of the goals position 'head-of-sales' owns (method map; its candidates: "
+     "RET, REV)"),
+    ("map_kept_kpi_without_row", "position_kpis.csv", None, "kpi_id",
+     "position 'head-of-sales' (method map) has no row for KPI 'RET', which its goals give weight 0.3333"),
+    ("map_method_without_goals", "positions.csv", 4, "method",
+     "position 'head-of-sales' uses the method map, but it owns no goal of the strategy map"),
+    ("head_on_weight_empty", "position_kpis.csv", 4, "weight",
+     "KPI 'ORD' of position 'warehouse-lead' has no weight; position 'warehouse-lead' uses the head_on method"),
     ("no_fund", "employees.csv", 4, "bonus_fund", "neither a bonus_fund nor a base_salary"),
+    ("fund_beyond_money_limit", "employees.csv", 4, "bonus_fund",
+     "bonus_fund is 123456789012345.67; expected at most 45,035,996,273,704.95 EUR"),
     ("start_after_end", "employees.csv", 3, "end_date", "end_date 2023-01-01 is before start_date 2023-05-01"),
     ("plan_zero", "actuals.csv", 13, "plan", "plan of 0 for KPI 'REV'"),
     ("plan_empty", "actuals.csv", 15, "plan", "plan is empty for KPI 'REV'"),
@@ -56,6 +70,11 @@ FAULTS = [
     ("missing_required_key", "client.yaml", None, "currency", "required key 'currency' is missing"),
     ("curve_not_increasing", "client.yaml", 14, "payout_curves.sales_curve.points[2]", "does not increase"),
     ("bad_colour", "client.yaml", 9, "branding.colour", "colour 'red' is not #RRGGBB"),
+    ("strategy_method_given", "client.yaml", 8, "strategy_method",
+     "'strategy_method: head_on' is no longer read: the method of setting KPI weights is chosen per position "
+     "(positions.method, goals.owner)"),
+    ("strategy_owner_unknown", "client.yaml", 8, "strategy_owner",
+     "strategy_owner 'ceo' is not a position of positions.csv"),
     ("xlsx_and_csv", "client.xlsx", None, None, "both client.xlsx and CSV files"),
     ("xlsx_formula_without_value", "client.xlsx [actuals]", 23, "fact",
      "cell E23 holds the formula '=0.1+0.02' but no saved value"),
@@ -91,13 +110,18 @@ def test_one_fault_one_error(folder):
 
 
 def test_every_fault_folder_is_tested():
-    folders = {p.name for p in CLIENTS.iterdir() if p.is_dir()} - {"valid_minimal"}
+    folders = {p.name for p in CLIENTS.iterdir() if p.is_dir()} - {"valid_minimal", "valid_without_map"}
     assert folders == {f[0] for f in FAULTS}
     assert len(folders) >= 28
 
 
 def test_valid_minimal_has_no_problems():
     assert validate_client(CLIENTS / "valid_minimal") == []
+
+
+def test_a_client_without_a_strategy_map_validates():
+    """An empty goals table and every position head-on: the seeds' method 2."""
+    assert validate_client(CLIENTS / "valid_without_map") == []
 
 
 def test_three_faults_are_reported_at_once(client_copy, make_fixtures):
@@ -227,6 +251,38 @@ def test_a_bad_cell_is_not_reported_again_as_a_methodology_warning(client_copy, 
     assert [(p.table, p.row, p.column) for p in problems] == [("position_kpis.csv", 6, "weight")]
 
 
+def test_a_map_position_takes_its_weights_from_the_goals_it_owns(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.head_of_sales_on_the_map(folder)
+    data = load_client(folder)
+    assert [(p.rule, p.row) for p in data.warnings] == [("kpi-count", 4)]  # 2 KPIs, a head needs 3
+    rows = data.position_kpis[data.position_kpis["position_id"] == "head-of-sales"]
+    assert dict(zip(rows["kpi_id"], rows["weight"])) == {"REV": 2 / 3, "RET": 1 / 3}
+
+
+def test_a_dropped_kpi_with_a_row_is_warned_about_and_not_paid_on(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.head_of_sales_on_the_map(folder)
+    make_fixtures.set_cell(folder, "goals.csv", 4, "strength", "0.1")  # G3: 0.1 / 2.1 of the root
+    data = load_client(folder)
+    (warning,) = [p for p in data.warnings if p.rule == "weight-min"]
+    # the rules count the KPIs paid on: one is left
+    assert any(p.rule == "kpi-count" and "has 1 KPIs" in p.message for p in data.warnings)
+    assert (warning.table, warning.row, warning.column, warning.rule) == ("position_kpis.csv", 8, "kpi_id",
+                                                                          "weight-min")
+    assert "KPI 'RET' of position 'head-of-sales' weighs 0.0476" in warning.message
+    assert "dropped and not paid on" in warning.message
+    rows = data.position_kpis[data.position_kpis["position_id"] == "head-of-sales"]
+    assert dict(zip(rows["kpi_id"], rows["weight"])) == {"REV": 1.0}
+
+
+def test_map_weights_in_a_head_on_clients_data_need_no_goals(client_copy):
+    """valid_minimal has goals but no owner and no CEO: every position is head-on."""
+    data = load_client(client_copy())
+    sm = data.position_kpis[data.position_kpis["position_id"] == "sales-manager"]
+    assert sm["weight"].tolist() == [0.6, 0.4]
+
+
 FUNNEL = """bonus_budget: 6000
 funnel:
   revenue_plan: 1200000
@@ -267,3 +323,32 @@ def test_readiness_problems_point_at_their_line(client_copy, make_fixtures):
         ("client.yaml", 10, "readiness.kpis_computable"), ("client.yaml", 11, "readiness.goal_tree")]
     assert "expected yes, partly or no" in caught.value.problems[0].message
     assert "not a readiness condition" in caught.value.problems[1].message
+
+
+def test_fund_from_variable_share_beyond_money_limit_is_refused(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_cell(folder, "employees.csv", 2, "base_salary", "100000000000")
+    make_fixtures.set_cell(folder, "positions.csv", 2, "variable_share", "0.999999")
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.table, p.row, p.column) for p in errors] == [("employees.csv", 2, "base_salary")]
+    assert "x variable_share 0.999999 / (1 - 0.999999)" in errors[0].message
+    assert "45,035,996,273,704.95 EUR" in errors[0].message
+
+
+@pytest.mark.parametrize("decimals, fund, refused", [
+    (2, "45035996273704.95", False), (2, "45035996273704.96", True),
+    (0, "4503599627370495", False), (0, "4503599627370496", True), (3, "4503599627370.5", True)])
+def test_money_limit_follows_the_currency_decimals(client_copy, make_fixtures, decimals, fund, refused):
+    """2**52 minor units: 45 trillion at 2 decimals, 4.5 quadrillion at 0, 4.5 trillion at 3."""
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "currency: EUR", f"currency: EUR\ncurrency_decimals: {decimals}")
+    make_fixtures.set_cell(folder, "employees.csv", 4, "bonus_fund", fund)
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.row, p.column) for p in errors] == ([(4, "bonus_fund")] if refused else [])
+
+
+def test_project_money_beyond_money_limit_is_refused(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_cell(folder, "project.csv", 3, "bac", "1e17")
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.table, p.row, p.column) for p in errors] == [("project.csv", 3, "bac")]

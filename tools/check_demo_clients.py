@@ -3,8 +3,8 @@
 
     .venv/bin/python tools/check_demo_clients.py [clients/northwind clients/sever-trade]
 
-Standalone (pandas + the table declarations of ``kpi_toolkit.schema``), independent of the
-toolkit's loader: it asserts that each demo client is well formed and that every feature the
+Standalone (pandas, the table declarations of ``kpi_toolkit.schema`` and the weights of map
+positions from ``kpi_toolkit.kpi_weights``), independent of the toolkit's loader: it asserts that each demo client is well formed and that every feature the
 demos are meant to show actually occurs in the reported period. Prints a summary per client
 and exits with status 1 listing every failed check.
 """
@@ -14,6 +14,7 @@ import re
 import struct
 import sys
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +22,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from kpi_toolkit import schema  # noqa: E402  (declarations only)
+from kpi_toolkit import schema  # noqa: E402  (declarations)
+from kpi_toolkit.kpi_weights import position_kpi_weights  # noqa: E402  (the map's weights, SPEC 3.2)
 
 DEFAULT = [ROOT / "clients" / "northwind", ROOT / "clients" / "sever-trade"]
 READINESS = ("management_involved", "kpis_computable", "kpis_from_goals", "tied_to_motivation",
@@ -89,6 +91,20 @@ def png_size(path: Path) -> tuple[int, int]:
 def period_days(period: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     start = pd.Timestamp(period + "-01")
     return start, start + pd.offsets.MonthEnd(0)
+
+
+def _map_weights(t: dict[str, pd.DataFrame]) -> dict[str, dict[str, Fraction]]:
+    """Map position -> KPI -> exact weight (the toolkit's SPEC 3.2 arithmetic on the tables read)."""
+    numeric = {"goals": ("strength", "root_weight"), "kpis": ("share",), "position_kpis": ("weight",)}
+    frames = {}
+    for name in ("goals", "kpis", "positions", "position_kpis"):
+        df = t[name].replace("", None)
+        for col in numeric.get(name, ()):
+            df[col] = pd.to_numeric(df[col])
+        frames[name] = df
+    table = position_kpi_weights(frames["positions"], frames["position_kpis"], frames["kpis"], frames["goals"])
+    table = table[table["method"] == "map"]
+    return {p: dict(zip(g["kpi_id"], g["exact"])) for p, g in table.groupby("position_id")}
 
 
 def check_client(folder: Path) -> Checker:
@@ -238,8 +254,19 @@ def check_client(folder: Path) -> Checker:
     pos = positions.set_index("position_id")
     c.check(len(pos) >= 6, "at least 6 positions")
     c.check(positions["department"].nunique() >= 5, "positions in at least 5 departments")
+    map_weights = _map_weights(t)
+    methods = positions.set_index("position_id")["method"].to_dict()
+    c.check(set(methods.values()) == {"map", "head_on"}, f"both methods used ({set(methods.values())})")
+    c.check((positions["level"] == "ceo").sum() == 1, "one ceo-level position (owner of the map)")
     for pid, grp in pk.groupby("position_id"):
-        w = [Decimal(x) for x in grp["weight"]]
+        if methods[pid] == "map":
+            c.check((grp["weight"] == "").all(), f"{pid}: a map position with weights in position_kpis")
+            mine = map_weights[pid]
+            c.check(set(grp["kpi_id"]) == {k for k, w in mine.items() if w > 0},
+                    f"{pid}: position_kpis rows {sorted(grp['kpi_id'])} are not its kept map KPIs")
+            w = [mine.get(k, Fraction(0)) for k in grp["kpi_id"]]
+        else:
+            w = [Decimal(x) for x in grp["weight"]]
         c.check(sum(w) == 1, f"{pid}: weights sum to {sum(w)}")
         c.check(min(w) >= Decimal("0.1"), f"{pid}: a weight under 0.1")
         n, level = len(grp), pos.loc[pid, "level"]
@@ -346,7 +373,11 @@ def check_client(folder: Path) -> Checker:
                 if cap is not None and coef > cap:
                     capped.append((eid, k))
                     coef = cap
-            lines.append((D(rule["weight"]), coef))
+            weight = D(rule["weight"])
+            if weight is None:  # a map position: the exact weight from the goals it owns
+                w = map_weights[pid][k]
+                weight = Decimal(w.numerator) / Decimal(w.denominator)
+            lines.append((weight, coef))
         for _, rule in sf[sf["position_id"] == pid].iterrows():
             f = cur[(cur["employee_id"] == eid) & (cur["kpi_id"] == rule["kpi_id"])]["fact"]
             fv, lim = D(f.iloc[0]), D(rule["limit"])

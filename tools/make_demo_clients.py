@@ -69,7 +69,7 @@ class Kpi:
 @dataclass
 class PK:
     kpi: str
-    weight: float
+    weight: float | None  # None for a position on the strategy map: the map gives its weights
     plan: float | None
     threshold: float | None = None
     stop: float | None = None
@@ -87,6 +87,7 @@ class Position:
     v: float
     level: str
     kpis: list[PK]
+    method: str = "head_on"  # "map": weights from the goals it owns (SPEC 3.2)
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Goal:
     perspective: str
     parents: list[tuple[str, float | None]] = field(default_factory=list)
     root_weight: float | None = None
+    owner: str | None = None  # the accountable position; empty: the map's owner (the CEO)
 
 
 @dataclass
@@ -342,8 +344,9 @@ def bonus_pool(c: Client, actuals: list[list], period: str) -> tuple[float, dict
                 coef = 0.0 if (pk.threshold is not None and a < pk.threshold) else a
                 if pk.cap is not None:
                     coef = min(coef, pk.cap)
-            lines.append((pk.weight, coef))
-            wsum += pk.weight
+            w = 1.0 if pk.weight is None else pk.weight  # a map position: equal weights, for the estimate
+            lines.append((w, coef))
+            wsum += w
         for (pid, kid, cond, limit, factor) in c.stop_factors:
             if pid != e.position or (period, e.id, kid) not in act:
                 continue
@@ -366,10 +369,11 @@ def write_client(c: Client, out: Path, logo: dict) -> dict:
     rows = []
     for g in c.goals:
         if not g.parents:
-            rows.append([g.id, g.name, g.perspective, None, None, g.root_weight])
+            rows.append([g.id, g.name, g.perspective, None, None, g.root_weight, g.owner])
         for par, s in g.parents:
-            rows.append([g.id, g.name, g.perspective, par, s, None])
-    write_csv(folder / "goals.csv", ["goal_id", "name", "perspective", "parent_id", "strength", "root_weight"], rows)
+            rows.append([g.id, g.name, g.perspective, par, s, None, g.owner])
+    write_csv(folder / "goals.csv",
+              ["goal_id", "name", "perspective", "parent_id", "strength", "root_weight", "owner"], rows)
     write_csv(folder / "kpis.csv",
               ["kpi_id", "name", "unit", "direction", "baseline", "band_low", "band_high", "band_tolerance",
                "missing", "goal_id", "share", "data_source", "kind", "measure", "horizon", "timing",
@@ -377,8 +381,8 @@ def write_client(c: Client, out: Path, logo: dict) -> dict:
               [[k.id, k.name, k.unit, k.direction, k.baseline, *(k.band or (None, None, None)), k.missing,
                 k.goal, k.share, k.source, k.kind, k.measure, k.horizon, k.timing, k.family, k.form,
                 k.cost, k.worth] for k in c.kpis])
-    write_csv(folder / "positions.csv", ["position_id", "name", "department", "variable_share", "level"],
-              [[p.id, p.name, p.dept, p.v, p.level] for p in c.positions])
+    write_csv(folder / "positions.csv", ["position_id", "name", "department", "variable_share", "level", "method"],
+              [[p.id, p.name, p.dept, p.v, p.level, p.method] for p in c.positions])
     write_csv(folder / "position_kpis.csv",
               ["position_id", "kpi_id", "weight", "threshold", "stop_threshold", "cap", "curve"],
               [[p.id, pk.kpi, pk.weight, pk.threshold, pk.stop, pk.cap, pk.curve]
@@ -436,21 +440,26 @@ def northwind() -> tuple[Client, callable, dict]:
     goals = [
         G("grow_profit", "Grow operating profit to £2.4m by FY2027", "finance", root_weight=0.7),
         G("strong_cash", "Keep cash flow healthy: release working capital", "finance", root_weight=0.3),
-        G("grow_revenue", "Grow revenue by 15 % a year", "finance", [("grow_profit", 2)]),
+        G("grow_revenue", "Grow revenue by 15 % a year", "finance", [("grow_profit", 2)], owner="head-of-sales"),
         G("protect_margin", "Hold gross margin at 27 % or above", "finance", [("grow_profit", None)]),
-        G("win_key_accounts", "Win and grow OEM key accounts", "customers", [("grow_revenue", None)]),
+        G("win_key_accounts", "Win and grow OEM key accounts", "customers", [("grow_revenue", None)],
+          owner="head-of-sales"),
         G("reliable_delivery", "Be the most reliable supplier: on time, in full, right first time", "customers",
-          [("grow_revenue", None), ("protect_margin", None)]),
-        G("customer_loyalty", "Keep customers coming back", "customers", [("grow_revenue", None)]),
-        G("lead_generation", "Generate a steady flow of qualified leads", "processes", [("win_key_accounts", None)]),
+          [("grow_revenue", None), ("protect_margin", None)], owner="production-foreman"),
+        G("customer_loyalty", "Keep customers coming back", "customers", [("grow_revenue", None)],
+          owner="marketing-manager"),
+        G("lead_generation", "Generate a steady flow of qualified leads", "processes", [("win_key_accounts", None)],
+          owner="marketing-manager"),
         G("sales_discipline", "Run a disciplined sales process: funnel, contact norms, fast quotes", "processes",
-          [("win_key_accounts", None), ("customer_loyalty", None)]),
+          [("win_key_accounts", None), ("customer_loyalty", None)], owner="head-of-sales"),
         G("lean_production", "Produce to plan with minimal scrap", "processes",
-          [("reliable_delivery", 2), ("protect_margin", None)]),
+          [("reliable_delivery", 2), ("protect_margin", None)], owner="production-foreman"),
         G("inventory_control", "Keep raw material stock within the norm", "processes",
-          [("strong_cash", None), ("lean_production", None)]),
-        G("fast_close", "Close the books fast, pay and file on time", "processes", [("strong_cash", None)]),
-        G("contract_risk", "Review contracts quickly and recover overdue debt", "processes", [("strong_cash", None)]),
+          [("strong_cash", None), ("lean_production", None)], owner="production-foreman"),
+        G("fast_close", "Close the books fast, pay and file on time", "processes", [("strong_cash", None)],
+          owner="chief-accountant"),
+        G("contract_risk", "Review contracts quickly and recover overdue debt", "processes", [("strong_cash", None)],
+          owner="legal-counsel"),
         G("retain_staff", "Retain and develop skilled people", "learning",
           [("lean_production", None), ("sales_discipline", None)]),
         G("crm_adoption", "Every deal and client contact recorded in the CRM", "learning",
@@ -468,7 +477,7 @@ def northwind() -> tuple[Client, callable, dict]:
         K("gross_margin", "Gross margin on own sales", "%", "protect_margin", "target", "efficiency", "operational",
           "lagging", family="clients_in_work", source=SAGE, dec=1, sd=0.04),
         K("cash_collection", "Cash collected from customers against the collection plan", "GBP", "strong_cash",
-          "target", "result", "operational", "lagging", family="clients_in_work", source=SAGE, step=1000, sd=0.06),
+          "target", "result", "operational", "lagging", family="clients_in_work", source=SAGE, share=2, step=1000, sd=0.06),
         K("dso", "Days sales outstanding (DSO)", "days", "strong_cash", "target", "efficiency", "operational",
           "lagging", direction="lower", form="aggregated", source=SAGE, dec=1, sd=0.06),
         K("new_accounts", "New accounts with a first shipment", "accounts", "win_key_accounts", "target", "result",
@@ -529,10 +538,16 @@ def northwind() -> tuple[Client, callable, dict]:
     P = Position
     team_sales = (("sales-manager", "revenue"), ("key-account-manager", "key_account_revenue"))
     positions = [
+        # The managing director and the heads of departments are on the strategy map (method map: the
+        # weights come from the goals each owns); line staff get their weights head-on.
+        P("managing-director", "Managing Director", "Management", 0.3, "ceo", [
+            PK("operating_profit", None, 195000, 0.8, cap=1.2),
+            PK("cash_collection", None, 1150000, 0.85, cap=1.2),
+            PK("gross_margin", None, 27.5, 0.8, cap=1.2)], method="map"),
         P("head-of-sales", "Head of Sales", "Sales", 0.25, "head", [
-            PK("revenue", 0.4, 0, 0.7, cap=1.3, team=team_sales),
-            PK("gross_margin", 0.35, 27.5, 0.8, cap=1.2),
-            PK("dso", 0.25, 48, 0.7, cap=1.2)]),
+            PK("revenue", None, 0, 0.7, cap=1.3, team=team_sales),
+            PK("key_account_revenue", None, 0, 0.7, cap=1.3, team=(("key-account-manager", "key_account_revenue"),)),
+            PK("new_accounts", None, 6, 0.6, cap=1.5)], method="map"),
         P("key-account-manager", "Key Account Manager", "Sales", 0.4, "lead", [
             PK("key_account_revenue", 0.4, 160000, curve="sales_curve", amount=True),
             PK("gross_margin", 0.25, 26, 0.8, cap=1.2),
@@ -547,27 +562,29 @@ def northwind() -> tuple[Client, callable, dict]:
             PK("order_accuracy", 0.3, 98.5, 0.8),
             PK("quotes_issued", 0.2, 120, 0.6, cap=1.3, amount=True)]),
         P("marketing-manager", "Marketing Manager", "Marketing", 0.25, "head", [
-            PK("qualified_leads", 0.4, 0, 0.7, cap=1.3, team=(("marketing-specialist", "qualified_leads"),)),
-            PK("cost_per_lead", 0.35, 38, 0.7, cap=1.2),
-            PK("customer_nps", 0.25, 45, 0.6)]),
+            PK("qualified_leads", None, 0, 0.7, cap=1.3, team=(("marketing-specialist", "qualified_leads"),)),
+            PK("cost_per_lead", None, 38, 0.7, cap=1.2),
+            PK("customer_nps", None, 45, 0.6)], method="map"),
         P("marketing-specialist", "Digital Marketing Specialist", "Marketing", 0.2, "line", [
             PK("qualified_leads", 0.6, 250, 0.7, cap=1.3, amount=True),
             PK("cost_per_lead", 0.4, 40, 0.7, cap=1.2)]),
         P("chief-accountant", "Chief Accountant", "Finance", 0.25, "head", [
-            PK("close_days", 0.4, 5, 0.7, cap=1.2),
-            PK("statutory_on_time", 0.3, 100, 0.9),
-            PK("dso", 0.3, 48, 0.7, cap=1.2)]),
+            PK("close_days", None, 5, 0.7, cap=1.2),
+            PK("statutory_on_time", None, 100, 0.9),
+            PK("payments_on_time", None, 97, 0.8),
+            PK("docs_on_time", None, 95, 0.8)], method="map"),
         P("accountant", "Accountant", "Finance", 0.15, "line", [
             PK("payments_on_time", 0.6, 97, 0.8),
             PK("docs_on_time", 0.4, 95, 0.8)]),
         P("legal-counsel", "Legal Counsel", "Legal", 0.2, "lead", [
-            PK("contract_review_days", 0.45, 3, 0.7, cap=1.2),
-            PK("debt_recovered", 0.35, 40000, 0.6, cap=1.5, amount=True),
-            PK("claims_won", 0.2, 75, 0.6)]),
+            PK("contract_review_days", None, 3, 0.7, cap=1.2),
+            PK("debt_recovered", None, 40000, 0.6, cap=1.5, amount=True),
+            PK("claims_won", None, 75, 0.6)], method="map"),
         P("production-foreman", "Production Foreman", "Production", 0.25, "lead", [
-            PK("output", 0.45, 0, 0.8, cap=1.2, team=(("production-operator", "output"),)),
-            PK("scrap_rate", 0.3, 2.0, 0.7, cap=1.3),
-            PK("raw_stock_days", 0.25, None, 0.7)]),
+            PK("output", None, 0, 0.8, cap=1.2, team=(("production-operator", "output"),)),
+            PK("scrap_rate", None, 2.0, 0.7, cap=1.3),
+            PK("first_pass_yield", None, 97, 0.7),
+            PK("raw_stock_days", None, None, 0.7)], method="map"),
         P("production-operator", "CNC Machine Operator", "Production", 0.15, "line", [
             PK("output", 0.6, 1450, 0.8, cap=1.2, amount=True),
             PK("first_pass_yield", 0.4, 97, 0.7)]),
@@ -616,6 +633,7 @@ def northwind() -> tuple[Client, callable, dict]:
     for i, ((name, base, start), lead) in enumerate(zip(ops, leads)):
         emps.append(E(f"E{29 + i:03d}", name, "production-operator", base, start, lead=lead))
     emps.append(E("E046", "Jack Morrison", "sales-manager", 2600, "2026-09-15"))
+    emps.append(E("E047", "Richard Hallam", "managing-director", 9500, "2019-04-01"))
 
     c = Client(
         slug="northwind", seed=20260401, goals=goals, kpis=kpis, positions=positions, employees=emps,
@@ -720,7 +738,6 @@ funnel:
   activity_minutes: {{calls: 12, letters: 20, meetings: 120}}
   working_hours: 160
 
-strategy_method: map
 project_start: "2026-03-16"   # kick-off of the implementation project
 project_thresholds: {{green: 0.95, amber: 0.85}}
 """
@@ -737,23 +754,27 @@ def sever_trade() -> tuple[Client, callable, dict]:
     goals = [
         G("profit_growth", "Увеличить чистую прибыль до 60 млн руб. в 2027 году", "finance", root_weight=0.6),
         G("cash_flow", "Обеспечить устойчивый денежный поток без кассовых разрывов", "finance", root_weight=0.4),
-        G("revenue_growth", "Увеличить выручку на 20 % в год", "finance", [("profit_growth", None)]),
-        G("margin", "Удерживать валовую маржу не ниже 22 %", "finance", [("profit_growth", None)]),
+        G("revenue_growth", "Увеличить выручку на 20 % в год", "finance", [("profit_growth", None)],
+          owner="head-of-sales"),
+        G("margin", "Удерживать валовую маржу не ниже 22 %", "finance", [("profit_growth", None)],
+          owner="head-of-sales"),
         G("client_base", "Расширить базу строительных и ремонтных компаний", "customers", [("revenue_growth", None)]),
         G("service_level", "Отгружать заказы полностью, без ошибок и в срок", "customers", [("revenue_growth", None)]),
         G("loyalty", "Повысить долю повторных закупок", "customers",
           [("revenue_growth", 2), ("margin", None)]),
-        G("lead_flow", "Обеспечить стабильный поток целевых обращений", "processes", [("client_base", None)]),
+        G("lead_flow", "Обеспечить стабильный поток целевых обращений", "processes", [("client_base", None)],
+          owner="head-of-marketing"),
         G("sales_process", "Выстроить воронку продаж и нормативы контактов с клиентами", "processes",
           [("client_base", None), ("loyalty", None)]),
         G("warehouse", "Комплектовать заказы быстро и без ошибок", "processes", [("service_level", None)]),
         G("packing", "Фасовать сухие смеси по плану с минимальным браком", "processes",
-          [("service_level", None), ("margin", None)]),
+          [("service_level", None), ("margin", None)], owner="production-foreman"),
         G("receivables", "Контролировать дебиторскую задолженность и платёжную дисциплину", "processes",
-          [("cash_flow", 2)]),
-        G("accounting", "Закрывать месяц быстро и сдавать отчётность в срок", "processes", [("cash_flow", None)]),
+          [("cash_flow", 2)], owner="head-of-sales"),
+        G("accounting", "Закрывать месяц быстро и сдавать отчётность в срок", "processes", [("cash_flow", None)],
+          owner="chief-accountant"),
         G("legal_protection", "Снизить правовые риски договоров и взыскивать долги", "processes",
-          [("receivables", None)]),
+          [("receivables", None)], owner="head-of-legal"),
         G("staff", "Удерживать и обучать ключевых сотрудников", "learning",
           [("sales_process", None), ("packing", None)]),
         G("crm", "Перевести все продажи и контакты в CRM", "learning", [("sales_process", None)]),
@@ -794,7 +815,7 @@ def sever_trade() -> tuple[Client, callable, dict]:
         K("cost_per_lead", "Стоимость целевого обращения", "руб.", "lead_flow", "process", "cost", "operational",
           "leading", direction="lower", source="Яндекс Директ и Битрикс24", sd=0.08),
         K("site_conversion", "Конверсия посетителей сайта в заявку", "%", "lead_flow", "process", "efficiency",
-          "operational", "leading", source="Яндекс Метрика", dec=2, sd=0.08),
+          "operational", "leading", source="Яндекс Метрика", dec=2, sd=0.08, missing="exclude"),
         K("market_share", "Доля рынка сухих смесей в Санкт-Петербурге и Ленинградской области", "%", "client_base",
           "external", "result", "strategic", "lagging", missing="exclude",
           source="Мониторинг рынка (внешнее агентство)", cost=45000, worth=60000, dec=1, sd=0.05),
@@ -839,11 +860,20 @@ def sever_trade() -> tuple[Client, callable, dict]:
     P = Position
     team_sales = (("sales-manager", "revenue"), ("key-account-manager", "revenue"))
     positions = [
+        # Генеральный директор и руководители подразделений — на карте целей (метод map: веса из целей,
+        # за которые отвечает должность); линейным сотрудникам веса задаются экспертно (head_on).
+        P("general-director", "Генеральный директор", "Дирекция", 0.3, "ceo", [
+            PK("net_profit", None, 5200000, 0.8, cap=1.2),
+            PK("operating_cash_flow", None, 6500000, 0.8, cap=1.2),
+            PK("repeat_share", None, 62, 0.8, cap=1.2),
+            PK("staff_turnover", None, 0.12, 0.7, cap=1.2)], method="map"),
         P("head-of-sales", "Руководитель отдела продаж", "Отдел продаж", 0.25, "head", [
-            PK("revenue", 0.4, 0, 0.7, cap=1.3, team=team_sales),
-            PK("gross_margin", 0.25, 22.5, 0.8, cap=1.2),
-            PK("receivables_overdue", 0.2, 12, 0.6, cap=1.3),
-            PK("new_clients", 0.15, 25, 0.6, cap=1.5, amount=True)]),
+            PK("revenue", None, 0, 0.7, cap=1.3, team=team_sales),
+            PK("gross_margin", None, 22.5, 0.8, cap=1.2),
+            PK("receivables_overdue", None, 12, 0.6, cap=1.3),
+            PK("payment_collection", None, 0, 0.8, cap=1.2,
+               team=(("sales-manager", "payment_collection"), ("key-account-manager", "payment_collection")))],
+          method="map"),
         P("key-account-manager", "Менеджер по работе с ключевыми клиентами", "Отдел продаж", 0.5, "lead", [
             PK("revenue", 0.4, 9000000, curve="sales_steps", amount=True),
             PK("payment_collection", 0.25, 8500000, 0.8, amount=True),
@@ -854,32 +884,34 @@ def sever_trade() -> tuple[Client, callable, dict]:
             PK("payment_collection", 0.35, 3400000, 0.85, stop=0.85, amount=True),
             PK("client_contacts", 0.2, 180, 0.6, cap=1.2, amount=True)]),
         P("head-of-marketing", "Руководитель отдела маркетинга", "Отдел маркетинга", 0.25, "head", [
-            PK("leads", 0.4, 0, 0.7, cap=1.3, team=(("marketing-manager", "leads"),)),
-            PK("cost_per_lead", 0.3, 1200, 0.7, cap=1.2),
-            PK("market_share", 0.3, 7.5, 0.8)]),
+            PK("leads", None, 0, 0.7, cap=1.3, team=(("marketing-manager", "leads"),)),
+            PK("cost_per_lead", None, 1200, 0.7, cap=1.2),
+            PK("site_conversion", None, 2.4, 0.7, cap=1.3)], method="map"),
         P("marketing-manager", "Маркетолог", "Отдел маркетинга", 0.3, "lead", [
             PK("leads", 0.5, 900, 0.7, cap=1.3, amount=True),
             PK("cost_per_lead", 0.3, 1250, 0.7, cap=1.2),
             PK("site_conversion", 0.2, 2.4, 0.7, cap=1.3)]),
         P("chief-accountant", "Главный бухгалтер", "Бухгалтерия", 0.25, "head", [
-            PK("close_days", 0.4, 6, 0.7, cap=1.2),
-            PK("tax_reports_on_time", 0.3, 100, 0.9),
-            PK("primary_docs", 0.3, 97, 0.8)]),
+            PK("close_days", None, 6, 0.7, cap=1.2),
+            PK("tax_reports_on_time", None, 100, 0.9),
+            PK("primary_docs", None, 97, 0.8),
+            PK("payments_on_time", None, 98, 0.8)], method="map"),
         P("accountant", "Бухгалтер", "Бухгалтерия", 0.2, "line", [
             PK("primary_docs", 0.5, 96, 0.8),
             PK("payments_on_time", 0.5, 98, 0.8)]),
         P("head-of-legal", "Начальник юридического отдела", "Юридический отдел", 0.25, "head", [
-            PK("cases_won", 0.4, 70, 0.6),
-            PK("contract_review_time", 0.35, 3, 0.7, cap=1.2),
-            PK("receivables_overdue", 0.25, 12, 0.6, cap=1.3)]),
+            PK("cases_won", None, 70, 0.6),
+            PK("contract_review_time", None, 3, 0.7, cap=1.2),
+            PK("debt_recovered", None, 0, 0.6, cap=1.5, team=(("lawyer", "debt_recovered"),)),
+            PK("claims_on_time", None, 95, 0.8)], method="map"),
         P("lawyer", "Юрист", "Юридический отдел", 0.2, "lead", [
             PK("debt_recovered", 0.5, 1500000, 0.6, cap=1.5, amount=True),
             PK("contract_review_time", 0.3, 3, 0.7, cap=1.2),
             PK("claims_on_time", 0.2, 95, 0.8)]),
         P("production-foreman", "Мастер участка фасовки", "Производство", 0.25, "lead", [
-            PK("packing_output", 0.45, 0, 0.8, cap=1.2, team=(("packer-operator", "packing_output"),)),
-            PK("defect_rate", 0.3, 1.5, 0.7, cap=1.3),
-            PK("raw_stock_days", 0.25, None, 0.7)]),
+            PK("packing_output", None, 0, 0.8, cap=1.2, team=(("packer-operator", "packing_output"),)),
+            PK("defect_rate", None, 1.5, 0.7, cap=1.3),
+            PK("raw_stock_days", None, None, 0.7)], method="map"),
         P("packer-operator", "Оператор фасовочной линии", "Производство", 0.2, "line", [
             PK("packing_output", 0.6, 210, 0.8, cap=1.2, amount=True),
             PK("defect_rate", 0.4, 1.5, 0.7, cap=1.2)]),
@@ -891,6 +923,7 @@ def sever_trade() -> tuple[Client, callable, dict]:
     E = Employee
     emps = [
         E("E001", "Громов Андрей Викторович", "head-of-sales", 180000, "2015-03-02"),
+        E("E038", "Лебедев Сергей Михайлович", "general-director", 320000, "2012-09-03"),
         E("E002", "Белова Ольга Сергеевна", "key-account-manager", 115000, "2017-08-14"),
         E("E003", "Захаров Игорь Николаевич", "key-account-manager", 110000, "2020-02-10"),
         E("E004", "Кузнецов Дмитрий Александрович", "sales-manager", 55000, "2018-05-21"),
@@ -946,7 +979,7 @@ def sever_trade() -> tuple[Client, callable, dict]:
             ("E021", "raw_stock_days"): ("fact", 13.5),  # band KPI out of the band
             ("E034", "picking_accuracy"): ("fact", 98.5),  # baseline KPI under threshold
             ("E017", "primary_docs"): ("pf", 96, 76.8),  # exactly at the 80 % threshold
-            ("E013", "market_share"): ("missing",),  # agency report not delivered: excluded
+            ("E013", "site_conversion"): ("missing",),  # web analytics counter failed: excluded
         },
         season=[0.92, 1.0, 1.1, 1.15, 1.12, 1.02],
         project=[("2026-04", 300000, 276000, 290500, 2400000, 4, 4, 4, 2),
@@ -1032,7 +1065,6 @@ funnel:
   activity_minutes: {{calls: 10, letters: 15, meetings: 120}}
   working_hours: 168
 
-strategy_method: map
 project_start: "2026-03-23"   # старт проекта внедрения
 project_thresholds: {{green: 0.95, amber: 0.85}}
 """
