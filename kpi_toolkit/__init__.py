@@ -45,6 +45,8 @@ _LAZY = {
                "funnel_chart", "sensitivity_chart", "RAG_COLOURS"),
     "report": ("escape", "table", "render_notebook_html", "render_combined_html", "write_text_atomic"),
     "pdf": ("PdfPrinter", "find_browser"),
+    "statement": ("statement_html", "statement_page"),
+    "statements": ("write_statements",),
     "template": ("write_intake_template",),
     "scaffold": ("new_client",),
 }

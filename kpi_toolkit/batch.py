@@ -372,7 +372,7 @@ def _contents(o: ClientOutcome) -> str:
         count = sum(1 for f in top if f.endswith(suffix) and not f.startswith("report."))
         if count:
             parts.append(f"{count} stage {kind}")
-    for folder in ("notebooks", "results"):
+    for folder in ("notebooks", "results", "statements"):
         count = sum(1 for f in files if f.startswith(f"{folder}/"))
         if count:
             parts.append(f"{folder}/ ({count})")

@@ -29,8 +29,10 @@ from .errors import CalculationError, ClientDataError, Problem
 from .exact import (MONEY_LIMIT_MINOR, SCALE, format_limit, half_up_ratio, minor_units, money_in_range, near,
                     scaled_integers, to_decimal)
 from .kpi_weights import exact_weight_lookup, position_kpi_weights
-from .matrix import FACT_MISSING_EXCLUDED, Lines, _category, _float, build_lines, codes_in, lines_frame
+from .matrix import (FACT_MISSING_EXCLUDED, Lines, _category, _float, build_lines, codes_in,
+                     employee_departments, lines_frame)
 from .schema import ROW
+from .teams import bonus_months
 
 #: Why a line or a statement pays nothing (or less): codes, translated by :mod:`kpi_toolkit.i18n`.
 REASONS = ("", "below_threshold", "zero_attainment", "missing_zero", "excluded", "stop_threshold",
@@ -151,20 +153,20 @@ def stop_rule_violated(fact, condition: str, limit) -> bool:
 
 
 def period_bounds(period: str, months: int = 1) -> tuple[date, date]:
-    """First and last day of a bonus period that starts at month ``period`` and lasts ``months``.
+    """First and last day of the bonus period of ``months`` months whose last month is ``period``
+    (SPEC §3.4: a period is named by its last month).
 
     Examples
     --------
     >>> period_bounds("2026-02")
     (datetime.date(2026, 2, 1), datetime.date(2026, 2, 28))
-    >>> period_bounds("2026-11", 3)
+    >>> period_bounds("2027-01", 3)
     (datetime.date(2026, 11, 1), datetime.date(2027, 1, 31))
     """
     year, month = int(period[:4]), int(period[5:7])
-    start = date(year, month, 1)
-    last = month - 1 + months - 1  # zero-based index of the period's last month
-    end_year, end_month = year + last // 12, last % 12 + 1
-    return start, date(end_year, end_month, calendar.monthrange(end_year, end_month)[1])
+    first = year * 12 + month - 1 - (months - 1)  # month number of the period's first month
+    start = date(first // 12, first % 12 + 1, 1)
+    return start, date(year, month, calendar.monthrange(year, month)[1])
 
 
 def days_employed(period_start: date, period_end: date, start_date=None, end_date=None) -> int:
@@ -212,9 +214,11 @@ class BonusResult:
     """Every line and every statement of a bonus calculation.
 
     ``lines``: the KPI matrix plus ``coefficient, stop_factor, fund, fund_share, bonus_minor,
-    bonus, reason`` (``fund`` and ``fund_share`` unrounded: only ``bonus_minor`` is rounded).
-    ``totals``: one statement per employee and period: ``period, employee_id, employee,
-    position_id, position, department, performance_ratio, stop_factor, days_employed,
+    bonus, reason, members, team_size`` (``fund`` and ``fund_share`` unrounded: only
+    ``bonus_minor`` is rounded; ``members``: a team KPI's members counted). ``totals``: one
+    statement per employee and period: ``period, months`` (the bonus period's months,
+    comma-separated), ``employee_id, employee, position_id, position, department,
+    performance_ratio, stop_factor, days_employed,
     period_days, fund_minor, bonus_fund, bonus_minor, bonus, reason, blocking_kpis, stop_rules,
     excluded_kpis``. ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
     kpi_id, condition, limit, fact, factor, violated``. Money columns ``*_minor`` are exact
@@ -737,7 +741,7 @@ class _Calculation:
         e = groups % n_e
         emp = L.employees
         positions = self.client.positions.set_index("position_id")
-        dept = emp["department"].where(emp["department"].notna(), emp["position_id"].map(positions["department"]))
+        dept = employee_departments(emp, self.client.positions)
         kpi_ids = L.kpis["kpi_id"].to_numpy(dtype=object)
 
         def joined(mask) -> dict[int, str]:
@@ -763,6 +767,8 @@ class _Calculation:
             code[mask] = _R[name]
         return pd.DataFrame({
             "period": _category(L.periods, groups // n_e),
+            "months": _category([", ".join(bonus_months(p, self.client.config.bonus_period_months))
+                                 for p in L.periods], groups // n_e),
             "employee_id": _category(emp["employee_id"], e),
             "employee": _category(emp["name"], e),
             "position_id": _category(emp["position_id"], e),

@@ -161,8 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Modules that bring their own sub-command: ``run`` (stage notebooks and reports), ``workshop`` (the web app),
-#: ``cycle`` (the monthly cycle: collect, merge, close, reopen, adjust, history).
-_COMMAND_MODULES = [m for m in ("runner", "workshop", "cycle")
+#: ``cycle`` (the monthly cycle: collect, merge, close, reopen, adjust, history), ``statements`` (every
+#: employee's own statement).
+_COMMAND_MODULES = [m for m in ("runner", "workshop", "cycle", "statements")
                     if importlib.util.find_spec(f"{__package__}.{m}") is not None]
 
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import pandas as pd
+from babel.numbers import get_currency_symbol
 
-from .i18n import format_money, format_number, format_percent, label, t
+from .i18n import format_money, format_number, format_percent, label, locale_of, t
 
 
 def reason_label(code: str, language: str) -> str:
@@ -82,3 +83,63 @@ def _num(value, language: str) -> str:
     value = float(value)
     decimals = 0 if value.is_integer() else min(len(repr(value).split(".")[1]), 4)
     return format_number(value, language, decimals)
+
+
+def curve_label(curve, language: str) -> str:
+    """A payout curve in the reader's words: its display name (or its kind) and its points.
+
+    A curve of ``client.yaml`` is known by a key such as ``sales_curve``, which is not for the
+    client's eyes: the curve's ``label`` is shown when it has one, else its kind.
+
+    Examples
+    --------
+    >>> from kpi_toolkit.client import PayoutCurve
+    >>> curve_label(PayoutCurve("sales_curve", "linear", ((0.7, 0.5), (1.0, 1.0), (1.3, 1.5))), "en")
+    'linear payout scale: 70% → 0.5; 100% → 1; 130% → 1.5'
+    """
+    points = "; ".join(f"{format_percent(x, language, 0 if round(x * 100, 9).is_integer() else 1)} → "
+                       f"{_num(y, language)}" for x, y in curve.points)
+    name = getattr(curve, "label", None)
+    if name:
+        return t("explain.curve_named", language, name=name, points=points)
+    return t(f"explain.curve_{curve.kind}", language, points=points)
+
+
+#: Units whose values are shares of one, shown as percents.
+SHARE_UNITS = frozenset({"ratio", "share", "доля"})
+#: How clients write a currency as a KPI's unit, besides its ISO code and symbol.
+CURRENCY_UNITS = {"RUB": frozenset({"руб.", "руб", "р.", "₽", "rub."})}
+
+
+def kpi_value(value, unit, language: str, currency: str | None = None) -> str:
+    """A plan, fact or limit in the KPI's unit: money for the client's currency, a percent for a
+    share of one (``ratio``), the number and its unit otherwise.
+
+    Examples
+    --------
+    >>> kpi_value(0.13, "ratio", "en"), kpi_value(27.5, "%", "en"), kpi_value(48, "days", "en")
+    ('13%', '27.5%', '48 days')
+    >>> kpi_value(1270000, "GBP", "en", "GBP")
+    '£1,270,000'
+    >>> kpi_value(3400000, "руб.", "ru", "RUB") == "3\u00a0400\u00a0000\u00a0₽"
+    True
+    """
+    if value is None or pd.isna(value):
+        return "—"
+    unit = "" if unit is None or (isinstance(unit, float) and pd.isna(unit)) else str(unit).strip()
+    value = float(value)
+    if unit.lower() in SHARE_UNITS:
+        hundred = value * 100
+        return format_percent(value, language, 0 if abs(hundred - round(hundred)) < 1e-9 else 1)
+    if currency and _is_currency(unit, currency, language):
+        return format_money(value, currency, language, 0 if value.is_integer() else None)
+    number = _num(value, language)
+    if unit == "%":
+        return f"{number}%" if language == "en" else f"{number}\u00a0%"
+    return f"{number} {unit}" if unit else number  # a long unit may go under its number
+
+
+def _is_currency(unit: str, currency: str, language: str) -> bool:
+    code = currency.upper()
+    return (unit.upper() == code or unit.lower() in CURRENCY_UNITS.get(code, ())
+            or unit == get_currency_symbol(code, locale=locale_of(language)))

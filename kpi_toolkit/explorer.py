@@ -402,7 +402,9 @@ class ExplorerModel:
                 self._restricted[pid] = restrict_to_position(self.client, pid, self.period)
             sub = self._restricted[pid]
             result = compute_bonuses(apply_scenario(sub, self.to_scenario().only(pid)), self.period)
-            cached = (scheme.copy(), result.totals, result.lines)
+            totals, lines = result.totals, result.lines  # (a team KPI brings its team's positions along)
+            cached = (scheme.copy(), totals[(totals["position_id"] == pid).to_numpy()],
+                      lines[(lines["position_id"] == pid).to_numpy()])
             self._computed[pid] = cached
         return cached[1], cached[2]
 

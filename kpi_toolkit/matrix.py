@@ -14,6 +14,7 @@ import pandas as pd
 from .attainment import DIRECTION_CODES, attainment
 from .client import ClientData
 from .errors import CalculationError
+from .teams import COLUMNS, combine_months, month_label, month_number, team_kpis, team_rows
 
 FACT_OK, FACT_MISSING_ZERO, FACT_MISSING_EXCLUDED = "ok", "missing_zero", "missing_excluded"
 MISSING_CODES = {"error": 0, "zero": 1, "exclude": 2}
@@ -57,6 +58,8 @@ class Lines:
     band_low: np.ndarray
     band_high: np.ndarray
     band_tolerance: np.ndarray
+    members: pd.Categorical | None = None  # per line, a team KPI's members counted (ids), else ""
+    team_size: np.ndarray | None = None  # per line, how many members a team KPI counted, else 0
 
     @property
     def n_groups(self) -> int:
@@ -67,13 +70,49 @@ class Lines:
 
 
 def select_periods(client: ClientData, periods) -> list[str]:
-    """The periods asked for: one label, a list, or ``None`` for the client's reported period."""
+    """The periods asked for: one label, a list, or ``None`` for the client's reported period.
+
+    A period is named by its last month. ``"all"`` is every period with actuals: every month,
+    or with bonus periods of several months, every bonus period (counted from the period
+    reported) that holds a month with actuals.
+    """
     if periods is None:
         return [client.config.period]
     if isinstance(periods, str):
-        return [client.config.period] if periods == "reported" else (
-            client.periods if periods == "all" else [periods])
+        if periods == "reported":
+            return [client.config.period]
+        return all_bonus_periods(client) if periods == "all" else [periods]
     return sorted(periods)
+
+
+def all_bonus_periods(client: ClientData) -> list[str]:
+    """The bonus periods (by their last month) that hold a month with actuals.
+
+    The bonus periods are counted from the period reported: with ``bonus_period_months: 3``
+    and period 2027-01, they are ..., Aug–Oct, Nov–Jan, Feb–Apr, ...
+    """
+    months = client.config.bonus_period_months
+    if months <= 1 or not client.periods:
+        return client.periods
+    anchor = int(month_number([client.config.period])[0])
+    ends = {int(n) + (anchor - int(n)) % months for n in month_number(client.periods)}
+    return [month_label(n) for n in sorted(ends)]
+
+
+def employee_departments(employees: pd.DataFrame, positions: pd.DataFrame) -> pd.Series:
+    """Each employee's department: the employee's own, else the position's (its default)."""
+    default = employees["position_id"].map(positions.set_index("position_id")["department"])
+    return employees["department"].where(employees["department"].notna(), default)
+
+
+def _team_lines(client: ClientData, actuals: pd.DataFrame) -> pd.DataFrame:
+    """The plan and fact of every team KPI line from the actuals of the periods: ``period,
+    employee_id, kpi_id, plan, fact, members`` (only the rows the teams read are looked at)."""
+    team = team_kpis(client.kpis)
+    pool = actuals[actuals["kpi_id"].isin(set(team["aggregate_of"])).to_numpy()]
+    employees = client.employees
+    return team_rows(pool, employees, employee_departments(employees, client.positions), client.positions,
+                     client.kpis, client.position_kpis)
 
 
 def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
@@ -82,12 +121,14 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
     wanted = select_periods(client, periods)
     actuals = client.actuals
     period_index = pd.Index(wanted)
+    if client.config.bonus_period_months > 1:
+        actuals = combine_months(actuals, period_index, client.config.bonus_period_months,
+                                 pd.Index(client.employees["employee_id"]), client.kpis)
     p_all = codes_in(actuals["period"], period_index)
     in_period = p_all >= 0
     if not in_period.all():
         actuals = actuals[in_period]
         p_all = p_all[in_period]
-
     employees, kpis, positions, pks = (client.employees, client.kpis, client.positions, client.position_kpis)
     emp_index = pd.Index(employees["employee_id"])
     kpi_index_ = pd.Index(kpis["kpi_id"])
@@ -96,6 +137,21 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
     k_all = codes_in(actuals["kpi_id"], kpi_index_)
     if (e_all < 0).any() or (k_all < 0).any():
         raise CalculationError("actuals reference unknown employees or KPIs; validate the client first")
+    plan_all, fact_all = _float(actuals, "plan"), _float(actuals, "fact")
+    rows = len(actuals)
+    members = team_size = None
+    team = team_kpis(kpis)
+    if not team.empty:  # the team KPI lines, appended to the rows (their own rows are no lines)
+        extra = _team_lines(client, actuals)
+        p_all = np.concatenate([p_all, codes_in(extra["period"], period_index)])
+        e_all = np.concatenate([e_all, codes_in(extra["employee_id"], emp_index)])
+        k_all = np.concatenate([k_all, codes_in(extra["kpi_id"], kpi_index_)])
+        plan_all = np.concatenate([plan_all, extra["plan"].to_numpy(dtype=float)])
+        fact_all = np.concatenate([fact_all, extra["fact"].to_numpy(dtype=float)])
+        names = pd.Index(["", *(m for m in pd.unique(extra["members"].astype(str)) if m)])
+        members = pd.Categorical.from_codes(np.concatenate(
+            [np.zeros(rows, np.int32), names.get_indexer(extra["members"].astype(str))]), categories=names)
+        team_size = np.concatenate([np.zeros(rows, np.int32), extra["size"].to_numpy(dtype=np.int32)])
     emp_pos = pos_index.get_indexer(employees["position_id"].to_numpy(dtype=object))
     n_k = len(kpis)
     pk_key = pos_index.get_indexer(pks["position_id"].to_numpy(dtype=object)) * n_k + kpi_index_.get_indexer(
@@ -105,16 +161,23 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
     key = emp_pos[e_all].astype(np.int64) * n_k + k_all
     pos_in_sorted = np.searchsorted(sorted_keys, key).clip(0, max(len(sorted_keys) - 1, 0))
     is_line = (sorted_keys[pos_in_sorted] == key) if len(sorted_keys) else np.zeros(len(key), bool)
+    other = ~is_line[:rows]
+    if not team.empty:  # a row of a team KPI's own for an employee paid on it: refused by validation
+        own = np.zeros(len(is_line), bool)
+        own[:rows] = is_line[:rows] & kpi_index_.isin(team["kpi_id"])[k_all[:rows]]
+        is_line &= ~own
     every = bool(is_line.all())
 
     def take(values: np.ndarray) -> np.ndarray:
         return values if every else values[is_line]
 
     scheme = order[take(pos_in_sorted)] if len(sorted_keys) else np.zeros(0, np.int64)
-    others = actuals.iloc[:0] if every else actuals[~is_line]
+    others = actuals.iloc[:0] if not other.any() else actuals[other]
     p, e, k = take(p_all), take(e_all), take(k_all)
-    plan = take(_float(actuals, "plan"))
-    fact = take(_float(actuals, "fact"))
+    plan = take(plan_all)
+    fact = take(fact_all)
+    if members is not None:
+        members, team_size = members[is_line], team_size[is_line]
     weight = _float(pks, "weight")[scheme]
 
     direction = kpis["direction"].map(DIRECTION_CODES).fillna(0).to_numpy(dtype=np.int8)[k]
@@ -140,7 +203,8 @@ def build_lines(client: ClientData, periods=None) -> tuple[Lines, pd.DataFrame]:
     idx = np.where(kept, eff * a, 0.0)
 
     lines = Lines(period_index, employees, kpis, pks, p, e, k, scheme, plan, fact, weight, eff, status,
-                  np.where(kept, a, np.nan), idx, group, direction, baseline, band_low, band_high, band_tolerance)
+                  np.where(kept, a, np.nan), idx, group, direction, baseline, band_low, band_high, band_tolerance,
+                  members, team_size)
     return lines, others
 
 
@@ -159,7 +223,9 @@ def lines_frame(lines: Lines, client: ClientData, extra: dict | None = None) -> 
     ``extra`` columns appended."""
     emp, kpis, pks = lines.employees, lines.kpis, lines.position_kpis
     positions = client.positions.set_index("position_id")
-    emp_dept = emp["department"].where(emp["department"].notna(), emp["position_id"].map(positions["department"]))
+    emp_dept = employee_departments(emp, client.positions)
+    members = lines.members if lines.members is not None else pd.Categorical.from_codes(
+        np.zeros(len(lines), np.int8), categories=[""])
     return pd.DataFrame({
         "period": _category(lines.periods, lines.period),
         "employee_id": _category(emp["employee_id"], lines.employee),
@@ -182,6 +248,8 @@ def lines_frame(lines: Lines, client: ClientData, extra: dict | None = None) -> 
         "stop_threshold": _float(pks, "stop_threshold")[lines.scheme],
         "cap": _float(pks, "cap")[lines.scheme],
         "curve": _category(pks["curve"].fillna(""), lines.scheme),
+        "members": members,
+        "team_size": lines.team_size if lines.team_size is not None else np.zeros(len(lines), np.int8),
         **(extra or {}),
     }, copy=False)
 
@@ -191,8 +259,11 @@ def kpi_matrix(client: ClientData, periods=None) -> pd.DataFrame:
 
     Columns: ``period, employee_id, employee, position_id, position, department, kpi_id, kpi,
     unit, direction, weight, effective_weight, plan, fact, fact_status, attainment, index,
-    threshold, stop_threshold, cap, curve``. ``effective_weight`` differs from ``weight`` only
-    where a missing fact was excluded and the remaining weights were renormalised.
+    threshold, stop_threshold, cap, curve, members, team_size``. ``effective_weight`` differs
+    from ``weight`` only where a missing fact was excluded and the remaining weights were
+    renormalised. A team KPI's line counts ``team_size`` members, listed in ``members`` (ids)
+    up to :data:`kpi_toolkit.teams.MEMBERS_LISTED`. With a bonus period of several months, a
+    period is named by its last month and plan and fact are combined over its months.
     ``periods``: ``None`` (the reported period), a label, a list of labels, or ``"all"``.
     """
     lines, _ = build_lines(client, periods)

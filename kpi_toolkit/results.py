@@ -97,6 +97,11 @@ def result_tables(results: Results) -> dict[str, pd.DataFrame]:
             "kept": results.kpi_weights["kept"].map({True: "true", False: "false"}),
             "weight": _ratios(results.kpi_weights["weight"])}),
     }
+    if (lines["team_size"] > 0).any():  # team KPIs: the members each line counts
+        tables["bonus_lines"]["members"] = lines["members"].astype(str).to_numpy()
+        tables["bonus_lines"]["team_size"] = lines["team_size"].astype(int).astype(str).to_numpy()
+    if results.client.config.bonus_period_months > 1:  # the months each statement covers
+        tables["bonus_totals"].insert(1, "months", totals["months"].astype(str).to_numpy())
     if results.project_scorecard is not None:
         sc = results.project_scorecard
         money_cols = {"pv", "ev", "ac", "cv", "sv", "eac", "vac"}

@@ -31,6 +31,7 @@ Layout of a run (``--out reports``)::
         report.html, report.pdf               the combined report, one table of contents
         notebooks/00_diagnostic.ipynb ...     the executed notebooks
         results/                              as `kpi-toolkit calc` writes it
+        statements/<employee_id>.pdf, .html   with --statements: every employee's own statement
         scenarios/<name>/                     a run with --scenario NAME (same layout)
         .failed/                              the last failed run: notebooks/, error.txt
 
@@ -91,6 +92,7 @@ class RunOptions:
     formats: frozenset[str] = frozenset(FORMATS)
     timeout: float = DEFAULT_TIMEOUT
     date: dt.date | None = None  # on the cover; default today
+    statements: bool = False  # every employee's own statement in statements/
 
 
 @dataclass
@@ -228,7 +230,7 @@ def start_client(folder: str | os.PathLike, options: RunOptions, *, kernels: "Ke
     clock = time.monotonic()
     outcome = ClientOutcome(folder=str(folder))
     key = str(folder)
-    progress.start(key, Path(folder).name, 2 + 2 * len(options.stages))
+    progress.start(key, Path(folder).name, 2 + 2 * len(options.stages) + options.statements)
     try:
         client, period = _load(folder, options)
     except ProblemsError as exc:
@@ -259,6 +261,9 @@ def start_client(folder: str | os.PathLike, options: RunOptions, *, kernels: "Ke
         reports.append(writer.submit(_write_results, client, period, options, staging,
                                      lambda: progress.step(key, "results")))
         look = _look(client, period, options)
+        if options.statements:
+            reports.append(writer.statements(client, period, options, look, staging,
+                                             lambda: progress.step(key, "statements")))
         parameters = {"client_dir": str(Path(client.path).resolve()), "period": period,
                       "language": client.config.language, "output_dir": str(staging.resolve()),
                       "scenario": options.scenario}
@@ -507,6 +512,10 @@ class ReportWriter:
         """Render `notebook` as ``folder/NN_<stage>.html`` and print its PDF, in the background."""
         return self._pool.submit(self._stage_report, stage, notebook, look, folder, formats, done)
 
+    def statements(self, client, period: str, options: RunOptions, look: _Look, folder: Path, done=None) -> Future:
+        """Write every employee's statement to ``folder/statements/``, in the background."""
+        return self._pool.submit(self._statements, client, period, options, look, folder, done)
+
     def combined_report(self, executed: list, look: _Look, folder: Path, formats) -> Future:
         """Render the (stage, notebook) pairs as ``folder/report.html`` and print its PDF, in the background."""
         return self._pool.submit(self._combined_report, executed, look, folder, formats)
@@ -520,6 +529,17 @@ class ReportWriter:
                                     period_label=look.period_label, language=look.language,
                                     logo_path=look.logo, colour=look.colour, date=look.date)
         self._write(html, folder / stage.name, look, title, formats)
+        if done is not None:
+            done()
+
+    def _statements(self, client, period, options, look, folder, done) -> None:
+        from .calculate import calculate
+        from .statements import write_statements
+
+        formats = options.formats if self._printer is not None else options.formats - {"pdf"}
+        write_statements(calculate(client, period, scenario=options.scenario), folder,
+                         formats=formats or {"html"}, printer=self._printer, period_label=look.period_label,
+                         date=look.date)
         if done is not None:
             done()
 
@@ -866,6 +886,8 @@ def add_command(subparsers) -> None:
                    help="html, pdf or html,pdf (default)")
     p.add_argument("--notebooks", help="folder of the stage notebooks (default: the toolkit's notebooks/)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds a cell may run (default: 600)")
+    p.add_argument("--statements", action="store_true",
+                   help="also write every employee's own statement to statements/ (as `kpi-toolkit statements`)")
     p.set_defaults(func=cmd_run)
 
 
@@ -877,7 +899,7 @@ def cmd_run(args) -> int:
         logging.getLogger("kpi_toolkit").setLevel(logging.DEBUG)
     stages = find_stages(args.notebooks or default_notebooks_dir(), args.stages)
     options = RunOptions(stages=stages, out=Path(args.out), period=args.period, scenario=args.scenario,
-                         formats=args.formats, timeout=args.timeout)
+                         formats=args.formats, timeout=args.timeout, statements=args.statements)
     batch = run_batch(client_dirs(args), options, jobs=args.jobs)
     print(format_summary(batch))
     return 0 if batch.ok else 1

@@ -40,6 +40,8 @@ period: "{period}"
 # currency_decimals: 2
 
 # Length of the bonus period in months (default 1). More than 3 is warned about.
+# With 3, 'period' names the quarter's LAST month; plans and facts of its months are combined
+# by each KPI's period_aggregation in kpis.csv (sum, mean or last).
 # bonus_period_months: 1
 
 # Bonus pool budget per bonus period, in the currency.
@@ -122,6 +124,8 @@ period: "{period}"
 # currency_decimals: 2
 
 # Длина премиального периода в месяцах (по умолчанию 1). Больше 3 — предупреждение.
+# При 3 'period' — ПОСЛЕДНИЙ месяц квартала; план и факт его месяцев складываются
+# по столбцу period_aggregation в kpis.csv (sum — сумма, mean — среднее, last — последний месяц).
 # bonus_period_months: 1
 
 # Бюджет премиального фонда на премиальный период, в валюте клиента.

@@ -30,6 +30,9 @@ SALES_FAMILIES = ("clients_in_work", "client_attention", "time_regulations", "wo
 FORMS = ("simple", "dynamic", "aggregated")
 LEVELS = ("ceo", "head", "lead", "line", "staff")
 METHODS = ("map", "head_on")
+AGGREGATES = ("sum", "mean")
+AGGREGATE_OVER = ("reports", "department")
+PERIOD_AGGREGATIONS = ("sum", "mean", "last")
 CONDITIONS = ("<", "<=", ">", ">=")
 LANGUAGES = ("en", "ru")
 
@@ -156,6 +159,26 @@ KPIS = Table(
         _c("measurement_worth", "number", opt=True, ge=0,
            help="What measuring the KPI is worth per period (money).",
            help_ru="Ценность измерения показателя за период."),
+        _c("aggregate", "enum", opt=True, choices=AGGREGATES,
+           help="Team KPI: plan and fact are the sum or mean of the team members' aggregate_of "
+                "(no rows of its own in actuals).",
+           help_ru="Командный показатель: план и факт — сумма (sum) или среднее (mean) показателя "
+                   "aggregate_of членов команды (своих строк в actuals нет)."),
+        _c("aggregate_of", "id", opt=True, ref="kpis.kpi_id",
+           help="Team KPI: the members' KPI that is aggregated (default: this KPI).",
+           help_ru="Командный показатель: показатель членов команды, который агрегируется "
+                   "(по умолчанию — этот же)."),
+        _c("aggregate_over", "enum", opt=True, choices=AGGREGATE_OVER,
+           help="Team KPI: reports (employees whose positions report to the employee's, same "
+                "department) or department (the other employees of the department); required with aggregate.",
+           help_ru="Командный показатель: reports — подчинённые (должности с reports_to на должность "
+                   "сотрудника, то же подразделение) или department — остальные сотрудники "
+                   "подразделения; обязателен при aggregate."),
+        _c("period_aggregation", "enum", opt=True, choices=PERIOD_AGGREGATIONS,
+           help="How the months of a bonus period longer than a month combine: sum (default), "
+                "mean, or last (a level such as a stock or a rate).",
+           help_ru="Как складываются месяцы премиального периода длиннее месяца: sum — сумма "
+                   "(по умолчанию), mean — среднее, last — последний месяц (уровень: запас, ставка)."),
     ),
     key=("kpi_id",),
     help="KPI catalogue of the client.",
@@ -180,6 +203,10 @@ POSITIONS = Table(
                 "or head_on (given in position_kpis; default otherwise).",
            help_ru="Как задаются веса KPI: map — из целей, за которые отвечает должность (по умолчанию "
                    "для владельца целей), head_on — экспертно в position_kpis (по умолчанию для остальных)."),
+        _c("reports_to", "id", opt=True, ref="positions.position_id",
+           help="The position this position reports to (team KPIs aggregated over reports).",
+           help_ru="Должность, которой подчиняется эта должность (для командных показателей по "
+                   "подчинённым)."),
     ),
     key=("position_id",),
     help="Positions covered by the KPI system.",

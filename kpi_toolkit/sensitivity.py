@@ -15,29 +15,48 @@ import pandas as pd
 
 from .bonus import compute_bonuses
 from .client import ClientData
+from .matrix import employee_departments
+from .teams import bonus_months, team_kpis
 
 ATTAINMENT_SHIFTS = (-0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2)
 THRESHOLD_STEP = 0.05
 
 
 def restrict_to_position(client: ClientData, position_id: str, period: str | None = None) -> ClientData:
-    """The client reduced to one position, its employees and their actuals of one period.
+    """The client reduced to one position, its employees and their actuals of one bonus period.
 
     Bonuses are computed employee by employee, so this gives the same statements for them as
-    the whole client does, in a fraction of the time.
+    the whole client does, in a fraction of the time. A position paid on a team KPI keeps the
+    employees of its employees' departments (the teams are drawn from them) and the settings of
+    the positions paid on the team KPIs it adds up; their statements come along: select the
+    position's own.
     """
     period = period or client.config.period
-    employees = client.employees
-    emp = employees[(employees["position_id"] == position_id).to_numpy()].reset_index(drop=True)
+    months = bonus_months(period, client.config.bonus_period_months)
+    employees, pks = client.employees, client.position_kpis
+    mine = (employees["position_id"] == position_id).to_numpy()
+    keep, settings = mine, (pks["position_id"] == position_id).to_numpy()
+    team = team_kpis(client.kpis).set_index("kpi_id")["aggregate_of"]
+    chain = set(pks.loc[settings, "kpi_id"]) & set(team.index)
+    if chain:
+        departments = employee_departments(employees, client.positions)
+        keep = mine | departments.isin(set(departments[mine].dropna())).to_numpy()
+        fed = set()
+        while chain:  # the team KPIs the position's team KPIs add up, down to rows in actuals
+            fed |= chain
+            chain = {team[t] for t in chain if team[t] in team.index} - fed
+        settings = settings | pks["kpi_id"].isin(fed - set(pks.loc[settings, "kpi_id"])).to_numpy()
+    emp = employees[keep].reset_index(drop=True)
     actuals = client.actuals
-    keep = (actuals["period"] == period).to_numpy() & actuals["employee_id"].isin(emp["employee_id"]).to_numpy()
-
-    def own(table: pd.DataFrame) -> pd.DataFrame:
-        return table[(table["position_id"] == position_id).to_numpy()].reset_index(drop=True)
-
-    return client.with_tables(employees=emp, actuals=actuals[keep].reset_index(drop=True),
-                              positions=own(client.positions), position_kpis=own(client.position_kpis),
-                              stop_factors=own(client.stop_factors))
+    keep_rows = actuals["period"].isin(months).to_numpy() & actuals["employee_id"].isin(emp["employee_id"]).to_numpy()
+    held = set(emp["position_id"]) | {position_id}
+    positions = client.positions[client.positions["position_id"].isin(held).to_numpy()].reset_index(drop=True)
+    position_kpis = pks[settings].reset_index(drop=True)
+    stop_factors = client.stop_factors
+    stop_factors = stop_factors[stop_factors["position_id"].isin(set(position_kpis["position_id"])).to_numpy()]
+    return client.with_tables(employees=emp, actuals=actuals[keep_rows].reset_index(drop=True),
+                              positions=positions, position_kpis=position_kpis,
+                              stop_factors=stop_factors.reset_index(drop=True))
 
 
 def shift_attainment(client: ClientData, shift: float) -> ClientData:
@@ -48,6 +67,9 @@ def shift_attainment(client: ClientData, shift: float) -> ClientData:
     position = act["employee_id"].map(dict(zip(emp["employee_id"], emp["position_id"])))
     scheme = set(zip(pk["position_id"], pk["kpi_id"]))
     is_line = np.fromiter((pair in scheme for pair in zip(position, act["kpi_id"])), bool, len(act))
+    team = team_kpis(kpis)
+    paid_teams = team[team["kpi_id"].isin(pk["kpi_id"])]
+    is_line |= act["kpi_id"].isin(set(paid_teams["aggregate_of"])).to_numpy()  # a team KPI moves with its members
     direction = act["kpi_id"].map(dict(zip(kpis["kpi_id"], kpis["direction"].fillna("higher")))).to_numpy(dtype=object)
     baseline = act["kpi_id"].map(dict(zip(kpis["kpi_id"], kpis["baseline"]))).to_numpy(dtype=float, na_value=np.nan)
     fact = act["fact"].to_numpy(dtype=float, na_value=np.nan)
@@ -112,8 +134,8 @@ def threshold_sensitivity(client: ClientData, period: str | None = None, step: f
         own = sub.position_kpis
         base = len(variants)
         variants.append(sub)
-        for i, (kid, threshold) in enumerate(zip(own["kpi_id"], own["threshold"])):
-            if pd.isna(threshold):
+        for i, (owner, kid, threshold) in enumerate(zip(own["position_id"], own["kpi_id"], own["threshold"])):
+            if pd.isna(threshold) or owner != pid:  # (a team's other positions come along unchanged)
                 continue
             for moved in (max(threshold - step, 0.0), threshold + step):
                 values = own["threshold"].to_numpy(dtype=float, copy=True)
@@ -146,11 +168,14 @@ def stacked_pools(variants: list[ClientData], period: str) -> np.ndarray:
         parts = []
         for i, v in enumerate(variants):
             frame = v.tables[table]
-            parts.append(frame.assign(**{c: frame[c].astype(str) + f"{_SEPARATOR}{i}" for c in columns}))
+            parts.append(frame.assign(**{c: frame[c].where(frame[c].isna(), frame[c].astype(str) + f"{_SEPARATOR}{i}")
+                                         for c in columns if c in frame}))
         return pd.concat(parts, ignore_index=True)
 
+    # departments and reports_to too: a team is drawn from its variant alone
     stacked = variants[0].with_tables(
-        employees=tagged("employees", ("employee_id", "position_id")), positions=tagged("positions", ("position_id",)),
+        employees=tagged("employees", ("employee_id", "position_id", "department")),
+        positions=tagged("positions", ("position_id", "department", "reports_to")),
         position_kpis=tagged("position_kpis", ("position_id",)), stop_factors=tagged("stop_factors", ("position_id",)),
         actuals=tagged("actuals", ("employee_id",)))
     totals = compute_bonuses(stacked, period).totals

@@ -34,15 +34,17 @@ from .catalogue import classification_summary
 from .client import ClientData
 from .closing import settle
 from .errors import Problem, ScenarioError
-from .explain import statement_reason, statement_table
+from .explain import statement_reason
 from .i18n import catalogue, format_date, format_money, format_number, format_percent, format_period, t
 from .kpi_weights import (KPI_COUNT, KPI_COUNT_DEFAULT, MIN_WEIGHT, check_selection_rules, goal_owners, map_owner,
                           position_kpi_weights, position_methods)
 from .loading import load_client
-from .matrix import department_rollup, kpi_matrix
+from .matrix import department_rollup, employee_departments, kpi_matrix
+from .teams import team_kpis
 from .readiness import (IMPLEMENTATION_STEPS, effort_estimate, implementation_plan, questionnaire_table,
                         readiness_assessment, readiness_level, readiness_score)
 from .report import Html, escape, table
+from .statement import statement_css, statement_html
 from .strategy_map import goal_links
 from .targets import suggest_targets
 
@@ -367,9 +369,30 @@ def _headcount(client: ClientData) -> int:
         return int(client.employees["employee_id"].nunique())
 
 
+def _staff_departments(client: ClientData) -> pd.DataFrame:
+    """``position_id, department`` of every employee: the employee's own department, the
+    position's only where the employee has none (regional offices of one position are apart)."""
+    employees = client.employees
+    return pd.DataFrame({"position_id": employees["position_id"].to_numpy(dtype=object),
+                         "department": employee_departments(employees, client.positions).to_numpy(dtype=object)})
+
+
 def _departments(client: ClientData) -> list[str]:
-    """Departments in the order the positions table lists them."""
-    return list(dict.fromkeys(client.positions["department"].dropna()))
+    """Departments as the employees sit in them, in the order the positions table lists their
+    positions (then the employees table); a position without employees adds its own department."""
+    staff = _staff_departments(client)
+    order = []
+    for position, department in zip(client.positions["position_id"], client.positions["department"]):
+        mine = staff.loc[staff["position_id"] == position, "department"].dropna().tolist()
+        order += mine or ([department] if isinstance(department, str) else [])
+    return list(dict.fromkeys(order))
+
+
+def _position_departments(client: ClientData) -> dict[str, str]:
+    """Per position, the departments its employees sit in (comma-separated), else its own."""
+    staff = _staff_departments(client).dropna()
+    found = {p: ", ".join(dict.fromkeys(d)) for p, d in staff.groupby("position_id", sort=False)["department"]}
+    return {p: found.get(p, d) for p, d in zip(client.positions["position_id"], client.positions["department"])}
 
 
 def _position_order(client: ClientData) -> dict[str, int]:
@@ -741,8 +764,9 @@ def classification_table(client: ClientData, language: str) -> pd.DataFrame:
 
 
 def _scheme(client: ClientData) -> pd.DataFrame:
-    pk = client.position_kpis.merge(client.positions[["position_id", "name", "department"]], on="position_id",
+    pk = client.position_kpis.merge(client.positions[["position_id", "name"]], on="position_id",
                                     how="left").rename(columns={"name": "position"})
+    pk["department"] = pk["position_id"].map(_position_departments(client))
     pk["kpi"] = pk["kpi_id"].map(_kpi_names(client))
     pk["_p"] = pk["position_id"].map(_position_order(client))
     return pk.sort_values(["_p", "weight"], ascending=[True, False], kind="stable")
@@ -993,8 +1017,15 @@ def workload_note(results: Results, language: str) -> Markdown:
 
 
 def _history(client: ClientData, period: str) -> pd.DataFrame:
-    a = client.actuals
-    return a[a["period"].astype(str) <= period]
+    """Plan and fact per employee, KPI and bonus period up to ``period``: the actuals, or where
+    they are not the lines as paid (team KPIs, bonus periods of several months) the KPI matrix."""
+    if team_kpis(client.kpis).empty and client.config.bonus_period_months == 1:
+        a = client.actuals
+        return a[a["period"].astype(str) <= period]
+    m = kpi_matrix(client, "all")
+    m = m[(m["period"].astype(str) <= period).to_numpy()]
+    return pd.DataFrame({c: m[c].astype(str) if c in ("period", "employee_id", "kpi_id") else m[c]
+                         for c in ("period", "employee_id", "kpi_id", "plan", "fact")}).reset_index(drop=True)
 
 
 def target_table(results: Results, language: str):
@@ -1060,7 +1091,7 @@ def kpi_matrices(results: Results, language: str) -> Html:
     client = results.client
     lines = _ordered(results.bonus.lines[results.bonus.lines["period"] == results.period], client)
     parts = [(_position_title(rows.iloc[0], language), _matrix_table(rows, language).html)
-             for _, rows in lines.groupby("position_id", sort=False, observed=True)]
+             for _, rows in lines.groupby(["department", "position_id"], sort=False, observed=True)]
     return Html(_sections(parts).html + f"\n<p>{html.escape(_rag_legend(language))}</p>")
 
 
@@ -1110,9 +1141,11 @@ def fund_rules(client: ClientData, language: str) -> pd.DataFrame:
     p = client.positions
     counts = client.employees.groupby("position_id").size()
     share = p["variable_share"].astype(float)
+    departments = _position_departments(client)
     return pd.DataFrame({
         _col("position", language): p["name"].astype(str),
-        _col("department", language): [DASH if _missing(d) else str(d) for d in p["department"]],
+        _col("department", language): [DASH if _missing(departments[i]) else str(departments[i])
+                                       for i in p["position_id"]],
         _col("employees", language): [_num(int(counts.get(i, 0)), language, 0) for i in p["position_id"]],
         _col("variable_share", language): [_pct(v, language) for v in share],
         _col("fund_of_salary", language): [_pct(v / (1 - v), language, 1) if not _missing(v) and v < 1 else DASH
@@ -1177,63 +1210,21 @@ def bonus_summary(results: Results, language: str) -> Html:
 
 
 def bonus_statements(results: Results, language: str) -> Html:
-    """Every employee's bonus statement: each line's arithmetic and the reason for every zero,
-    grouped by department (a heading each) and employee."""
-    client, bonus = results.client, results.bonus
-    lines = bonus.lines[bonus.lines["period"] == results.period]
-    names = _kpi_names(client)
+    """Every employee's bonus statement, grouped by department (a heading each): the statement
+    each employee receives (:func:`kpi_toolkit.statement.statement_html`), without the signature
+    lines, and naming the members a team KPI counts."""
+    client = results.client
+    people = dict(zip(client.employees["employee_id"].astype(str), client.employees["name"].astype(str)))
     parts, current, body = [], None, []
     for _, row in _totals(results).iterrows():
         if row["department"] != current:
             if body:
                 parts.append((str(current), "\n".join(body)))
             current, body = row["department"], []
-        mine = lines[lines["employee_id"] == row["employee_id"]]
-        st = statement_table(mine, language, client.config.currency, bonus.decimals)
-        if not st[t("table.reason", language)].astype(bool).any():
-            st = st.drop(columns=t("table.reason", language))
-        total = {c: "" for c in st.columns}
-        total[st.columns[0]] = t("report.total", language)
-        total[t("explain.arithmetic", language)] = _money(row["bonus"], client, language)
-        st = pd.concat([st, pd.DataFrame([total]), *_correction_rows(results, row, st.columns, language)],
-                       ignore_index=True)
-        facts = t("stage04.statement.facts", language, fund=_money(row["bonus_fund"], client, language),
-                  ratio=_num(row["performance_ratio"], language, 3), factor=_num(row["stop_factor"], language),
-                  bonus=_money(row["bonus"], client, language))
-        reason = statement_reason(row, language, names)
-        head = f"<h4>{html.escape(str(row['employee']))} · {html.escape(str(row['position']))}</h4>"
-        zero = ["red" if r else None for r in mine["reason"].astype(str)] + [None] * (len(st) - len(mine))
-        tints = {c: zero for c in (t("table.coefficient", language), t("table.reason", language)) if c in st}
-        body.append(head + f"\n<p>{html.escape(facts)}"
-                    + (f"<br><strong>{html.escape(reason)}</strong>" if reason else "") + "</p>\n"
-                    + rag_table(st, tints, strong_rows=[len(st) - 1]).html)
+        body.append(statement_html(results, str(row["employee_id"]), language, heading_level=4, team_names=people))
     if body:
         parts.append((str(current), "\n".join(body)))
-    return _sections(parts)
-
-
-def _correction_rows(results: Results, row, columns, language: str) -> list[pd.DataFrame]:
-    """An employee's corrections of closed periods booked on this one, and what is paid with them."""
-    booked = results.adjustments
-    if booked is None or booked.empty:
-        return []
-    mine = booked[booked["employee_id"] == row["employee_id"]]
-    if mine.empty:
-        return []
-    client, scale = results.client, 10 ** results.bonus.decimals
-    rows = []
-    for corrects, amount in zip(mine["corrects"], mine["amount_minor"]):
-        line = {c: "" for c in columns}
-        line[columns[0]] = t("stage04.statement.correction", language, period=format_period(corrects, language))
-        line[t("explain.arithmetic", language)] = ("+" if amount >= 0 else "") + _money(int(amount) / scale, client,
-                                                                                          language)
-        rows.append(line)
-    line = {c: "" for c in columns}
-    line[columns[0]] = t("stage04.statement.to_pay", language)
-    line[t("explain.arithmetic", language)] = _money((int(row["bonus_minor"]) + int(mine["amount_minor"].sum()))
-                                                     / scale, client, language)
-    rows.append(line)
-    return [pd.DataFrame(rows)]
+    return Html(f"<style>{statement_css()}</style>\n{_sections(parts).html}")
 
 
 def pool_summary(results: Results, language: str) -> Markdown:
@@ -1538,10 +1529,11 @@ def data_gaps(results: Results, language: str) -> pd.DataFrame:
             for r in missing.itertuples()]
     present = set(zip(client.actuals["period"].astype(str), client.actuals["employee_id"], client.actuals["kpi_id"]))
     names = _kpi_names(client)
-    scheme = client.position_kpis.groupby("position_id")["kpi_id"].apply(list).to_dict()
-    months = client.config.bonus_period_months
+    team = set(team_kpis(client.kpis)["kpi_id"])  # a team KPI has no rows: its team's rows are its data
+    own = client.position_kpis[~client.position_kpis["kpi_id"].isin(team)]
+    scheme = own.groupby("position_id")["kpi_id"].apply(list).to_dict()
     for period in [p for p in client.periods if p <= results.period]:
-        start, end = period_bounds(period, months)
+        start, end = period_bounds(period)  # the rows are monthly, whatever the bonus period
         for e in client.employees.itertuples():
             if days_employed(start, end, e.start_date, e.end_date) == 0:
                 continue
@@ -1713,8 +1705,7 @@ def work_plans(results: Results, language: str) -> Html:
     scheme = _scheme(client)
     positions = dict(zip(client.positions["position_id"], client.positions["name"]))
     frame = in_work.assign(employee=in_work["name"], position=in_work["position_id"].map(positions),
-                           department=in_work["department"].fillna(in_work["position_id"].map(
-                               client.positions.set_index("position_id")["department"])))
+                           department=employee_departments(in_work, client.positions))
     parts, body, current_dept = [], [], None
     for e in _ordered(frame, client).itertuples():
         if e.department != current_dept:
@@ -1749,12 +1740,15 @@ def rollout_phase_of(client: ClientData) -> dict[str, str]:
     operations; the rest, the small support units, are the back office.
     """
     departments = _departments(client)
-    pk = client.position_kpis.merge(client.positions[["position_id", "department"]], on="position_id")
-    family = pk["kpi_id"].map(_kpi_attr(client, "sales_family")) if "sales_family" in client.kpis else None
-    commercial = set(pk.loc[family.notna() & (family.astype(str) != ""), "department"]) if family is not None else set()
-    heads = client.employees.assign(department=client.employees["department"].fillna(
-        client.employees["position_id"].map(client.positions.set_index("position_id")["department"])))
-    headcount = heads.groupby("department").size()
+    staff = _staff_departments(client)
+    family = client.position_kpis["kpi_id"].map(_kpi_attr(client, "sales_family")) \
+        if "sales_family" in client.kpis else None
+    selling = set(client.position_kpis.loc[family.notna() & (family.astype(str) != ""), "position_id"]) \
+        if family is not None else set()
+    default = dict(zip(client.positions["position_id"], client.positions["department"]))
+    commercial = set(staff.loc[staff["position_id"].isin(selling), "department"]) | {
+        default[p] for p in selling if p in default and not (staff["position_id"] == p).any()}
+    headcount = staff.groupby("department").size()
     others = [d for d in departments if d not in commercial]
     average = float(np.mean([headcount.get(d, 0) for d in others])) if others else 0.0
     return {d: "commercial" if d in commercial else "operations" if headcount.get(d, 0) >= average
@@ -1765,10 +1759,11 @@ def rollout_table(results: Results, language: str) -> pd.DataFrame:
     """The phased rollout: departments in order of phase, with headcount and the period each starts."""
     client = results.client
     phase = rollout_phase_of(client)
-    heads = client.employees.assign(department=client.employees["department"].fillna(
-        client.employees["position_id"].map(client.positions.set_index("position_id")["department"])))
-    headcount = heads.groupby("department").size()
-    positions = client.positions.groupby("department")["position_id"].nunique()
+    staff = _staff_departments(client)
+    headcount = staff.groupby("department").size()
+    unstaffed = client.positions[~client.positions["position_id"].isin(staff["position_id"])]
+    positions = pd.concat([staff, unstaffed[["position_id", "department"]]]).groupby("department")[
+        "position_id"].nunique()
     start = work_plan_period(results)
     months = client.config.bonus_period_months
     rows = []

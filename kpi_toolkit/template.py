@@ -35,8 +35,10 @@ CLIENT_KEYS = (
      "Отчётный период, ГГГГ-ММ, напр. 2024-03 (обязательно)."),
     ("currency_decimals", "Decimals of money amounts (default: the currency's, e.g. 2).",
      "Знаков после запятой в суммах (по умолчанию — как у валюты, напр. 2)."),
-    ("bonus_period_months", "Length of the bonus period in months (default 1; more than 3 is warned about).",
-     "Длина премиального периода в месяцах (по умолчанию 1; больше 3 — предупреждение)."),
+    ("bonus_period_months", "Length of the bonus period in months (default 1; more than 3 is warned about); "
+     "the period reported is its last month.",
+     "Длина премиального периода в месяцах (по умолчанию 1; больше 3 — предупреждение); "
+     "отчётный период — его последний месяц."),
     ("bonus_budget", "Bonus pool budget per bonus period (money).",
      "Бюджет премиального фонда на период (деньги)."),
     ("strategy_owner", "Position that owns the strategy map (its goals without an owner); default: the "

@@ -36,6 +36,7 @@ from .graph import find_cycle
 from .kpi_weights import (MIN_WEIGHT, check_selection_rules, goal_owners, map_owner, paid_position_kpis,
                           position_kpi_weights, position_methods)
 from .schema import ROW, TABLES, Column, Table
+from .teams import bonus_months, team_kpis, team_rows
 
 if TYPE_CHECKING:
     from .loading import RawClient, RawTable
@@ -1006,10 +1007,12 @@ def _employee_problems(ctx: _Context, record: dict, positions: dict, period) -> 
 
 
 def _period_bounds(ctx: _Context) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last day of the bonus period reported (named by its last month)."""
     if ctx.config is None:
         return None
-    first = pd.Timestamp(ctx.config.period + "-01")
-    return first, first + pd.offsets.MonthEnd(0)
+    months = bonus_months(ctx.config.period, ctx.config.bonus_period_months)
+    last = pd.Timestamp(months[-1] + "-01")
+    return pd.Timestamp(months[0] + "-01"), last + pd.offsets.MonthEnd(0)
 
 
 @dataclass
@@ -1158,45 +1161,49 @@ def _check_missing_rows(ctx: _Context, period: _Ids, employee: _Ids, kpi: _Ids, 
     by_position: dict[str, list[str]] = defaultdict(list)
     for position, kpi_id in measured:
         by_position[position].append(kpi_id)
-    in_period = period.codes == period.position[reported]
     width = len(kpi.values)
-    present = np.unique(employee.codes[in_period].astype(np.int64) * width + kpi.codes[in_period])
-
     frame = ctx.tables["employees"]
     rows, ids = frame[ROW].to_numpy(), frame["employee_id"].to_numpy(dtype=object)
     first = ~ctx.failed_in("employees", rows, "employee_id", "position_id", "start_date", "end_date")
     first[first] = ~pd.Series(ids[first]).duplicated().to_numpy()
-    candidates = np.flatnonzero(first & ~_inactive(frame, bounds))
     positions = frame["position_id"].to_numpy(dtype=object)
 
     wanted: dict[Any, list[tuple[str, int]]] = {}
 
     def required(position) -> list[tuple[str, int]]:
-        """The KPIs of ``position`` whose missing fact is an error, with their codes."""
+        """The KPIs of ``position`` whose missing fact is an error, with their codes (a team
+        KPI has no rows: its team's rows are checked by check_team_kpis)."""
         if position not in wanted:
             wanted[position] = [
                 (k, kpi.position.get(k, -1)) for k in by_position.get(position, [])
-                if kpis.get(k) is not None and (kpis[k]["missing"] or "error") == "error"]
+                if kpis.get(k) is not None and (kpis[k]["missing"] or "error") == "error"
+                and kpis[k].get("aggregate") is None]
         return wanted[position]
 
-    lists = [required(positions[i]) for i in candidates]
-    counts = [len(pairs) for pairs in lists]
-    owner = np.repeat(candidates, counts)
-    pairs = [pair for pairs in lists for pair in pairs]
-    kpi_codes = np.array([code for _, code in pairs], dtype=np.int64)
-    staff = np.repeat(np.array([employee.position.get(e, -1) for e in ids[candidates]],
-                               dtype=np.int64), counts)
-    missing = (staff < 0) | (kpi_codes < 0) | ~np.isin(staff * width + kpi_codes, present)
     problems = []
-    for j in np.flatnonzero(missing):
-        i, kpi_id = owner[j], pairs[j][0]
-        problems.append(ctx.problem(
-            "employees", int(rows[i]), "employee_id",
-            f"employee '{ids[i]}' has no row in {ctx.sources.get('actuals', 'actuals')} "
-            f"for KPI '{kpi_id}' of position '{positions[i]}' in {reported}; "
-            "a missing fact is an error for this KPI",
-            "add the row with plan and fact, or set missing to 'zero' or 'exclude' for the "
-            f"KPI in {ctx.sources.get('kpis', 'kpis')}"))
+    for month in bonus_months(reported, ctx.config.bonus_period_months):  # every month of a longer period
+        first_day = pd.Timestamp(month + "-01")
+        in_period = period.codes == period.position.get(month, -2)
+        present = np.unique(employee.codes[in_period].astype(np.int64) * width + kpi.codes[in_period])
+        candidates = np.flatnonzero(first & ~_inactive(frame, (first_day, first_day + pd.offsets.MonthEnd(0))))
+        lists = [required(positions[i]) for i in candidates]
+        counts = [len(pairs) for pairs in lists]
+        owner = np.repeat(candidates, counts)
+        pairs = [pair for pairs in lists for pair in pairs]
+        kpi_codes = np.array([code for _, code in pairs], dtype=np.int64)
+        staff = np.repeat(np.array([employee.position.get(e, -1) for e in ids[candidates]],
+                                   dtype=np.int64), counts)
+        missing = (staff < 0) | (kpi_codes < 0) | ~np.isin(staff * width + kpi_codes, present)
+        within = "" if month == reported else f" (a month of the bonus period ending {reported})"
+        for j in np.flatnonzero(missing):
+            i, kpi_id = owner[j], pairs[j][0]
+            problems.append(ctx.problem(
+                "employees", int(rows[i]), "employee_id",
+                f"employee '{ids[i]}' has no row in {ctx.sources.get('actuals', 'actuals')} "
+                f"for KPI '{kpi_id}' of position '{positions[i]}' in {month}{within}; "
+                "a missing fact is an error for this KPI",
+                "add the row with plan and fact, or set missing to 'zero' or 'exclude' for the "
+                f"KPI in {ctx.sources.get('kpis', 'kpis')}"))
     return problems
 
 
@@ -1205,6 +1212,170 @@ def _inactive(frame: pd.DataFrame, bounds) -> np.ndarray:
     first, last = (bound.to_datetime64() for bound in bounds)
     start, end = frame["start_date"].to_numpy(), frame["end_date"].to_numpy()
     return (end < first) | (start > last)  # NaT compares false
+
+
+def check_team_kpis(ctx: _Context) -> list[Problem]:
+    """Team KPIs (SPEC §3.4): ``aggregate`` with ``aggregate_over``, no chain of team KPIs that
+    aggregates itself, no cycle in ``positions.reports_to``, no rows of their own in actuals."""
+    problems = []
+    if ctx.usable("kpis", "kpi_id", "aggregate"):
+        problems += _check_aggregate_columns(ctx)
+        if problems:  # the teams cannot be formed: the rows are checked once the KPIs are sound
+            return problems
+    if ctx.usable("positions", "position_id", "reports_to"):
+        edges = {}
+        for record in ctx.records("positions"):
+            boss = record["reports_to"]
+            if boss is not None and ctx.ok("positions", record[ROW], "position_id", "reports_to"):
+                edges.setdefault((record["position_id"], boss), record[ROW])
+        cycle = find_cycle(edges)
+        if cycle is not None:
+            rows = sorted(edges[pair] for pair in zip(cycle, cycle[1:]))
+            chain = " -> ".join(cycle)
+            problems.append(ctx.problem(
+                "positions", rows[0], "reports_to",
+                f"positions {', '.join(repr(p) for p in cycle[:-1])} report to each other in a cycle: {chain} "
+                f"(rows {', '.join(map(str, rows))}); expected a hierarchy without cycles",
+                "correct reports_to so that no position reports, even indirectly, to itself"))
+    problems += _check_team_rows(ctx)
+    return problems
+
+
+def _check_aggregate_columns(ctx: _Context) -> list[Problem]:
+    problems, edges = [], {}
+    for record in ctx.records("kpis"):
+        row, kpi, aggregate = record[ROW], record["kpi_id"], record["aggregate"]
+        if not ctx.ok("kpis", row, "kpi_id", "aggregate", "aggregate_of", "aggregate_over"):
+            continue
+        of, over = record.get("aggregate_of"), record.get("aggregate_over")
+        if aggregate is None:
+            for column, value in (("aggregate_of", of), ("aggregate_over", over)):
+                if value is not None:
+                    problems.append(ctx.problem(
+                        "kpis", row, column,
+                        f"{column} {_show(value)} is given for KPI '{kpi}', which has no aggregate; "
+                        "expected aggregate (sum or mean) for a team KPI",
+                        f"set aggregate to sum or mean to make '{kpi}' a team KPI, or clear {column}"))
+            continue
+        if over is None:
+            problems.append(ctx.problem(
+                "kpis", row, "aggregate_over",
+                f"team KPI '{kpi}' (aggregate {aggregate}) does not say whose results it aggregates; "
+                "expected aggregate_over: reports or department",
+                "write reports (the employees whose positions report to the employee's position, in "
+                "the same department) or department (the other employees of the department)"))
+        if of is not None and of != kpi:
+            edges.setdefault((kpi, of), row)
+    cycle = find_cycle(edges)
+    if cycle is not None:
+        rows = sorted(edges[pair] for pair in zip(cycle, cycle[1:]) if pair in edges)
+        problems.append(ctx.problem(
+            "kpis", rows[0] if rows else None, "aggregate_of",
+            f"team KPIs {', '.join(repr(k) for k in cycle[:-1])} aggregate each other in a cycle: "
+            f"{' -> '.join(cycle)} (rows {', '.join(map(str, rows))}); expected each team KPI to "
+            "aggregate a KPI measured without it", "make one of them aggregate a KPI with rows in actuals"))
+    return problems
+
+
+def _check_team_rows(ctx: _Context) -> list[Problem]:
+    """Rows of a team KPI for an employee paid on it (the rule: the team's rows give its plan
+    and fact) and, in the period reported, teams without a member with a row."""
+    needed = ctx.usable("kpis", "kpi_id", "aggregate") and ctx.usable("actuals", "period", "employee_id", "kpi_id") \
+        and ctx.usable("employees", "employee_id", "position_id") and ctx.usable("position_kpis", "position_id", "kpi_id")
+    if not needed or any(("kpis", c) in ctx.failed for c in ("kpi_id", "aggregate", "aggregate_of", "aggregate_over")):
+        return []
+    kpis = ctx.tables["kpis"]
+    team = team_kpis(kpis.drop_duplicates("kpi_id"))
+    if team.empty:
+        return []
+    spec = team.set_index("kpi_id")
+    actuals, employees, pks = ctx.tables["actuals"], ctx.tables["employees"], ctx.tables["position_kpis"]
+    position = dict(zip(employees["employee_id"], employees["position_id"]))
+    paid = set(zip(pks["position_id"], pks["kpi_id"]))
+    problems = []
+    is_team = actuals["kpi_id"].isin(spec.index).to_numpy()
+    for record in actuals[is_team].to_dict("records"):
+        kpi, employee = record["kpi_id"], record["employee_id"]
+        if (position.get(employee), kpi) not in paid:
+            continue
+        of = spec.at[kpi, "aggregate_of"]
+        over = {"reports": "the employees reporting to them", "department": "their department"}.get(
+            spec.at[kpi, "aggregate_over"], "their team")
+        problems.append(ctx.problem(
+            "actuals", record[ROW], "kpi_id",
+            f"a row of team KPI '{kpi}' for employee '{employee}' in {record['period']}: its plan and fact "
+            f"are the {spec.at[kpi, 'aggregate']} of '{of}' over {over} (rule: a team KPI has no rows of "
+            "its own)", f"remove the row; the team members' rows of '{of}' give the plan and fact"))
+    problems += _check_empty_teams(ctx, team, paid)
+    return problems
+
+
+def _check_empty_teams(ctx: _Context, team: pd.DataFrame, paid: set) -> list[Problem]:
+    """Employees at work in the period reported, paid on a team KPI whose missing fact is an
+    error, whose team has no member with a row of the aggregated KPI in the bonus period."""
+    bounds = _period_bounds(ctx)
+    if bounds is None or any((t, c) in ctx.failed for t, c in (
+            ("actuals", "period"), ("actuals", "employee_id"), ("actuals", "kpi_id"), ("employees", "position_id"),
+            ("positions", "reports_to"), ("positions", "department"), ("employees", "department"))):
+        return []
+    kpis, positions = ctx.tables["kpis"].drop_duplicates("kpi_id"), ctx.tables["positions"]
+    policy = dict(zip(kpis["kpi_id"], kpis["missing"].fillna("error")))
+    team = team[[policy.get(t) == "error" for t in team["kpi_id"]]]
+    employees = ctx.tables["employees"].drop_duplicates("employee_id")
+    employees = employees[~_inactive(employees, bounds)]
+    heads = employees[[any((p, t) in paid for t in team["kpi_id"]) for p in employees["position_id"]]]
+    if heads.empty:
+        return []
+    months = bonus_months(ctx.config.period, ctx.config.bonus_period_months)
+    actuals = ctx.tables["actuals"]
+    pool = actuals[actuals["period"].isin(months).to_numpy()].assign(period=ctx.config.period)
+    everyone = ctx.tables["employees"].drop_duplicates("employee_id")
+    default = everyone["position_id"].map(dict(zip(positions["position_id"], positions["department"])))
+    departments = everyone["department"].where(everyone["department"].notna(), default)
+    found = team_rows(pool, everyone, departments, positions, kpis, ctx.tables["position_kpis"])
+    has = set(zip(found["employee_id"], found["kpi_id"]))
+    problems = []
+    head_departments = departments.set_axis(everyone["employee_id"]).to_dict()
+    source = ctx.sources.get("positions", "positions")
+    for record in heads.to_dict("records"):
+        for t in team["kpi_id"]:
+            if (record["position_id"], t) not in paid or (record["employee_id"], t) in has:
+                continue
+            of, over = team.set_index("kpi_id").at[t, "aggregate_of"], team.set_index("kpi_id").at[t, "aggregate_over"]
+            department = head_departments.get(record["employee_id"])
+            who = (f"employee of department '{department}' in a position reporting to '{record['position_id']}'"
+                   if over == "reports" else f"other employee of department '{department}'")
+            fix = (f"set reports_to '{record['position_id']}' for the team's positions in {source}, "
+                   if over == "reports" else "") + f"add the team's rows of '{of}', or set missing to 'zero' or " \
+                f"'exclude' for '{t}' in {ctx.sources.get('kpis', 'kpis')}"
+            problems.append(ctx.problem(
+                "employees", record[ROW], "employee_id",
+                f"employee '{record['employee_id']}' is paid on team KPI '{t}' but has no team in "
+                f"{ctx.config.period}: no {who} has a row of '{of}' in {ctx.sources.get('actuals', 'actuals')}",
+                fix))
+    return problems
+
+
+RATE_UNITS = ("%", "ratio", "rate")  # levels, not amounts: summing their months is rarely meant
+
+
+def check_period_aggregation(ctx: _Context) -> list[Problem]:
+    """With a bonus period of several months, a KPI measured as a rate left to the default
+    ``period_aggregation`` (sum) is warned about: three monthly 95 % make 285 %."""
+    if ctx.config is None or ctx.config.bonus_period_months <= 1 or not ctx.usable("kpis", "kpi_id", "unit"):
+        return []
+    months = ctx.config.bonus_period_months
+    problems = []
+    for record in ctx.records("kpis"):
+        unit = (record["unit"] or "").strip().lower()
+        if unit in RATE_UNITS and record.get("period_aggregation") is None and record.get("aggregate") is None:
+            problems.append(ctx.problem(
+                "kpis", record[ROW], "period_aggregation",
+                f"KPI '{record['kpi_id']}' is measured in '{record['unit']}' and its {months} monthly plans and "
+                f"facts are summed over the bonus period (the default period_aggregation, sum)",
+                "set period_aggregation to mean (an average rate) or last (a level at the period's end)",
+                severity="warning"))
+    return problems
 
 
 def check_methodology(ctx: _Context) -> list[Problem]:
@@ -1285,4 +1456,4 @@ def _amount(value: float) -> str:
 
 
 RULES = (check_references, check_goals, check_kpis, check_position_kpis, check_employees,
-         check_actuals, check_methodology, check_money)
+         check_actuals, check_team_kpis, check_period_aggregation, check_methodology, check_money)

@@ -117,7 +117,7 @@ def test_fund_from_variable_share_and_proration():
 
 
 def test_period_helpers():
-    assert period_bounds("2026-12", 3) == (date(2026, 12, 1), date(2027, 2, 28))
+    assert period_bounds("2027-02", 3) == (date(2026, 12, 1), date(2027, 2, 28))  # named by its last month
     assert days_employed(date(2026, 9, 1), date(2026, 9, 30), date(2026, 9, 30), date(2026, 9, 30)) == 1
 
 

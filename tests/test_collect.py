@@ -17,17 +17,25 @@ def northwind(tmp_path):
 
 def test_one_workbook_per_department_with_plans_filled_in(northwind, tmp_path):
     written = collect(northwind, "2026-09", out=tmp_path / "reports")
-    assert [p.name for p in written] == ["finance.xlsx", "legal.xlsx", "marketing.xlsx", "production.xlsx",
-                                         "sales.xlsx"]
+    # one workbook per department that has people paid in the period, named for the department
+    employees = pd.read_csv(northwind / "employees.csv")
+    positions = pd.read_csv(northwind / "positions.csv").set_index("position_id")
+    department = employees["department"].fillna(employees["position_id"].map(positions["department"]))
+    actuals = pd.read_csv(northwind / "actuals.csv")
+    september = actuals[actuals["period"] == "2026-09"]
+    asked = set(september["employee_id"])
+    expected = sorted({d.lower() + ".xlsx" for d, e in zip(department, employees["employee_id"]) if e in asked})
+    assert [p.name for p in written] == expected and "sales.xlsx" in expected
     assert all(p.parent == tmp_path / "reports" / "northwind" / "2026-09" / "collect" for p in written)
     rows = rows_of(written[-1])
-    actuals = pd.read_csv(northwind / "actuals.csv")
-    sales = actuals[(actuals["period"] == "2026-09") & actuals["employee_id"].isin(
-        [f"E{i:03d}" for i in range(1, 16)] + ["E046"])]
-    assert len(rows) == len(sales)
+    sales_people = set(employees["employee_id"][department == "Sales"])
+    team_kpis = set(pd.read_csv(northwind / "kpis.csv").dropna(subset=["aggregate"])["kpi_id"])
+    sales = september[september["employee_id"].isin(sales_people) & ~september["kpi_id"].isin(team_kpis)]
+    assert len(rows) == len(sales) > 0
     first = rows[0]
-    assert first[:2] == ("E001", "Daniel Whitaker") and first[3] == "revenue" and first[5] == "GBP"
-    assert first[6] == "Higher is better" and first[7] == 1270000  # the plan, filled in
+    own = september[(september["employee_id"] == "E001") & (september["kpi_id"] == first[3])]
+    assert first[:2] == ("E001", "Daniel Whitaker") and len(own) == 1 and first[5] == "GBP"
+    assert first[6] == "Higher is better" and first[7] == own["plan"].iloc[0]  # the plan, filled in
 
 
 def test_only_fact_cells_are_editable_and_accept_numbers(northwind, tmp_path):
@@ -43,7 +51,7 @@ def test_only_fact_cells_are_editable_and_accept_numbers(northwind, tmp_path):
 
 
 def test_period_and_department_are_recorded_in_a_very_hidden_sheet(northwind, tmp_path):
-    path = collect(northwind, "2026-09", out=tmp_path / "r")[2]
+    [path] = [p for p in collect(northwind, "2026-09", out=tmp_path / "r") if p.name == "marketing.xlsx"]
     book = openpyxl.load_workbook(path)
     hidden = book[META_SHEET]
     assert hidden.sheet_state == "veryHidden"
@@ -71,8 +79,10 @@ def test_facts_not_reported_yet_are_collected_empty(northwind, tmp_path):
 
 
 def test_other_errors_still_block_collecting(northwind, tmp_path):
-    text = (northwind / "actuals.csv").read_text().replace("2026-09,E001,revenue,1270000,", "2026-09,E001,revenue,0,")
-    (northwind / "actuals.csv").write_text(text)
+    actuals = pd.read_csv(northwind / "actuals.csv", dtype=str, keep_default_na=False)
+    row = actuals.index[(actuals["period"] == "2026-09") & (actuals["employee_id"] == "E002")][0]
+    actuals.loc[row, "plan"] = "0"
+    actuals.to_csv(northwind / "actuals.csv", index=False)
     with pytest.raises(ClientDataError, match="plan of 0"):
         collect(northwind, "2026-09", out=tmp_path / "r")
 
@@ -95,6 +105,8 @@ def test_names_that_look_like_formulas_are_written_as_text(northwind, tmp_path):
 
 
 def test_by_manager_needs_reports_to(northwind, tmp_path):
+    positions = pd.read_csv(northwind / "positions.csv", dtype=str, keep_default_na=False)
+    positions.drop(columns="reports_to").to_csv(northwind / "positions.csv", index=False)
     with pytest.raises(KpiToolkitError, match="reports_to"):
         collect(northwind, "2026-09", by="manager", out=tmp_path / "r")
 

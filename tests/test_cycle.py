@@ -97,7 +97,7 @@ def test_the_whole_cycle(tmp_path, ledger_url, capsys, monkeypatch):
     from kpi_toolkit import stages
     statements = stages.bonus_statements(stages.open_stage(folder, "2026-10").results, "en").html
     assert f"Correction for September 2026" in statements and f"+£{difference / 100:,.2f}" in statements
-    assert "To pay, with corrections" in statements
+    assert "Adjustments for closed periods" in statements and "Total to pay" in statements
 
     code, out, _ = run(capsys, "calc", folder, "--period", "2026-09", "--out", reports, *db)
     assert code == 0  # the corrected inputs are the record now

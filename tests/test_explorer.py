@@ -390,3 +390,53 @@ def test_restricting_to_a_position_keeps_its_statements(northwind):
     full = compute_bonuses(northwind).totals
     own = full[full["position_id"] == "sales-manager"].reset_index(drop=True)
     pd.testing.assert_series_equal(compute_bonuses(sub).totals["bonus_minor"], own["bonus_minor"])
+
+
+REGIONAL = Path(__file__).parent / "fixtures" / "clients" / "regional_sales_offices"
+
+
+def test_a_team_kpi_is_explored_with_its_team_and_stacked_apart():
+    # head-of-sales is paid on his team's revenue: restricted to the position, the teams come
+    # along, the heads' statements are the whole client's, and two stacked copies don't mix teams.
+    client = load_client(REGIONAL)
+    full = compute_bonuses(client).totals
+    heads = full[full["position_id"] == "head-of-sales"].reset_index(drop=True)
+    sub = restrict_to_position(client, "head-of-sales")
+    totals = compute_bonuses(sub).totals
+    mine = totals[totals["position_id"] == "head-of-sales"].reset_index(drop=True)
+    pd.testing.assert_series_equal(mine["bonus_minor"], heads["bonus_minor"])
+    variants = [sub, shift_attainment(sub, -0.2)]
+    pools = stacked_pools(variants, client.config.period)
+    assert pools.tolist() == [int(compute_bonuses(v).totals["bonus_minor"].sum()) for v in variants]
+    model = ExplorerModel(client, position="head-of-sales")
+    model.set_threshold("TREV", 0.75)  # Moscow's team is at exactly 70 %: now below
+    figures = model.results()
+    engine_totals = engine(client, model.to_scenario(), model.period).totals
+    own = engine_totals[engine_totals["position_id"] == "head-of-sales"]
+    assert figures.statements["bonus_minor"].tolist() == own["bonus_minor"].tolist()
+    assert figures.statements["bonus_minor"].iloc[0] < heads["bonus_minor"].iloc[0]
+
+
+def test_shifting_attainment_moves_a_team_kpi_with_its_members():
+    client = load_client(REGIONAL)
+    lines = compute_bonuses(shift_attainment(client, 0.1)).lines.set_index(["employee_id", "kpi_id"])
+    assert lines.loc[("H01", "TREV"), "attainment"] == pytest.approx(0.77)
+
+
+def test_a_quarter_is_explored_over_its_three_months():
+    # The position restricted to the quarter ending in the period keeps all three months' rows.
+    months = ("2026-11", "2026-12", "2027-01")
+    client = make_client(
+        positions=[{"position_id": "pos", "name": "Manager", "department": "Sales"}],
+        position_kpis=[{"position_id": "pos", "kpi_id": "rev", "weight": 1, "threshold": 0.7}],
+        employees=[{"employee_id": "E1", "name": "Ann", "position_id": "pos", "bonus_fund": 3000}],
+        actuals=[{"period": p, "employee_id": "E1", "kpi_id": "rev", "plan": 100, "fact": f}
+                 for p, f in zip(months, (90, 120, 60))],
+        period="2027-01", bonus_period_months=3)
+    sub = restrict_to_position(client, "pos")
+    assert sorted(sub.actuals["period"]) == list(months)
+    model = ExplorerModel(client, position="pos")
+    model.set_threshold("rev", 0.95)  # 270 / 300 = 90 %: now below
+    assert model.results().statements["bonus_minor"].tolist() == [0]
+    model.set_threshold("rev", 0.9)  # exactly at it: 3000 * 0.9 = 2700
+    assert model.results().statements["bonus_minor"].tolist() == [270_000]

@@ -158,3 +158,21 @@ def test_csv_cell_escapes_text_that_could_run_as_a_formula(value, written):
 def test_csv_table_leaves_numeric_columns_alone():
     table = pd.DataFrame({"id": ["=1", "A"], "count": [-3, 4], "amount": ["-1200.00", "5.00"]})
     assert csv_table(table).to_dict("list") == {"id": ["'=1", "A"], "count": [-3, 4], "amount": ["-1200.00", "5.00"]}
+
+
+def test_team_lines_carry_their_members_and_a_quarter_its_months(tmp_path):
+    regional = Path(__file__).parent / "fixtures" / "clients" / "regional_sales_offices"
+    lines = result_tables(calculate(load_client(regional)))["bonus_lines"].set_index(["employee_id", "kpi_id"])
+    assert lines.loc[("H01", "TREV"), ["plan", "fact", "members", "team_size"]].tolist() == [
+        "200000", "140000", "M01, M02, M03, M05", "4"]
+    assert lines.loc[("M01", "REV"), ["members", "team_size"]].tolist() == ["", "0"]
+    quarter = tmp_path / "regional-quarter"
+    shutil.copytree(regional, quarter)
+    text = (quarter / "client.yaml").read_text(encoding="utf-8")
+    (quarter / "client.yaml").write_text(text.replace("bonus_period_months: 1", "bonus_period_months: 3"),
+                                         encoding="utf-8")
+    kpis = (quarter / "kpis.csv").read_text(encoding="utf-8")  # January has no rows: left out, not an error
+    (quarter / "kpis.csv").write_text(kpis.replace(",error,", ",exclude,"), encoding="utf-8")
+    totals = result_tables(calculate(load_client(quarter)))["bonus_totals"]
+    assert list(totals.columns[:2]) == ["period", "months"]
+    assert set(totals["months"]) == {"2024-01, 2024-02, 2024-03"}

@@ -240,7 +240,7 @@ def test_every_zero_in_a_statement_has_its_reason():
     markup = stages.bonus_statements(stage.results, "en").html
     assert "Blocking KPI below its stop threshold: Cash collected from customers" in markup
     assert "Stop factor applied: Staff turnover" in markup
-    assert markup.count("<h4>") == len(stage.results.bonus.totals)
+    assert markup.count('<h4 class="statement-name">') == len(stage.results.bonus.totals)
 
 
 def test_selection_warnings_name_the_rule_in_the_clients_language():
@@ -385,3 +385,72 @@ def test_stage_notebook_shape(path):
 def test_there_are_seven_stage_notebooks():
     assert [p.stem for p in NOTEBOOKS] == ["00_diagnostic", "01_strategy_map", "02_kpi_selection", "03_kpi_matrices",
                                            "04_bonus_scheme", "05_pilot", "06_rollout"]
+
+
+REGIONAL = ROOT / "tests" / "fixtures" / "clients" / "regional_sales_offices"
+
+
+@pytest.fixture(scope="module")
+def regional():
+    """One position's employees in two regional offices, a head of sales in each paid on his team."""
+    return stages.open_stage(REGIONAL)
+
+
+def _group_rows(markup: str) -> list[str]:
+    return re.findall(r'<tr class="group-row"><td[^>]*>([^<]*)</td>', markup)
+
+
+def _titles(markup: str, level: int = 3) -> list[str]:
+    return re.findall(rf"<h{level}>([^<]*)</h{level}>", markup)
+
+
+def test_matrices_are_per_position_in_each_employees_own_department(regional):
+    markup = stages.kpi_matrices(regional.results, "en").html
+    assert _titles(markup) == ["Head of sales · Sales (Moscow)", "Sales manager · Sales (Moscow)",
+                                 "Head of sales · Sales (Kazan)", "Sales manager · Sales (Kazan)",
+                                 "Accountant · Accounting"]
+    moscow = markup.split("<h3>Sales manager · Sales (Moscow)</h3>")[1].split("<h3>")[0]
+    assert _group_rows(moscow) == ["Anna Petrova", "Boris Ivanov", "Daria Sokolova", "Elena Volkova"]
+    heatmaps = stages.attainment_heatmaps(regional.results, "en").html
+    assert _titles(heatmaps) == ["Sales (Moscow)", "Sales (Kazan)", "Accounting"]
+
+
+def test_bonus_summary_has_one_header_per_department(regional):
+    markup = stages.bonus_summary(regional.results, "en").html
+    assert _group_rows(markup) == ["Sales (Moscow)", "Sales (Kazan)", "Accounting"]
+    assert _titles(stages.bonus_statements(regional.results, "en").html) == [
+        "Sales (Moscow)", "Sales (Kazan)", "Accounting"]
+    rollup = stages.rollup_table(regional.results, "en").html
+    assert re.findall(r"<tr><td>([^<]*)</td><td>(\d+)</td>", rollup) == [
+        ("Sales (Moscow)", "5"), ("Sales (Kazan)", "3"), ("Accounting", "1")]
+
+
+def test_rollout_counts_employees_where_they_sit(regional):
+    table = stages.rollout_table(regional.results, "en")
+    rows = table[[stages._col(c, "en") for c in ("department", "employees", "positions")]].values.tolist()
+    assert rows == [["Sales (Moscow)", "5", "2"], ["Sales (Kazan)", "3", "2"], ["Accounting", "1", "1"]]
+    assert set(table[stages._col("phase", "en")][:2]) == {"1. Commercial units"}
+    by_department = stages.department_bonus_table(regional.results, "en")
+    assert by_department[stages._col("department", "en")].tolist() == ["Sales (Moscow)", "Sales (Kazan)",
+                                                                         "Accounting"]
+
+
+def test_the_heads_statement_lists_the_team_members_counted(regional):
+    # March: the Moscow team's revenue 71 300 + 45 700 + 27 300 + 55 700 = 200 000 planned,
+    # 49 910 + 31 990 + 19 110 + 38 990 = 140 000 done: exactly the head's 70 % threshold.
+    lines = regional.results.bonus.lines.set_index(["employee_id", "kpi_id"])
+    head = lines.loc[("H01", "TREV")]
+    assert (head["plan"], head["fact"], head["attainment"], head["coefficient"]) == (200_000, 140_000, 0.7, 0.7)
+    assert head["members"] == "M01, M02, M03, M05"
+    markup = stages.bonus_statements(regional.results, "en").html
+    assert ("Team KPI “Team revenue”: the sum of “Revenue” over the team (4): Anna Petrova, Boris Ivanov, "
+            "Daria Sokolova, Elena Volkova") in markup
+    assert "over the team (2): Ilnur Sadykov, Aigul Nurieva" in markup
+
+
+def test_work_plans_suggest_a_heads_team_target_from_the_teams_history(regional):
+    # The Moscow team's revenue: February 197 000 planned, 192 000 done; March 200 000 and 140 000.
+    markup = stages.work_plans(regional.results, "en").html
+    moscow = markup.split("<h3>Sales (Moscow)</h3>")[1].split("<h3>")[0]
+    team_row = re.search(r"<td>Team revenue</td><td>EUR</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", moscow)
+    assert team_row.groups()[:3] == ("200,000", "166,000", "192,000")

@@ -84,6 +84,18 @@ FAULTS = [
     ("binary_csv", "actuals.csv", None, None, "not a text (CSV) file: it holds a PNG image"),
     ("yaml_billion_laughs", "client.yaml", 13, None, "stand for more than 100,000 values"),
     ("yaml_recursive_alias", "client.yaml", 8, None, "refers to the list or map that holds it"),
+    ("team_kpi_own_row", "actuals.csv", 32, "kpi_id", "a row of team KPI 'TREV' for employee 'H01' in 2024-03: "
+     "its plan and fact are the sum of 'REV' over the employees reporting to them (rule: a team KPI has no rows"),
+    ("team_kpi_without_over", "kpis.csv", 3, "aggregate_over", "team KPI 'TREV' (aggregate sum) does not say whose"),
+    ("team_kpi_aggregate_of_unknown", "kpis.csv", 3, "aggregate_of", "unknown kpi_id 'REVENUE'"),
+    ("team_kpi_cycle", "kpis.csv", 2, "aggregate_of", "team KPIs 'REV', 'TREV' aggregate each other in a cycle"),
+    ("team_kpi_bad_code", "kpis.csv", 3, "aggregate_over", "'team' is not an allowed code; expected one of: "
+     "reports, department"),
+    ("team_kpi_empty_team", "employees.csv", 2, "employee_id", "employee 'H01' is paid on team KPI 'TREV' but has "
+     "no team in 2024-03: no employee of department 'Sales (Msk)' in a position reporting to 'head-of-sales'"),
+    ("reports_to_unknown", "positions.csv", 3, "reports_to", "unknown position_id 'head-of-sale'"),
+    ("reports_to_cycle", "positions.csv", 2, "reports_to", "positions 'head-of-sales', 'sales-manager' report to "
+     "each other in a cycle"),
 ]
 
 
@@ -110,7 +122,8 @@ def test_one_fault_one_error(folder):
 
 
 def test_every_fault_folder_is_tested():
-    folders = {p.name for p in CLIENTS.iterdir() if p.is_dir()} - {"valid_minimal", "valid_without_map"}
+    folders = {p.name for p in CLIENTS.iterdir() if p.is_dir()} - {"valid_minimal", "valid_without_map",
+                                                                 "regional_sales_offices"}
     assert folders == {f[0] for f in FAULTS}
     assert len(folders) >= 28
 
@@ -150,7 +163,9 @@ def test_fixtures_are_in_sync_with_the_generator(tmp_path, make_fixtures):
 def test_warnings_do_not_block(client_copy, make_fixtures):
     folder = client_copy()
     make_fixtures.set_yaml(folder, "bonus_period_months: 1", "bonus_period_months: 6")
-    make_fixtures.set_cell(folder, "employees.csv", 3, "end_date", "2024-01-31")
+    for row in range(2, 6):  # the data holds two of the six months: the others are left out, not errors
+        make_fixtures.set_cell(folder, "kpis.csv", row, "missing", "exclude")
+    make_fixtures.set_cell(folder, "employees.csv", 3, "end_date", "2023-09-30")  # before October-March
     data = load_client(folder)
     rules = {(p.table, p.column, p.rule) for p in data.warnings}
     assert ("client.yaml", "bonus_period_months", "bonus-period") in rules
@@ -352,3 +367,23 @@ def test_project_money_beyond_money_limit_is_refused(client_copy, make_fixtures)
     make_fixtures.set_cell(folder, "project.csv", 3, "bac", "1e17")
     errors = [p for p in validate_client(folder) if p.severity == "error"]
     assert [(p.table, p.row, p.column) for p in errors] == [("project.csv", 3, "bac")]
+
+
+def test_a_quarter_needs_every_months_facts_under_the_error_policy(client_copy, make_fixtures):
+    # Period 2024-03 with 3 months is January to March: the fixture has no January rows, and
+    # its KPIs treat a missing fact as an error, so every employee at work in January is reported.
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_period_months: 1", "bonus_period_months: 3")
+    problems = [p for p in validate_client(folder) if p.severity == "error"]
+    assert problems and all("in 2024-01 (a month of the bonus period ending 2024-03)" in p.message
+                            for p in problems)
+    assert {p.row for p in problems} == {2, 3, 4, 5}  # E005 joined in March
+
+
+def test_a_rate_summed_over_a_quarter_is_warned_about(client_copy, make_fixtures):
+    # RET (retention, %) over three months would be 0.9 + 0.9 + 0.9 = 2.7 planned: say so.
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_period_months: 1", "bonus_period_months: 3")
+    warned = [p for p in validate_client(folder) if p.column == "period_aggregation"]
+    assert [(p.severity, p.row) for p in warned] == [("warning", 3), ("warning", 7)]  # RET and TOV, in %
+    assert "summed over the bonus period" in warned[0].message and "mean" in warned[0].fix

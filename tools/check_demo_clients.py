@@ -303,6 +303,7 @@ def check_client(folder: Path) -> Checker:
     c.check(periods[-1] == period, f"client.yaml period {period} is the last period {periods[-1]}")
     c.check(project["period"].tolist() == periods, "project.csv covers the same periods")
     actual_keys = set(zip(act["period"], act["employee_id"], act["kpi_id"]))
+    team = set(kp.index[kp["aggregate"] != ""]) if "aggregate" in kp else set()  # team KPIs: no rows of their own
     expected = set()
     sf_kpis = sf.groupby("position_id")["kpi_id"].apply(set).to_dict()
     pos_kpis = pk.groupby("position_id")["kpi_id"].apply(list).to_dict()
@@ -314,7 +315,8 @@ def check_client(folder: Path) -> Checker:
             if (s is not None and s > phi) or (t_end is not None and t_end < plo):
                 continue
             for k in pos_kpis[e["position_id"]] + sorted(sf_kpis.get(e["position_id"], set())):
-                expected.add((p, e["employee_id"], k))
+                if k not in team:
+                    expected.add((p, e["employee_id"], k))
     c.check(not (expected - actual_keys), f"actuals missing rows: {sorted(expected - actual_keys)[:5]}")
     c.check(not (actual_keys - expected), f"actuals rows for inactive employees or foreign KPIs: {sorted(actual_keys - expected)[:5]}")
     for j in joiners:
@@ -338,6 +340,22 @@ def check_client(folder: Path) -> Checker:
         c.note(f"missing fact excluded: {m['employee_id']} {emp.loc[m['employee_id'], 'name']} / {m['kpi_id']}")
     # ---------------------------------------------------------------- scenarios in the reported period
     cur = act[act["period"] == period]
+    for k in sorted(team):  # a team KPI's plan and fact: the sum or mean of its members' (SPEC 3.4)
+        how, of, over = kp.loc[k, "aggregate"], kp.loc[k, "aggregate_of"] or k, kp.loc[k, "aggregate_over"]
+        for _, head in emps[emps["position_id"].isin(pk.loc[pk["kpi_id"] == k, "position_id"])].iterrows():
+            mates = emps[(emps["department"] == head["department"]) & (emps["employee_id"] != head["employee_id"])]
+            if over == "reports":
+                mates = mates[mates["position_id"].map(pos["reports_to"]) == head["position_id"]]
+            rows = cur[cur["employee_id"].isin(mates["employee_id"]) & (cur["kpi_id"] == of) & (cur["fact"] != "")]
+            if rows.empty:
+                continue
+            plan, fact = rows["plan"].map(Decimal).sum(), rows["fact"].map(Decimal).sum()
+            if how == "mean":
+                plan, fact = plan / len(rows), fact / len(rows)
+            cur = pd.concat([cur, pd.DataFrame([{"period": period, "employee_id": head["employee_id"], "kpi_id": k,
+                                                  "plan": str(plan), "fact": str(fact)}])], ignore_index=True)
+            c.note(f"team KPI {k} of {head['employee_id']}: {how} of {of} over {len(rows)} members, "
+                   f"plan {plan} fact {fact}")
     rules = pk.set_index(["position_id", "kpi_id"])
     under, blocked, stopped, lower_seen, band_seen, capped, at_threshold = [], set(), [], [], [], [], []
     pool = Decimal(0)

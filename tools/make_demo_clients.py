@@ -64,6 +64,7 @@ class Kpi:
     step: float = 1  # rounding step of plans that scale (amounts)
     sd: float = 0.08  # month-to-month spread of attainment
     maxv: float | None = None  # natural maximum of the fact (100 for a share in %)
+    aggregate: tuple[str, str, str] | None = None  # team KPI: (sum|mean, aggregate_of, aggregate_over)
 
 
 @dataclass
@@ -88,6 +89,7 @@ class Position:
     level: str
     kpis: list[PK]
     method: str = "head_on"  # "map": weights from the goals it owns (SPEC 3.2)
+    reports_to: str | None = None
 
 
 @dataclass
@@ -377,12 +379,14 @@ def write_client(c: Client, out: Path, logo: dict) -> dict:
     write_csv(folder / "kpis.csv",
               ["kpi_id", "name", "unit", "direction", "baseline", "band_low", "band_high", "band_tolerance",
                "missing", "goal_id", "share", "data_source", "kind", "measure", "horizon", "timing",
-               "sales_family", "form", "measurement_cost", "measurement_worth"],
+               "sales_family", "form", "measurement_cost", "measurement_worth", "aggregate", "aggregate_of",
+               "aggregate_over"],
               [[k.id, k.name, k.unit, k.direction, k.baseline, *(k.band or (None, None, None)), k.missing,
                 k.goal, k.share, k.source, k.kind, k.measure, k.horizon, k.timing, k.family, k.form,
-                k.cost, k.worth] for k in c.kpis])
-    write_csv(folder / "positions.csv", ["position_id", "name", "department", "variable_share", "level", "method"],
-              [[p.id, p.name, p.dept, p.v, p.level, p.method] for p in c.positions])
+                k.cost, k.worth, *(k.aggregate or (None, None, None))] for k in c.kpis])
+    write_csv(folder / "positions.csv",
+              ["position_id", "name", "department", "variable_share", "level", "method", "reports_to"],
+              [[p.id, p.name, p.dept, p.v, p.level, p.method, p.reports_to] for p in c.positions])
     write_csv(folder / "position_kpis.csv",
               ["position_id", "kpi_id", "weight", "threshold", "stop_threshold", "cap", "curve"],
               [[p.id, pk.kpi, pk.weight, pk.threshold, pk.stop, pk.cap, pk.curve]
@@ -396,7 +400,9 @@ def write_client(c: Client, out: Path, logo: dict) -> dict:
               [[e.id, e.name, e.position, e.dept or positions[e.position].dept, e.base, e.fund, e.start, e.end]
                for e in c.employees])
     actuals = generate_actuals(c)
-    write_csv(folder / "actuals.csv", ["period", "employee_id", "kpi_id", "plan", "fact"], actuals)
+    team = {k.id for k in c.kpis if k.aggregate}  # the toolkit adds up a team KPI: it has no rows of its own
+    write_csv(folder / "actuals.csv", ["period", "employee_id", "kpi_id", "plan", "fact"],
+              [r for r in actuals if r[2] not in team])
     write_csv(folder / "project.csv",
               ["period", "pv", "ev", "ac", "bac", "scope_planned", "scope_delivered", "issues_opened",
                "issues_closed"], [list(r) for r in c.project])
@@ -452,6 +458,8 @@ def northwind() -> tuple[Client, callable, dict]:
           owner="marketing-manager"),
         G("sales_discipline", "Run a disciplined sales process: funnel, contact norms, fast quotes", "processes",
           [("win_key_accounts", None), ("customer_loyalty", None)], owner="head-of-sales"),
+        G("sell_to_plan", "Every salesperson sells to plan", "processes", [("grow_revenue", None)],
+          owner="sales-manager"),
         G("lean_production", "Produce to plan with minimal scrap", "processes",
           [("reliable_delivery", 2), ("protect_margin", None)], owner="production-foreman"),
         G("inventory_control", "Keep raw material stock within the norm", "processes",
@@ -470,8 +478,11 @@ def northwind() -> tuple[Client, callable, dict]:
     kpis = [
         K("operating_profit", "Operating profit against budget", "GBP", "grow_profit", "target", "result",
           "strategic", "lagging", source="Monthly management accounts", step=1000),
-        K("revenue", "Revenue invoiced against plan", "GBP", "grow_revenue", "target", "result", "operational",
+        K("revenue", "Revenue invoiced against plan", "GBP", "sell_to_plan", "target", "result", "operational",
           "lagging", family="clients_in_work", source=SAGE, share=2, step=1000, sd=0.11),
+        K("team_revenue", "Sales team revenue against plan", "GBP", "grow_revenue", "target", "result",
+          "operational", "lagging", family="clients_in_work", source=SAGE, form="aggregated", share=2, step=1000,
+          aggregate=("sum", "revenue", "reports")),
         K("key_account_revenue", "Revenue from assigned key accounts", "GBP", "grow_revenue", "target", "result",
           "operational", "lagging", family="clients_in_work", source=SAGE, step=1000, sd=0.12),
         K("gross_margin", "Gross margin on own sales", "%", "protect_margin", "target", "efficiency", "operational",
@@ -536,7 +547,6 @@ def northwind() -> tuple[Client, callable, dict]:
           sd=0.03, maxv=100),
     ]
     P = Position
-    team_sales = (("sales-manager", "revenue"), ("key-account-manager", "key_account_revenue"))
     positions = [
         # The managing director and the heads of departments are on the strategy map (method map: the
         # weights come from the goals each owns); line staff get their weights head-on.
@@ -545,22 +555,22 @@ def northwind() -> tuple[Client, callable, dict]:
             PK("cash_collection", None, 1150000, 0.85, cap=1.2),
             PK("gross_margin", None, 27.5, 0.8, cap=1.2)], method="map"),
         P("head-of-sales", "Head of Sales", "Sales", 0.25, "head", [
-            PK("revenue", None, 0, 0.7, cap=1.3, team=team_sales),
+            PK("team_revenue", None, 0, 0.7, cap=1.3, team=(("sales-manager", "revenue"),)),
             PK("key_account_revenue", None, 0, 0.7, cap=1.3, team=(("key-account-manager", "key_account_revenue"),)),
             PK("new_accounts", None, 6, 0.6, cap=1.5)], method="map"),
         P("key-account-manager", "Key Account Manager", "Sales", 0.4, "lead", [
             PK("key_account_revenue", 0.4, 160000, curve="sales_curve", amount=True),
             PK("gross_margin", 0.25, 26, 0.8, cap=1.2),
             PK("client_meetings", 0.2, 20, 0.6, cap=1.3),
-            PK("crm_completeness", 0.15, 95, 0.7)]),
+            PK("crm_completeness", 0.15, 95, 0.7)], reports_to="head-of-sales"),
         P("sales-manager", "Sales Manager", "Sales", 0.5, "line", [
             PK("revenue", 0.5, 85000, 0.7, cap=1.5, amount=True),
             PK("cash_collection", 0.3, 80000, 0.85, stop=0.85, amount=True),
-            PK("client_meetings", 0.2, 16, 0.6, cap=1.3)]),
+            PK("client_meetings", 0.2, 16, 0.6, cap=1.3)], reports_to="head-of-sales"),
         P("sales-coordinator", "Sales Support Coordinator", "Sales", 0.2, "line", [
             PK("quote_response_time", 0.5, 4, 0.7, cap=1.2),
             PK("order_accuracy", 0.3, 98.5, 0.8),
-            PK("quotes_issued", 0.2, 120, 0.6, cap=1.3, amount=True)]),
+            PK("quotes_issued", 0.2, 120, 0.6, cap=1.3, amount=True)], reports_to="head-of-sales"),
         P("marketing-manager", "Marketing Manager", "Marketing", 0.25, "head", [
             PK("qualified_leads", None, 0, 0.7, cap=1.3, team=(("marketing-specialist", "qualified_leads"),)),
             PK("cost_per_lead", None, 38, 0.7, cap=1.2),
