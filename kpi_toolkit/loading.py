@@ -55,6 +55,11 @@ SETTINGS_SHEET = "client"
 IGNORED_SHEETS = ("instructions",)  # the intake template's own sheet
 
 _BLANK = re.compile(r"[\s\ufeff]")  # what _cell strips: str.isspace() characters and BOMs
+# The same as characters for str.strip, which then takes off any mix of them ("\ufeff \ufeffa"
+# -> "a"), as pandas' parser, which drops a BOM at the start of the text, needs to agree.
+_STRIPPED = "".join(chr(c) for c in (*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680,
+                                     *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F,
+                                     0x3000, 0xFEFF))
 # Tags that yaml.safe_load can construct; anything else (``!!python/...``, ``!custom``) is refused.
 _SAFE_TAGS = frozenset(tag for tag in yaml.SafeLoader.yaml_constructors if tag)
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -430,7 +435,7 @@ def _plain_column(cells: pd.Categorical) -> RawColumn | None:
     codes = cells.codes.astype(np.intp)
     if all(texts) and not _BLANK.search("".join(texts)):  # usually: nothing to strip
         return RawColumn(texts, codes)
-    normalised = [text.strip().strip("\ufeff").strip() or None for text in texts]
+    normalised = [text.strip(_STRIPPED) or None for text in texts]
     column = RawColumn.from_cells(normalised)
     return RawColumn(column.values, np.append(column.codes, -1)[codes])
 
@@ -453,7 +458,7 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, str):
-        value = value.strip().strip("\ufeff").strip()
+        value = value.strip(_STRIPPED)
         return value or None
     if isinstance(value, (dt.datetime, dt.date, int, float)):
         return value
