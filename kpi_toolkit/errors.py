@@ -8,6 +8,44 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+QUOTE_LIMIT = 60  # characters of an offender a message quotes; the rest is counted, not shown
+_LONG_LIMIT = 2 * QUOTE_LIMIT  # a quoted piece longer than this was not cut by its message
+_TEXT_LIMIT = 1000  # a message, fix or column longer than this is cut in the middle
+
+
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` if it is short, else its first ``limit`` characters and its length.
+
+    A cell or line far longer than any real value (a 50 MB cell) is quoted this way, so that
+    a message stays readable and small.
+
+    Examples
+    --------
+    >>> shorten("E001")
+    'E001'
+    >>> shorten("9" * 5000, limit=10)
+    '9999999999… (5,000 characters)'
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def _bounded(text: str | None, limit: int = _TEXT_LIMIT) -> str | None:
+    """Cut every over-long quoted piece of ``text`` short, then the text itself if still long."""
+    if not text or len(text) <= _LONG_LIMIT:
+        return text
+    parts = text.split("'")  # quotes pair up in order: the odd parts are quoted
+    for i in range(1, len(parts) - 1, 2):
+        if len(parts[i]) > _LONG_LIMIT:
+            parts[i] = shorten(parts[i])
+    text = "'".join(parts)
+    if len(text) > limit:
+        cut = len(text) - limit
+        text = f"{text[:limit * 3 // 4]} … ({cut:,} characters cut) … {text[-limit // 4:]}"
+    return text
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -25,6 +63,15 @@ class Problem:
     severity: str = "error"  # "error" or "warning"
     rule: str | None = None  # a methodology rule's code for warnings, e.g. "kpi-count"
     client: str | None = None
+
+    def __post_init__(self):
+        # Whatever a message quotes from the client's files stays short (SPEC §6), even where
+        # the message did not cut it itself.
+        for name, limit in (("message", _TEXT_LIMIT), ("fix", _TEXT_LIMIT), ("column", 2 * _LONG_LIMIT),
+                            ("table", 2 * _LONG_LIMIT)):
+            value = getattr(self, name)
+            if isinstance(value, str) and len(value) > _LONG_LIMIT:
+                object.__setattr__(self, name, _bounded(value, limit))
 
     @property
     def location(self) -> str:

@@ -1,13 +1,18 @@
 """Read a client folder into a validated :class:`~kpi_toolkit.client.ClientData`.
 
 A client folder (SPEC §4) holds its tables either as ``<table>.csv`` files or as sheets of
-one ``client.xlsx`` workbook, and its settings in ``client.yaml``. With a workbook and no
+one ``client.xlsx`` (or LibreOffice ``client.ods``) workbook, read by
+:mod:`kpi_toolkit.workbooks`, and its settings in ``client.yaml``. With a workbook and no
 ``client.yaml``, the settings come from the workbook's ``client`` sheet (columns ``key`` and
 ``value``); nested settings (``payout_curves``, ``funnel``, ``branding``, ``contacts``, ...)
 cannot be written in that sheet and need a ``client.yaml``, which then replaces the sheet.
 
 CSV files may be UTF-8 (with or without BOM) separated by ``,``, or what Excel on Windows
 writes: Windows-1251 separated by ``;`` with decimal commas (``1 234,56``).
+
+Only files inside the client folder are read: a file that is a symbolic link leading out of
+it is refused, without naming its target or quoting it. ``client.yaml`` is composed with
+:mod:`kpi_toolkit.yaml_bounds`, which refuses aliases that expand without bound.
 
 This module only *reads*: every cell comes out as text (or as the number or date a workbook
 cell holds) in a :class:`RawTable`; :mod:`kpi_toolkit.validation` converts and checks it.
@@ -36,19 +41,25 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import validation
+from . import validation, workbooks, yaml_bounds
 from .client import ClientData
-from .errors import ClientDataError, Problem
+from .errors import ClientDataError, Problem, shorten
 from .schema import TABLES
 
 log = logging.getLogger("kpi_toolkit")
 
 WORKBOOK = "client.xlsx"
+WORKBOOKS = (WORKBOOK, "client.ods")  # read alike (SPEC §4)
 SETTINGS = "client.yaml"
 SETTINGS_SHEET = "client"
 IGNORED_SHEETS = ("instructions",)  # the intake template's own sheet
 
 _BLANK = re.compile(r"[\s\ufeff]")  # what _cell strips: str.isspace() characters and BOMs
+# The same as characters for str.strip, which then takes off any mix of them ("\ufeff \ufeffa"
+# -> "a"), as pandas' parser, which drops a BOM at the start of the text, needs to agree.
+_STRIPPED = "".join(chr(c) for c in (*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680,
+                                     *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F,
+                                     0x3000, 0xFEFF))
 # Tags that yaml.safe_load can construct; anything else (``!!python/...``, ``!custom``) is refused.
 _SAFE_TAGS = frozenset(tag for tag in yaml.SafeLoader.yaml_constructors if tag)
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -98,8 +109,9 @@ class RawTable:
     left out) and ``columns`` one :class:`RawColumn` per header column. ``decimal_comma``
     is true for ``;``-separated CSV files. ``broken_rows`` are rows whose cells could not be
     lined up with the header (already reported); their values are used where they convert,
-    but never reported again. ``problems`` are those found while reading (the table is
-    still usable).
+    but never reported again. ``failed_cells`` are ``(row number, column name)`` of cells
+    reported while reading, which the later rules skip. ``problems`` are those found while
+    reading (the table is still usable).
     """
 
     name: str
@@ -109,6 +121,7 @@ class RawTable:
     columns: list[RawColumn]
     decimal_comma: bool = False
     broken_rows: set[int] = field(default_factory=set)
+    failed_cells: set[tuple[int, str]] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
 
     @classmethod
@@ -210,22 +223,35 @@ def read_client(path: str | Path) -> tuple[ClientData | None, list[Problem]]:
 def read_sources(folder: Path) -> RawClient:
     """Read every table and the settings of ``folder`` as they are, collecting problems."""
     raw = RawClient(path=folder)
-    csv_files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
-    workbook = folder / WORKBOOK
-    if workbook.is_file() and csv_files:
-        names = ", ".join(p.name for p in csv_files)
+    linked_out = {p.name for p in folder.iterdir()
+                  if (p.suffix.lower() == ".csv" or p.name in (*WORKBOOKS, SETTINGS))
+                  and leads_outside(p, folder)}
+    for name in sorted(linked_out):
+        raw.problems.append(link_problem(name))
+    csv_files = sorted(p for p in folder.iterdir()
+                       if p.is_file() and p.suffix.lower() == ".csv" and p.name not in linked_out)
+    books = [folder / name for name in WORKBOOKS if (folder / name).is_file() or name in linked_out]
+    if len(books) > 1 or (books and csv_files):
+        if csv_files:
+            other, keep = f"CSV files ({', '.join(p.name for p in csv_files)})", "the CSV files"
+        else:
+            other = keep = books[1].name
         raw.problems.append(Problem(
-            table=WORKBOOK,
-            message=f"both {WORKBOOK} and CSV files ({names}) are present; "
-                    "expected the tables in one place only",
-            fix=f"keep either {WORKBOOK} or the CSV files and move the other away"))
+            table=books[0].name,
+            message=f"both {books[0].name} and {other} are present; expected the tables in one place only",
+            fix=f"keep either {books[0].name} or {keep} and move the other away"))
         return raw
-    if workbook.is_file():
-        _read_workbook_into(raw, workbook)
+    if books and books[0].name in linked_out:
+        for name in TABLES:
+            raw.sources[name] = f"{books[0].name} [{name}]"
+    elif books:
+        _read_workbook_into(raw, books[0])
     else:
-        _read_csv_folder_into(raw, folder, csv_files)
+        _read_csv_folder_into(raw, folder, csv_files, linked_out)
     yaml_file = folder / SETTINGS
-    if yaml_file.is_file():
+    if yaml_file.name in linked_out:
+        pass  # reported above; not "missing"
+    elif yaml_file.is_file():
         raw.settings = read_yaml(yaml_file, raw)
     elif raw.settings is None:
         raw.problems.append(Problem(
@@ -235,6 +261,24 @@ def read_sources(folder: Path) -> RawClient:
     if raw.settings is not None:
         raw.sources["client"] = raw.settings.source
     return raw
+
+
+def leads_outside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is a symbolic link (or inside a linked folder) that leads out of
+    ``folder``. The client folder itself may be a link; links inside it may be followed."""
+    try:
+        return not path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a loop of links leads nowhere inside the folder either
+        return True
+
+
+def link_problem(name: str) -> Problem:
+    """The problem of a file that links out of the client folder. Neither the link's target
+    nor anything of its content is named: the toolkit reads the client's folder, nothing else."""
+    return Problem(
+        table=name, message=f"'{name}' is a symbolic link to a file outside the client folder; "
+                            "only files inside the client folder are read",
+        fix=f"copy the file into the client folder in place of the link '{name}'")
 
 
 def read_table(file: str | Path, name: str | None = None) -> RawTable | list[Problem]:
@@ -253,10 +297,16 @@ def sha256(data: bytes) -> str:
 
 def decode_text(data: bytes, source: str) -> tuple[str | None, list[Problem]]:
     """Decode CSV bytes: UTF-8 (BOM or not), else Windows-1251 as Excel on Windows writes."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:1000]:
+    kind = _binary_kind(data)
+    if kind == "utf-16":
         return None, [Problem(
             table=source, message="the file is UTF-16 ('Unicode text'); expected UTF-8 or Windows-1251",
             fix="in Excel use File > Save As > 'CSV UTF-8 (comma delimited)'")]
+    if kind:
+        return None, [Problem(
+            table=source, message=f"the file is not a text (CSV) file: it holds {kind}; "
+                                  "expected comma-separated text",
+            fix=f"save the table as CSV under this name ({source}), or move the file out of the folder")]
     for encoding in ("utf-8-sig", "cp1251"):
         try:
             return data.decode(encoding), []
@@ -265,6 +315,43 @@ def decode_text(data: bytes, source: str) -> tuple[str | None, list[Problem]]:
     return None, [Problem(
         table=source, message="the file is neither UTF-8 nor Windows-1251 text",
         fix="save it as 'CSV UTF-8 (comma delimited)'")]
+
+
+_SIGNATURES = (  # how common binary files begin
+    (b"PK\x03\x04", "a zip archive (an .xlsx or .ods workbook is one)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel .xls (or other Office) file"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+)
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")  # never in text a spreadsheet writes
+
+
+def _binary_kind(data: bytes) -> str | None:
+    """``"utf-16"`` for UTF-16 text, what the data is for a known binary format or other
+    binary data, ``None`` for text."""
+    for signature, kind in _SIGNATURES:
+        if data.startswith(signature):
+            return kind
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:4096]
+    if b"\x00" in head and _is_utf16(head):
+        return "utf-16"
+    if b"\x00" in head or len(_CONTROL.findall(head)) > max(16, len(head) // 10):
+        return "binary data"
+    return None
+
+
+def _is_utf16(head: bytes) -> bool:
+    """UTF-16 without a BOM: text of ASCII-range characters has every other byte zero."""
+    head = head[:len(head) // 2 * 2]
+    for zeros, chars in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):  # LE, BE
+        if zeros.count(0) >= len(zeros) * 0.9 and chars.count(0) <= len(chars) * 0.1:
+            return True
+    return False
 
 
 def sniff_delimiter(text: str) -> str:
@@ -348,7 +435,7 @@ def _plain_column(cells: pd.Categorical) -> RawColumn | None:
     codes = cells.codes.astype(np.intp)
     if all(texts) and not _BLANK.search("".join(texts)):  # usually: nothing to strip
         return RawColumn(texts, codes)
-    normalised = [text.strip().strip("\ufeff").strip() or None for text in texts]
+    normalised = [text.strip(_STRIPPED) or None for text in texts]
     column = RawColumn.from_cells(normalised)
     return RawColumn(column.values, np.append(column.codes, -1)[codes])
 
@@ -371,14 +458,15 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, str):
-        value = value.strip().strip("\ufeff").strip()
+        value = value.strip(_STRIPPED)
         return value or None
     if isinstance(value, (dt.datetime, dt.date, int, float)):
         return value
     return str(value).strip() or None
 
 
-def _read_csv_folder_into(raw: RawClient, folder: Path, csv_files: list[Path]) -> None:
+def _read_csv_folder_into(raw: RawClient, folder: Path, csv_files: list[Path],
+                          linked_out: set[str] = frozenset()) -> None:
     by_name = {p.stem: p for p in csv_files}
     for stem, file in by_name.items():
         if stem not in TABLES:
@@ -392,7 +480,7 @@ def _read_csv_folder_into(raw: RawClient, folder: Path, csv_files: list[Path]) -
         raw.sources[name] = source
         file = by_name.get(name)
         if file is None:
-            if table.required:
+            if table.required and source not in linked_out:
                 raw.problems.append(Problem(
                     table=source, message=f"required file '{source}' is missing",
                     fix=f"add {source} with the columns {', '.join(table.column_names)}"))
@@ -416,30 +504,29 @@ def _read_csv_folder_into(raw: RawClient, folder: Path, csv_files: list[Path]) -
 
 
 def _read_workbook_into(raw: RawClient, file: Path) -> None:
-    import openpyxl  # imported here: CSV-only clients never pay for it
-
     data = file.read_bytes()
     raw.hashes[file.name] = sha256(data)
+    book_name = file.name
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # any malformed workbook is a problem to report, not a crash
+        book = workbooks.open_book(data, file.suffix.lower())
+    except workbooks.WorkbookError as exc:  # any malformed workbook is a problem to report
         raw.problems.append(Problem(
-            table=WORKBOOK, message=f"cannot open the workbook: {type(exc).__name__}: {exc}",
-            fix="open it in Excel and save it again as .xlsx"))
+            table=book_name, message=f"cannot open the workbook: {exc}",
+            fix=f"open it in Excel or LibreOffice and save it again as {file.suffix.lower()}"))
         for name in TABLES:
-            raw.sources[name] = f"{WORKBOOK} [{name}]"
+            raw.sources[name] = f"{book_name} [{name}]"
         return
     try:
-        sheets = {ws.title: ws for ws in workbook.worksheets}
+        sheets = book.titles
         for title in sheets:
             if title not in TABLES and title != SETTINGS_SHEET and title not in IGNORED_SHEETS:
                 raw.problems.append(Problem(
-                    table=f"{WORKBOOK} [{title}]", severity="warning",
+                    table=f"{book_name} [{title}]", severity="warning",
                     message=f"sheet '{title}' is not a client table and is ignored; expected: "
                             + ", ".join(TABLES),
                     fix="rename it if it is one of the tables"))
         for name, table in TABLES.items():
-            source = f"{WORKBOOK} [{name}]"
+            source = f"{book_name} [{name}]"
             raw.sources[name] = source
             if name not in sheets:
                 if table.required:
@@ -447,25 +534,65 @@ def _read_workbook_into(raw: RawClient, file: Path) -> None:
                         table=source, message=f"required sheet '{name}' is missing",
                         fix=f"add a sheet '{name}' with the columns {', '.join(table.column_names)}"))
                 continue
-            table = raw.tables[name] = _sheet_table(sheets[name], name, source)
+            table = raw.tables[name] = _sheet_table(book.sheet(name), name, source)
             raw.problems.extend(table.problems)
         if SETTINGS_SHEET in sheets and not (raw.path / SETTINGS).is_file():
-            raw.settings = _sheet_settings(sheets[SETTINGS_SHEET], raw)
+            raw.settings = _sheet_settings(book.sheet(SETTINGS_SHEET), raw, book_name)
+    except workbooks.WorkbookError as exc:
+        raw.problems.append(Problem(
+            table=book_name, message=f"cannot read the workbook: {exc}",
+            fix=f"open it in Excel or LibreOffice and save it again as {file.suffix.lower()}"))
     finally:
-        workbook.close()
+        book.close()
 
 
-def _sheet_rows(ws) -> list[tuple[int, list[Any]]]:
+def _sheet_rows(sheet: workbooks.Sheet) -> list[tuple[int, list[Any]]]:
     rows = []
-    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+    for number, values in sheet.rows:
         cells = [_cell(v) for v in values]
         if number == 1 or any(c is not None for c in cells):
             rows.append((number, cells))
     return rows
 
 
-def _sheet_table(ws, name: str, source: str) -> RawTable:
-    rows = _sheet_rows(ws)
+FORMULA_FIX = "open and save the workbook in Excel or LibreOffice so that values are stored"
+_FORMULAS_LISTED = 10  # per sheet; the rest are counted in one more problem
+
+
+def _formula_problems(sheet: workbooks.Sheet, source: str, header: list[str]) -> list[Problem]:
+    """One problem per formula cell whose value is not stored, or is a placeholder."""
+    problems = []
+    for cell in sheet.formulas[:_FORMULAS_LISTED]:
+        where = f"{workbooks.column_letter(cell.column)}{cell.row}"
+        column = header[cell.column - 1] if 0 < cell.column <= len(header) and header[cell.column - 1] \
+            else workbooks.column_letter(cell.column)
+        if cell.reason == workbooks.NO_VALUE:
+            message = (f"cell {where} holds the formula '{shorten(cell.formula)}' but no saved value "
+                       "(the workbook was written by a program or never recalculated); "
+                       "expected the value Excel shows")
+        else:
+            message = (f"cell {where} holds the formula '{shorten(cell.formula)}' and the workbook asks "
+                       "to be recalculated when opened (it was written by a program, not saved by "
+                       f"Excel or LibreOffice), so its stored value '{shorten(cell.stored)}' may be a "
+                       "placeholder; expected the value Excel shows")
+        problems.append(Problem(table=source, row=cell.row, column=column, message=message,
+                                fix=FORMULA_FIX))
+    more = sheet.formulas[_FORMULAS_LISTED:]
+    if more:
+        rows = sorted({c.row for c in more})
+        problems.append(Problem(
+            table=source, message=f"{len(more)} more formula cell(s) without a saved value, in rows "
+                                  + _rows_listing(rows), fix=FORMULA_FIX))
+    return problems
+
+
+def _rows_listing(rows: list[int], limit: int = 10) -> str:
+    shown = ", ".join(map(str, rows[:limit]))
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def _sheet_table(sheet: workbooks.Sheet, name: str, source: str) -> RawTable:
+    rows = _sheet_rows(sheet)
     header = [str(h) if h is not None else "" for h in (rows[0][1] if rows and rows[0][0] == 1 else [])]
     while header and not header[-1]:
         header.pop()
@@ -480,15 +607,19 @@ def _sheet_table(ws, name: str, source: str) -> RawTable:
                         f"{', '.join(header)})",
                 fix="give the column a name in row 1, or clear those cells"))
         records.append((number, (cells + [None] * len(header))[:len(header)]))
-    return RawTable.from_rows(name, source, header, records,
-                              broken_rows={p.row for p in problems}, problems=problems)
+    broken = {p.row for p in problems}
+    failed = {(c.row, header[c.column - 1]) for c in sheet.formulas if 0 < c.column <= len(header)}
+    return RawTable.from_rows(name, source, header, records, broken_rows=broken, failed_cells=failed,
+                              problems=_formula_problems(sheet, source, header) + problems)
 
 
-def _sheet_settings(ws, raw: RawClient) -> RawSettings:
-    source = f"{WORKBOOK} [{SETTINGS_SHEET}]"
+def _sheet_settings(sheet: workbooks.Sheet, raw: RawClient, book_name: str = WORKBOOK) -> RawSettings:
+    source = f"{book_name} [{SETTINGS_SHEET}]"
     settings = RawSettings(source=source, values={})
-    rows = _sheet_rows(ws)
+    rows = _sheet_rows(sheet)
     header = [str(h).strip().lower() if h is not None else "" for h in (rows[0][1] if rows else [])]
+    raw.problems.extend(_formula_problems(sheet, source, header))
+    unsaved = {c.row for c in sheet.formulas}
     if "key" not in header or "value" not in header:
         raw.problems.append(Problem(
             table=source, row=1, message=f"expected the columns 'key' and 'value' in row 1, found "
@@ -499,7 +630,7 @@ def _sheet_settings(ws, raw: RawClient) -> RawSettings:
     for number, cells in rows[1:]:
         cells = cells + [None] * (max(k, v) + 1 - len(cells))
         key, value = cells[k], cells[v]
-        if key is None:
+        if key is None or number in unsaved:
             continue
         key = str(key)
         if value is None:  # an empty value means "not set", as in a table
@@ -532,7 +663,10 @@ def read_yaml(file: Path, raw: RawClient) -> RawSettings | None:
     try:
         # compose builds the node tree only (no objects are constructed): line numbers and
         # the tags used, before anything is loaded.
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml_bounds.compose(text)
+    except yaml_bounds.UnboundedYamlError as exc:
+        raw.problems.append(Problem(table=SETTINGS, row=exc.line, message=exc.message, fix=exc.fix))
+        return None
     except yaml.MarkedYAMLError as exc:
         raw.problems.append(_yaml_syntax_problem(exc))
         return None

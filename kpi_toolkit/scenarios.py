@@ -44,7 +44,8 @@ import numpy as np
 import yaml
 
 from .client import ClientData
-from .errors import Problem, ScenarioError
+from . import yaml_bounds
+from .errors import Problem, ScenarioError, shorten
 
 #: A scenario name: lower-case letters, digits and hyphens (it is also the file name).
 NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -136,6 +137,17 @@ def load_scenario(client: ClientData, name: str) -> Scenario:
         raise ScenarioError([Problem(
             table=f"{FOLDER}/{name}.yaml", message=f"scenario '{name}' not found in {path.parent}",
             fix=f"saved scenarios: {saved}; save one from the scenario explorer")], client=client.slug)
+    try:
+        outside = not path.resolve().is_relative_to(Path(client.path).resolve())
+    except (OSError, RuntimeError):  # a loop of links
+        outside = True
+    if outside:  # the target is never named: only the client's folder is read
+        raise ScenarioError([Problem(
+            table=f"{FOLDER}/{name}.yaml",
+            message=f"'{FOLDER}/{name}.yaml' is a symbolic link to a file outside the client folder; "
+                    "only files inside the client folder are read",
+            fix="copy the scenario file into the client's scenarios folder in place of the link")],
+            client=client.slug)
     data = path.read_bytes()
     scenario = read_scenario(data.decode("utf-8-sig"), name, client=client.slug)
     scenario.sha256 = hashlib.sha256(data).hexdigest()
@@ -146,8 +158,11 @@ def read_scenario(text: str, name: str, client: str | None = None) -> Scenario:
     """Parse a scenario file's text; syntax and shape errors raise :class:`ScenarioError`."""
     source = f"{FOLDER}/{name}.yaml"
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml_bounds.compose(text)
         values = yaml.safe_load(text)
+    except yaml_bounds.UnboundedYamlError as exc:
+        raise ScenarioError([Problem(table=source, row=exc.line, message=exc.message, fix=exc.fix)],
+                            client=client) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise ScenarioError([Problem(
@@ -531,7 +546,9 @@ def _is_number(value) -> bool:
 
 
 def _show(value) -> str:
-    return repr(value) if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    if isinstance(value, str):
+        return repr(shorten(value))
+    return shorten(json.dumps(value, default=str, ensure_ascii=False))
 
 
 def _listing(values, limit: int = 10) -> str:

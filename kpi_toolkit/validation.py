@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .client import ClientConfig, ClientData
-from .errors import KpiToolkitError, Problem
+from .errors import KpiToolkitError, Problem, shorten
 from .exact import format_limit, money_in_range
 from .graph import find_cycle
 from .kpi_weights import (MIN_WEIGHT, check_selection_rules, goal_owners, map_owner, paid_position_kpis,
@@ -46,7 +46,9 @@ PERCENT_LIKE = 5  # a threshold, stop threshold or cap above this was written as
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# Each digit has one place to go in these patterns: "\d+\.?\d*" would try every split of a
+# long run of digits and take hours on one 50 MB cell.
+_NUMBER = re.compile(r"[+-]?(\d+(?:\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _SPACES = ("\u00a0", "\u202f", " ")  # thousands separators Excel writes
 
 
@@ -149,7 +151,7 @@ def _show(value: Any) -> str:
         value = int(value)
     if isinstance(value, dt.datetime):
         value = value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    return f"'{value}'"
+    return f"'{shorten(value)}'"
 
 
 def _num(value: float) -> str:
@@ -410,6 +412,8 @@ def convert_table(raw: RawTable | None, table: Table, source: str,
                 f"{', '.join(h for h in raw.header if h) or 'none'}",
                 f"add a column '{column.name}' to the header row ({column.help})"))
     ctx.present[table.name] = {c for c in table.column_names if c in position}
+    for number, name in raw.failed_cells:  # reported while reading (a formula without a value)
+        ctx.fail(table.name, number, name)
 
     data = {}
     empty = np.full(len(raw.numbers), -1, dtype=np.intp)
@@ -524,8 +528,8 @@ def _out_of_range(values: np.ndarray, column: Column) -> np.ndarray:
 
 # Cells that float() reads exactly as parse_number does (keyed by decimal_comma): digits, one
 # decimal separator, an exponent; no spaces, thousands separators, percent signs, other digits.
-_PLAIN_NUMBER = {False: re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"),
-                 True: re.compile(r"[+-]?(?:[0-9]+,?[0-9]*|,[0-9]+)(?:[eE][+-]?[0-9]+)?")}
+_PLAIN_NUMBER = {False: re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"),
+                 True: re.compile(r"[+-]?(?:[0-9]+(?:,[0-9]*)?|,[0-9]+)(?:[eE][+-]?[0-9]+)?")}
 _NOT_PLAIN = {False: re.compile(r"[^0-9.eE+-]"), True: re.compile(r"[^0-9,eE+-]")}
 
 

@@ -369,3 +369,17 @@ def test_calc_refuses_a_bonus_beyond_the_money_limit_and_writes_nothing(capsys, 
     assert "actuals.csv, row 20, column 'fact'" in err and "45,035,996,273,704.95 EUR" in err
     assert "nothing written" in err and "Traceback" not in err and "internal error" not in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.csv"))
+
+
+def test_validate_output_stays_small_on_a_huge_cell(capsys, tmp_path):
+    """A 5 MB cell in a number column: quoted cut short, and found without backtracking over
+    its digits (the old number pattern took hours on it)."""
+    folder = tmp_path / "huge-cell"
+    shutil.copytree(CLIENTS / "valid_minimal", folder)
+    text = (folder / "employees.csv").read_text(encoding="utf-8")
+    (folder / "employees.csv").write_text(text.replace(",2000,", "," + "9" * 5_000_000 + "x,", 1),
+                                          encoding="utf-8")
+    code, out, err = run(capsys, "validate", folder)
+    assert code == 1
+    assert len(out) + len(err) < 2000, (out + err)[:2000]
+    assert "(5,000,001 characters)' is not a number" in out + err

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -335,3 +336,360 @@ def test_many_rows_are_checked_row_by_row(client_copy, make_fixtures):
     assert [(p.row, p.column) for p in errors] == [
         (len(rows) + 1001, "plan"), (len(body) + 1, "period, employee_id, kpi_id")]
     assert "already in row 2" in errors[1].message
+
+
+# --------------------------------------------------------------------------- workbooks (issue 7)
+
+
+def _workbook_client(client_copy, make_fixtures, suffix, formulas=None, slug=None) -> Path:
+    folder = client_copy(slug=slug or f"book{suffix.replace('.', '-')}")
+    make_fixtures.tables_to_workbook(folder, suffix, formulas)
+    return folder
+
+
+def _assert_same_tables(got, expected=None):
+    expected = expected or load_client(CLIENTS / "valid_minimal")
+    for name in TABLES:
+        pd.testing.assert_frame_equal(got.tables[name], expected.tables[name], check_exact=True)
+
+
+def _edit_zip(path: Path, edit) -> None:
+    """Rewrite the members of a zip (an .xlsx) through ``edit(name, data) -> data``."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        members = [(info, edit(info.filename, src.read(info.filename))) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, data in members:
+            dst.writestr(info, data)
+
+
+def _sheet_member(path: Path, title: str) -> str:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return book[title]._worksheet_path
+    finally:
+        book.close()
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
+def test_workbook_is_read_like_the_csv_files(client_copy, make_fixtures, suffix):
+    folder = _workbook_client(client_copy, make_fixtures, suffix)
+    data = load_client(folder)
+    _assert_same_tables(data)
+    assert data.sources["actuals"] == f"client{suffix} [actuals]"
+    assert set(data.input_hashes) == {f"client{suffix}", "client.yaml"}
+
+
+def test_ods_settings_may_come_from_its_client_sheet(client_copy, make_fixtures):
+    folder = client_copy()
+    (folder / "client.yaml").unlink()
+    make_fixtures.set_cell(folder, "position_kpis.csv", 2, "curve", "")  # curves need client.yaml
+    tables = {f.stem: make_fixtures.read_csv(f) for f in sorted(folder.glob("*.csv"))}
+    for file in folder.glob("*.csv"):
+        file.unlink()
+    tables["client"] = [["key", "value"], ["name", "Minimal Trading"], ["language", "en"],
+                        ["currency", "EUR"], ["period", "2024-03"], ["language", "ru"]]
+    make_fixtures.write_ods(folder / "client.ods", tables)
+    (problem,) = _errors(folder)
+    assert (problem.table, problem.row, problem.column) == ("client.ods [client]", 6, "key")
+    tables["client"].pop()
+    make_fixtures.write_ods(folder / "client.ods", tables)
+    data = load_client(folder)
+    assert (data.config.name, data.config.period, data.sources["client"]) == (
+        "Minimal Trading", "2024-03", "client.ods [client]")
+
+
+def test_ods_as_libreoffice_writes_it(client_copy, make_fixtures):
+    """Repeated cells and rows, covered cells, comments, spaces and line breaks in text."""
+    folder = client_copy()
+    tables = {f.stem: make_fixtures.read_csv(f) for f in sorted(folder.glob("*.csv"))}
+    for file in folder.glob("*.csv"):
+        file.unlink()
+    make_fixtures.write_ods(folder / "client.ods", tables)
+    import zipfile
+
+    def edit(name, data):
+        if name != "content.xml":
+            return data
+        text = data.decode()
+        empty_tail = ('<table:table-cell table:number-columns-repeated="16000"/></table:table-row>'
+                      '<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+                      'table:number-columns-repeated="1024"/></table:table-row></table:table>')
+        text = text.replace("</table:table-row></table:table>", empty_tail)
+        # E001's name with a comment, a run of spaces and an empty covered cell before it
+        text = text.replace("<text:p>Анна Петрова</text:p>",
+                            "<office:annotation><text:p>checked</text:p></office:annotation>"
+                            "<text:p>Анна<text:s/>Петрова</text:p>")
+        return text.encode()
+
+    _edit_zip(folder / "client.ods", edit)
+    data = load_client(folder)
+    _assert_same_tables(data)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
+def test_formula_without_saved_value_is_refused_not_read_as_empty(client_copy, make_fixtures, suffix):
+    """A script-written workbook: the stop factor's fact is a formula with no value. Read as
+    empty, the stop factor of E004 (turnover 0.12 > 0.1) was skipped and the bonus paid in full."""
+    formulas = {".xlsx": {("actuals", "E23"): "=0.1+0.02"}, ".ods": {("actuals", 23, 5): "=0.1+0.02"}}
+    folder = _workbook_client(client_copy, make_fixtures, suffix, formulas[suffix])
+    (problem,) = _errors(folder)
+    assert (problem.table, problem.row, problem.column) == (f"client{suffix} [actuals]", 23, "fact")
+    assert "cell E23 holds the formula '=0.1+0.02' but no saved value" in problem.message
+    assert problem.fix == ("open and save the workbook in Excel or LibreOffice so that values "
+                           "are stored")
+
+
+def test_formula_with_its_saved_value_is_read(client_copy, make_fixtures):
+    """As Excel or LibreOffice saves it: the formula and the value it computed."""
+    folder = _workbook_client(client_copy, make_fixtures, ".xlsx", {("actuals", "E23"): "=0.1+0.02"})
+    book = folder / "client.xlsx"
+    sheet = _sheet_member(book, "actuals")
+    _edit_zip(book, lambda name, data: (
+        data.replace(b"<f>0.1+0.02</f><v />", b"<f>0.1+0.02</f><v>0.12</v>") if name == sheet
+        else data.replace(b' fullCalcOnLoad="1"', b"") if name == "xl/workbook.xml" else data))
+    _assert_same_tables(load_client(folder))
+
+
+def test_placeholder_values_of_a_workbook_to_recalculate_are_refused(client_copy, make_fixtures):
+    """XlsxWriter stores 0 for every formula and asks to be recalculated on opening."""
+    folder = _workbook_client(client_copy, make_fixtures, ".xlsx", {("actuals", "E23"): "=0.1+0.02"})
+    book = folder / "client.xlsx"
+    sheet = _sheet_member(book, "actuals")
+    _edit_zip(book, lambda name, data: data.replace(b"<v />", b"<v>0</v>") if name == sheet else data)
+    (problem,) = _errors(folder)
+    assert (problem.row, problem.column) == (23, "fact")
+    assert "asks to be recalculated" in problem.message and "'0' may be a placeholder" in problem.message
+
+
+def test_many_formula_cells_are_listed_then_counted(client_copy, make_fixtures):
+    formulas = {("actuals", f"E{row}"): "=1+1" for row in range(2, 27)}
+    folder = _workbook_client(client_copy, make_fixtures, ".xlsx", formulas)
+    errors = _errors(folder)
+    assert [p.row for p in errors[:10]] == list(range(2, 12))
+    assert "15 more formula cell(s) without a saved value, in rows 12, 13" in errors[10].message
+    assert len(errors) == 11
+
+
+def test_stale_sheet_dimension_does_not_hide_rows(client_copy, make_fixtures):
+    """A program wrote <dimension ref="A1:B3"> for sheets of more rows and columns: every row
+    and column that holds a cell is read all the same."""
+    import re
+
+    folder = _workbook_client(client_copy, make_fixtures, ".xlsx")
+    book = folder / "client.xlsx"
+    sheets = {_sheet_member(book, title) for title in ("employees", "actuals")}
+    _edit_zip(book, lambda name, data: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:B3"', data)
+              if name in sheets else data)
+    _assert_same_tables(load_client(folder))
+
+
+def test_workbooks_of_both_kinds_are_an_error(client_copy, make_fixtures):
+    folder = _workbook_client(client_copy, make_fixtures, ".xlsx")
+    make_fixtures.write_ods(folder / "client.ods", {"goals": make_fixtures.GOALS})
+    (problem,) = _errors(folder)
+    assert problem.table == "client.xlsx"
+    assert "both client.xlsx and client.ods are present" in problem.message
+
+
+def test_malformed_ods_is_a_problem(client_copy):
+    folder = client_copy()
+    for file in folder.glob("*.csv"):
+        file.unlink()
+    import zipfile
+
+    with zipfile.ZipFile(folder / "client.ods", "w") as ods:
+        ods.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        ods.writestr("content.xml", '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
+    (problem,) = _errors(folder)
+    assert problem.table == "client.ods" and "document type" in problem.message
+
+
+# --------------------------------------------------------------------------- binary files
+
+
+@pytest.mark.parametrize("data, kind", [
+    (bytes(range(256)) * 20, "binary data"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "a PNG image"),
+    (b"PK\x03\x04" + bytes(100), "a zip archive"),
+    (bytes(range(1, 32)) * 200, "binary data"),  # no NUL, yet no text either
+])
+def test_binary_file_is_not_called_utf16(client_copy, data, kind):
+    folder = client_copy()
+    (folder / "actuals.csv").write_bytes(data)
+    (problem,) = _errors(folder)
+    assert problem.table == "actuals.csv"
+    assert f"not a text (CSV) file: it holds {kind}" in problem.message
+    assert "UTF-16" not in problem.message and "save the table as CSV" in problem.fix
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_is_still_named_utf16(client_copy, encoding):
+    folder = client_copy()
+    (folder / "goals.csv").write_bytes((CLIENTS / "valid_minimal" / "goals.csv").read_text(
+        encoding="utf-8").encode(encoding))
+    (problem,) = _errors(folder)
+    assert "UTF-16" in problem.message
+
+
+# --------------------------------------------------------------------------- links out of the folder
+
+SECRET = "root:x:0:0:SECRET-LINE:/root:/bin/bash"
+
+
+@pytest.fixture
+def outside(tmp_path):
+    """A file outside every client folder, with a line that must never be echoed."""
+    file = tmp_path / "elsewhere" / "passwd"
+    file.parent.mkdir()
+    file.write_text(SECRET + "\n" + SECRET + "\n", encoding="utf-8")
+    return file
+
+
+@pytest.mark.parametrize("name", ["goals.csv", "client.yaml"])
+def test_link_out_of_the_client_folder_is_refused_without_its_content(client_copy, outside, name):
+    folder = client_copy()
+    (folder / name).unlink()
+    (folder / name).symlink_to(outside)
+    with pytest.raises(ClientDataError) as caught:
+        load_client(folder)
+    (problem,) = caught.value.problems
+    assert problem.table == name and f"'{name}' is a symbolic link to a file outside" in problem.message
+    assert "SECRET" not in str(caught.value) and str(outside) not in str(caught.value)
+
+
+def test_linked_workbook_and_logo_out_of_the_folder_are_refused(client_copy, make_fixtures, outside):
+    folder = client_copy()
+    for file in folder.glob("*.csv"):
+        file.unlink()
+    (folder / "client.xlsx").symlink_to(outside)
+    (folder / "logo.png").symlink_to(outside)
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000", "bonus_budget: 6000\nbranding:\n  logo: logo.png")
+    problems = _errors(folder)
+    text = "\n".join(map(str, problems))
+    assert "'client.xlsx' is a symbolic link to a file outside" in text
+    assert any(p.column == "branding.logo" for p in problems)
+    assert "SECRET" not in text and str(outside) not in text
+
+
+def test_links_inside_the_client_folder_are_followed(client_copy):
+    folder = client_copy()
+    (folder / "data").mkdir()
+    (folder / "actuals.csv").rename(folder / "data" / "actuals.csv")
+    (folder / "actuals.csv").symlink_to(Path("data") / "actuals.csv")
+    _assert_same_tables(load_client(folder))
+
+
+def test_client_folder_itself_may_be_a_link(client_copy, tmp_path):
+    folder = client_copy()
+    link = tmp_path / "linked"
+    link.symlink_to(folder)
+    _assert_same_tables(load_client(link))
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+def test_billion_laughs_client_yaml_is_refused(client_copy, make_fixtures):
+    """Nine lines that stand for 10⁹ values: refused from the node tree, never expanded (the
+    old reader walked the expansion for 26 s and died with MemoryError)."""
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000\n", "bonus_budget: 6000\n" + make_fixtures.BILLION_LAUGHS)
+    (problem,) = _errors(folder)
+    assert problem.table == "client.yaml" and "billion laughs" in problem.message
+
+
+def test_deeply_nested_yaml_is_refused(client_copy):
+    folder = client_copy()
+    text = (CLIENTS / "valid_minimal" / "client.yaml").read_text(encoding="utf-8")
+    (folder / "client.yaml").write_text(text + "questionnaire: " + "[" * 50000 + "]" * 50000 + "\n",
+                                        encoding="utf-8")
+    (problem,) = _errors(folder)
+    assert problem.table == "client.yaml" and "nested" in problem.message
+
+
+def test_yaml_aliases_that_stay_small_are_read(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "    points:\n      - [0.8, 0.5]\n      - [1.0, 1.0]\n      - [1.2, 1.5]\n",
+                           "    points: &points\n      - [0.8, 0.5]\n      - [1.0, 1.0]\n      - [1.2, 1.5]\n"
+                           "  other_curve:\n    type: linear\n    points: *points\n")
+    data = load_client(folder)
+    assert data.config.payout_curves["other_curve"].points == data.config.payout_curves["sales_curve"].points
+
+
+LONG = 3_000_000  # characters of one cell or line; real values have tens
+
+
+def _problems_text(folder: Path) -> str:
+    return "\n".join(map(str, read_client(folder)[1]))
+
+
+@pytest.mark.parametrize("where", ["number", "id", "header", "yaml", "enum"])
+def test_a_huge_cell_is_quoted_cut_short(client_copy, make_fixtures, where):
+    folder = client_copy()
+    huge = "9" * LONG + "x"
+    if where == "number":
+        make_fixtures.set_cell(folder, "employees.csv", 2, "base_salary", huge)
+    elif where == "id":
+        make_fixtures.set_cell(folder, "actuals.csv", 2, "employee_id", "E" + huge)
+    elif where == "header":
+        make_fixtures.replace_text(folder, "positions.csv", "position_id,", "position_id," + huge + ",")
+    elif where == "enum":
+        make_fixtures.set_cell(folder, "kpis.csv", 2, "direction", "up" * (LONG // 2))
+    else:
+        make_fixtures.set_yaml(folder, "currency: EUR", f"currency: {huge}")
+    text = _problems_text(folder)
+    assert 0 < len(text) < 3000, text[:3000]
+    assert re.search(r"… \([\d,]{9} characters", text), text
+
+
+def test_ods_formula_results_are_read_as_libreoffice_stores_them(tmp_path, make_fixtures):
+    """What LibreOffice saves for formulas: a number, an empty text (no type, an empty
+    paragraph), an error shown as text; only a formula with neither is refused."""
+    from kpi_toolkit import workbooks
+
+    path = tmp_path / "f.ods"
+    make_fixtures.write_ods(path, {"t": [["a", "b", "c", "d"], ["", "", "", ""]]},
+                            {("t", 2, 4): "=1+1"})
+
+    def edit(name, data):
+        if name != "content.xml":
+            return data
+        cells = ('<table:table-cell table:formula="of:=0.1+0.02" office:value-type="float" '
+                 'office:value="0.12"><text:p>0.12</text:p></table:table-cell>'
+                 '<table:table-cell table:formula="of:=&quot;&quot;"><text:p/></table:table-cell>'
+                 '<table:table-cell table:formula="of:=1/0" office:value-type="string" '
+                 'office:string-value=""><text:p>#DIV/0!</text:p></table:table-cell>')
+        return data.replace(b"<table:table-cell/><table:table-cell/><table:table-cell/>", cells.encode(), 1)
+
+    _edit_zip(path, edit)
+    book = workbooks.open_book(path.read_bytes(), ".ods")
+    sheet = book.sheet("t")
+    assert sheet.rows == [(1, ["a", "b", "c", "d"]), (2, ["0.12", None, "#DIV/0!"])]
+    assert [(f.row, f.column, f.formula, f.reason) for f in sheet.formulas] == [
+        (2, 4, "=1+1", workbooks.NO_VALUE)]
+
+
+def test_a_linked_folder_that_is_not_read_is_no_problem(client_copy, outside):
+    folder = client_copy()
+    (folder / "archive").symlink_to(outside.parent)
+    assert load_client(folder).warnings == ()
+
+
+def test_formula_without_value_in_the_client_sheet_is_refused(client_copy, make_fixtures):
+    folder = client_copy()
+    (folder / "client.yaml").unlink()
+    make_fixtures.set_cell(folder, "position_kpis.csv", 2, "curve", "")
+    tables = {f.stem: make_fixtures.read_csv(f) for f in sorted(folder.glob("*.csv"))}
+    for file in folder.glob("*.csv"):
+        file.unlink()
+    tables["client"] = [["key", "value"], ["name", "Minimal Trading"], ["language", "en"],
+                        ["currency", "EUR"], ["period", ""]]
+    make_fixtures.write_ods(folder / "client.ods", tables, {("client", 5, 2): '="2024-"&"03"'})
+    problems = _errors(folder)
+    formula = [p for p in problems if "holds the formula" in p.message]
+    assert [(p.table, p.row, p.column) for p in formula] == [("client.ods [client]", 5, "value")]
+    assert "'=\"2024-\"&\"03\"'" in formula[0].message

@@ -301,3 +301,37 @@ def test_calc_with_a_misfit_scenario_reports_it_and_writes_nothing(northwind, tm
     err = capsys.readouterr().err
     assert "scenarios/stale.yaml, row 8" in err
     assert not out.exists() or not any(out.rglob("bonus_totals.csv"))
+
+
+# --- hostile files (issue 7) -----------------------------------------------------------------------
+
+LAUGHS = "".join(f"{c}: &{c} [" + ", ".join([f"*{p}"] * 10) + "]\n"
+                 for p, c in zip("abcdefgh", "bcdefghi"))
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + LAUGHS, 5,
+     "stand for more than 100,000 values"),
+    ("positions: &p\n  again: *p\n", 1, "refers to the list or map that holds it"),
+])
+def test_a_scenario_that_expands_without_bound_is_refused(northwind, text, line, message):
+    client = load_client(northwind)
+    write(northwind, "laughs", text)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(client, "laughs")
+    (problem,) = err.value.problems
+    assert (problem.table, problem.row) == ("scenarios/laughs.yaml", line)
+    assert message in problem.message and problem.fix
+
+
+def test_a_scenario_linked_out_of_the_client_folder_is_refused(northwind, tmp_path):
+    client = load_client(northwind)
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("positions: {}\nname: SECRET-TEXT\n", encoding="utf-8")
+    (northwind / "scenarios").mkdir(exist_ok=True)
+    (northwind / "scenarios" / "linked.yaml").symlink_to(secret)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(client, "linked")
+    (problem,) = err.value.problems
+    assert "'scenarios/linked.yaml' is a symbolic link to a file outside" in problem.message
+    assert "SECRET" not in str(err.value) and str(secret) not in str(err.value)
