@@ -70,11 +70,11 @@ def test_excel_workbook_has_every_table_with_numbers_as_numbers(northwind, tmp_p
     write_results(northwind, tmp_path)
     book = pd.read_excel(tmp_path / "results" / "results.xlsx", sheet_name=None)
     assert set(book) == {"bonus_lines", "bonus_totals", "goal_weights", "kpi_weights", "project_scorecard",
-                         "funnel_plan"}
-    assert pd.api.types.is_numeric_dtype(book["bonus_totals"]["bonus"])
+                         "funnel_plan", "payroll"}
+    assert pd.api.types.is_numeric_dtype(book["bonus_totals"]["Bonus"])
     csv_total = sum(Decimal(r["bonus"]) for r in csv.DictReader(
         open(tmp_path / "results" / "bonus_totals.csv", encoding="utf-8")))
-    assert Decimal(str(round(book["bonus_totals"]["bonus"].sum(), 2))) == csv_total
+    assert Decimal(str(round(book["bonus_totals"]["Bonus"].sum(), 2))) == csv_total
 
 
 # --------------------------------------------------------------------------- client strings never formulas
@@ -105,7 +105,7 @@ def test_formula_ids_are_stored_as_text_not_formulas_in_results_xlsx(formula_ids
     path = tmp_path / "results" / "results.xlsx"
     with zipfile.ZipFile(path) as book:
         sheets = {n: book.read(n).decode("utf-8") for n in book.namelist() if n.startswith("xl/worksheets/sheet")}
-    assert len(sheets) == 5
+    assert len(sheets) == 6  # five tables and the payroll file
     for name, xml in sheets.items():
         assert not re.search(r"<f[ >/]", xml), f"{name} holds a formula"
         assert 't="e"' not in xml and 't="str"' not in xml  # no error values, no formula results
@@ -120,8 +120,8 @@ def test_formula_ids_are_stored_as_text_not_formulas_in_results_xlsx(formula_ids
                     assert cell.data_type == "s"
                     assert cell.quotePrefix == cell.value.startswith(("=", "-", "@"))  # an edit keeps it text
     assert set(found) == set(FORMULA_IDS.values())
-    lines = pd.read_excel(path, sheet_name="bonus_lines", dtype={"employee_id": str})
-    assert set(lines["employee_id"]) == {FORMULA_IDS[e] for e in ("E001", "E002", "E004")} | {"E003", "E005"}
+    lines = pd.read_excel(path, sheet_name="bonus_lines", dtype={"Employee ID": str})
+    assert set(lines["Employee ID"]) == {FORMULA_IDS[e] for e in ("E001", "E002", "E004")} | {"E003", "E005"}
 
 
 def test_formula_ids_are_escaped_in_csv_and_numbers_stay_numbers(formula_ids, tmp_path):
