@@ -315,7 +315,17 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], style: WorkbookS
         frozen = columns.index("employee") + 2 if "employee" in columns[:4] else 1
         sheet.freeze_panes = sheet.cell(row=2, column=frozen).coordinate
         sheet.auto_filter.ref = sheet.dimensions
+        _print_setup(sheet)
     book.save(path)
+
+
+def _print_setup(sheet) -> None:
+    """Printed, a sheet is landscape, one page wide, with the header row on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.print_title_rows = "1:1"
 
 
 def _date_format(language: str) -> str:
@@ -355,7 +365,8 @@ def _fit_columns(sheet, columns: list[str], formats: dict, style: WorkbookStyle)
     """Widths that show every value (as formatted) and no more; long headers wrap instead."""
     symbol = len(money_format(style.currency, style.language, 0)) - len("#,##0") - 2
     for j, code in enumerate(columns, start=1):
-        cells = [row[0].value for row in sheet.iter_rows(min_row=2, max_row=201, min_col=j, max_col=j)]
+        last = min(sheet.max_row, 201)  # never past the data: iter_rows would create empty cells
+        cells = [row[0].value for row in sheet.iter_rows(min_row=2, max_row=last, min_col=j, max_col=j)]
         widths = [_shown_width(v, formats[code], style.decimals, symbol) for v in cells if v is not None]
         header = len(str(sheet.cell(row=1, column=j).value))
         width = max([min(header, 18), *widths]) + 3  # room for the filter button

@@ -286,7 +286,7 @@ def _check_payroll(payroll: Any, problem) -> PayrollLayout | None:
             problem(f"payroll.names.{column}", f"the header of '{column}' is {_show(header)}; expected text",
                     f"write the header the payroll system expects, e.g. {column}: Сумма")
             ok = False
-    headers = [str(names.get(c, c)).strip() for c in seen]
+    headers = [str(names.get(c, c)).strip() for c in dict.fromkeys(seen)]
     for header in sorted({h for h in headers if headers.count(h) > 1}):
         problem("payroll.names", f"header '{header}' is used by more than one column", "give each column its own header")
         ok = False

@@ -44,7 +44,7 @@ def test_calc_writes_every_result_file(capsys, tmp_path):
     results = tmp_path / "valid_minimal" / "2024-03" / "results"
     names = sorted(p.name for p in results.iterdir())
     assert names == ["bonus_lines.csv", "bonus_totals.csv", "goal_weights.csv", "kpi_weights.csv",
-                     "manifest.json", "project_scorecard.csv", "results.xlsx"]
+                     "manifest.json", "payroll.csv", "project_scorecard.csv", "results.xlsx"]
     with open(results / "bonus_lines.csv", encoding="utf-8") as f:
         header = next(csv.reader(f))
     assert header[:12] == ["period", "employee_id", "position_id", "kpi_id", "weight", "plan", "fact",
