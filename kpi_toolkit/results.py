@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 import logging
 import re
 import shutil
@@ -170,18 +171,88 @@ def write_results(results: Results, out_dir: str | Path, parameters: dict | None
         When the machine refuses the write (read-only or full disk, no permission); nothing
         is left behind and an existing ``results/`` stays as it was.
     """
+    return _write(result_tables(results), WorkbookStyle.of(results), manifest(results, parameters), out_dir)
+
+
+def write_range_results(runs: list[tuple[Results, object]], out_dir: str | Path,
+                        parameters: dict | None = None) -> list[Path]:
+    """Write the results of several bonus periods into one ``out_dir/results/`` (``calc --from --to``).
+
+    ``runs`` holds each period's results, as the ledger settled them, with the closing in force
+    (or ``None``), in period order. The tables of each period are stacked (their ``period``
+    column tells them apart), ``periods.csv`` and the ``periods`` sheet sum each period up
+    (:func:`periods_table`), and the tables that do not depend on the period (weights, the project
+    scorecard, the funnel, the ledger's history) are the last period's. Written whole or not at all,
+    as :func:`write_results`.
+    """
+    tables = range_tables(runs)
+    last = runs[-1][0]
+    about = manifest(last, parameters)
+    about["period"] = f"{runs[0][0].period}..{last.period}"
+    about["periods"] = [r.period for r, _ in runs]
+    about["pool"] = format_minor(sum(int(r.bonus.totals["bonus_minor"].sum()) for r, _ in runs), last.bonus.decimals)
+    about["employees"] = int(pd.concat([r.bonus.totals["employee_id"] for r, _ in runs]).nunique())
+    return _write(tables, WorkbookStyle.of(last), about, out_dir)
+
+
+def range_tables(runs: list[tuple[Results, object]]) -> dict[str, pd.DataFrame]:
+    """The result tables of several periods in one set, with the ``periods`` summary first."""
+    per_period = [result_tables(r) for r, _ in runs]
+    decimals = runs[-1][0].bonus.decimals
+    tables = {"periods": periods_table(runs)}
+    for name in per_period[-1]:
+        if name in ("bonus_lines", "bonus_totals", "payroll"):
+            stacked = pd.concat([t[name] for t in per_period if name in t], ignore_index=True)
+            for column in stacked.columns:  # a column only some periods have (corrections booked on them)
+                fill = format_minor(0, decimals) if column in MONEY_COLUMNS else ""
+                stacked[column] = stacked[column].astype(object).where(stacked[column].notna(), fill)
+            tables[name] = stacked
+        else:
+            tables[name] = per_period[-1][name]
+    return tables
+
+
+PERIOD_COLUMNS = ["period", "state", "employees", "paid", "bonus", "adjustment", "amount", "budget", "difference",
+                  "budget_share"]
+
+
+def periods_table(runs: list[tuple[Results, object]]) -> pd.DataFrame:
+    """One row per bonus period: its state in the ledger, employees, how many are paid, the pool
+    (``bonus``), the corrections booked on it (``adjustment``), what payroll pays (``amount``), the
+    budget, pool minus budget and the pool as a share of the budget (empty without a budget).
+
+    ``state`` is ``closed`` (the amounts paid, as the ledger stored them) or ``open`` (computed now).
+    """
+    rows = []
+    for results, closing in runs:
+        dec, totals = results.bonus.decimals, results.bonus.totals
+        pool = int(totals.loc[totals["period"] == results.period, "bonus_minor"].sum())
+        adjustment = 0 if results.adjustments is None else int(results.adjustments["amount_minor"].sum())
+        budget = results.client.config.bonus_budget
+        budget_minor = None if budget is None else int((Decimal(str(budget)) * 10 ** dec).to_integral_value())
+        rows.append({
+            "period": results.period, "state": "closed" if closing is not None else "open",
+            "employees": str(len(totals)), "paid": str(int((totals["bonus_minor"] > 0).sum())),
+            "bonus": format_minor(pool, dec), "adjustment": format_minor(adjustment, dec),
+            "amount": format_minor(pool + adjustment, dec),
+            "budget": "" if budget_minor is None else format_minor(budget_minor, dec),
+            "difference": "" if budget_minor is None else format_minor(pool - budget_minor, dec),
+            "budget_share": "" if not budget_minor else format_ratio(pool / budget_minor),
+        })
+    return pd.DataFrame(rows, columns=PERIOD_COLUMNS)
+
+
+def _write(tables: dict[str, pd.DataFrame], style: "WorkbookStyle", about: dict, out_dir: str | Path) -> list[Path]:
     final = Path(out_dir) / "results"
-    tables = result_tables(results)
     staging = staging_folder(final)
     try:
         with machine_faults(final):
-            style = WorkbookStyle.of(results)
             for name, table in tables.items():
                 shown = table.set_axis(style.headers(name, table.columns), axis=1) if name == "payroll" else table
                 csv_table(shown).to_csv(staging / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
             write_workbook(staging / "results.xlsx", tables, style)
             (staging / "manifest.json").write_text(
-                json.dumps(manifest(results, parameters), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+                json.dumps(about, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         swap_folder_into_place(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
