@@ -1909,8 +1909,15 @@ def pool_by_period_table(results: Results, language: str, pools: pd.DataFrame | 
             f"{_num(r.paid, language, 0)} / {_num(r.employees, language, 0)}"
         rows.append(row)
         statuses.append(_budget_status(pool, budget))
-    df = pd.DataFrame(rows)
+    df = _without_budget_columns(pd.DataFrame(rows), client, language)
     return rag_table(df, {t("periods.col.share", language): statuses})
+
+
+def _without_budget_columns(df: pd.DataFrame, client: ClientData, language: str) -> pd.DataFrame:
+    """No budget in client.yaml: no empty budget columns."""
+    if client.config.bonus_budget is not None:
+        return df
+    return df.drop(columns=[t(f"periods.col.{c}", language) for c in ("budget", "difference", "share")])
 
 
 def pool_by_quarter_table(results: Results, language: str, pools: pd.DataFrame | None = None) -> Html:
@@ -1934,7 +1941,7 @@ def pool_by_quarter_table(results: Results, language: str, pools: pd.DataFrame |
                                pool, budget_minor, len(ytd), dec, client, language))
         statuses.append(_budget_status(pool, None if budget_minor is None else budget_minor * len(ytd)))
         strong.append(len(rows) - 1)
-    df = pd.DataFrame(rows)
+    df = _without_budget_columns(pd.DataFrame(rows), client, language)
     return rag_table(df, {t("periods.col.share", language): statuses}, strong_rows=strong)
 
 
