@@ -60,6 +60,22 @@ def load_for_period(folder, period: str | None = None, scenario: str | None = No
     return client, period
 
 
+def periods_between(client: ClientData, first: str, last: str) -> list[str]:
+    """The client's bonus periods (named by their last month) from ``first`` to ``last``, both included.
+
+    Raises :class:`~kpi_toolkit.errors.KpiToolkitError` when the range holds none.
+    """
+    from .errors import KpiToolkitError
+    from .matrix import all_bonus_periods
+
+    known = all_bonus_periods(client)
+    periods = [p for p in known if first <= p <= last]
+    if not periods:
+        raise KpiToolkitError(f"no bonus period with actuals from {first} to {last}; periods with actuals: "
+                              f"{', '.join(known) or 'none'}")
+    return periods
+
+
 def client_kpi_weights(client: ClientData) -> pd.DataFrame:
     """Every position's KPI weights by its method (``kpi_weights.csv``, SPEC 3.2)."""
     return position_kpi_weights(client.positions, client.position_kpis, client.kpis, client.goals,

@@ -22,7 +22,7 @@ from cycler import cycler
 from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .errors import ReportError
@@ -756,3 +756,70 @@ def _stage_name(stage: str, language: str) -> str:
         return label("funnel_stage", stage, language)
     except KeyError:
         return _wrap(stage, 24)
+
+
+@_styled
+def pool_by_period_chart(periods: list[str], pools: list[float], sources: list[str], budget: float | None,
+                         currency: str, language: str) -> Figure:
+    """Draw the pool of each bonus period as a bar against the budget line (green within it, amber up
+    to 10 % over, red beyond); a period the ledger holds closed is drawn solid, a recomputed one hatched.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Bars carry the gid ``pool:<period>:<status>``.
+    """
+    fig = _figure(2.6)
+    ax = fig.add_subplot()
+    x = np.arange(len(periods))
+    for xi, period, pool, source in zip(x, periods, pools, sources):
+        status = ("green" if pool <= budget else "amber" if pool <= budget * 1.1 else "red") if budget else None
+        colour = RAG_COLOURS[status] if status else PALETTE[0]
+        bar = ax.bar([xi], [pool], width=0.6, color=colour, zorder=2, hatch=None if source == "ledger" else "///",
+                     edgecolor="white" if source != "ledger" else colour)[0]
+        bar.set_gid(f"pool:{period}:{status or 'none'}")
+    handles = []
+    if "ledger" in sources:
+        handles.append(Patch(color=PALETTE[2], label=t("periods.chart.closed", language)))
+    if any(s != "ledger" for s in sources):
+        handles.append(Patch(facecolor=PALETTE[2], hatch="///", edgecolor="white",
+                             label=t("periods.chart.computed", language)))
+    if budget:
+        line = ax.axhline(budget, color=INK, lw=1.4, zorder=3)
+        line.set_gid("budget")
+        handles.append(Line2D([], [], color=INK, lw=1.4, label=t("bonus.budget", language)))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _period_ticks(ax, periods, language)
+    ax.set_xlim(-0.6, len(x) - 0.4)
+    ax.set_ylim(0, max([*pools, budget or 0]) * 1.15 or 1.0)
+    _money_axis(ax.yaxis, currency, language)
+    ax.set_title(t("periods.chart.title", language), fontsize=9)
+    return fig
+
+
+@_styled
+def attainment_trend_chart(trends: pd.DataFrame, language: str) -> Figure:
+    """Draw the mean attainment of each row of ``trends`` (index: names; columns: ``YYYY-MM``
+    periods) over the periods, with the green and amber bands' lower edges.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Each line carries the gid ``trend:<name>``.
+    """
+    fig = _figure(3.0)
+    ax = fig.add_subplot()
+    periods = list(trends.columns)
+    x = np.arange(len(periods))
+    for i, (name, row) in enumerate(trends.iterrows()):
+        line = ax.plot(x, row.to_numpy(dtype=float), marker="o", markersize=4, lw=1.6,
+                       ls="-" if i < len(PALETTE) else "--",  # more rows than colours: dashed the second time
+                       color=PALETTE[i % len(PALETTE)], label=_wrap(str(name), 28), zorder=2)[0]
+        line.set_gid(f"trend:{name}")
+    for level, status in zip(RAG_THRESHOLDS, ("green", "amber")):
+        ax.axhline(level, color=RAG_COLOURS[status], lw=1, ls="--", zorder=1)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _period_ticks(ax, periods, language)
+    ax.set_xlim(-0.4, len(x) - 0.6)
+    _percent_axis(ax.yaxis, language)
+    return fig

@@ -57,30 +57,58 @@ def cmd_validate(args) -> int:
 
 
 def cmd_calc(args) -> int:
-    from .calculate import calculate, load_for_period
+    from .calculate import calculate, load_for_period, periods_between
     from .fileio import clean_stale, target_dir
-    from .results import write_results
+    from .results import write_range_results, write_results
 
+    if (args.from_period is None) != (args.to_period is None):
+        print("error: --from and --to go together: give both, e.g. --from 2026-04 --to 2026-09", file=sys.stderr)
+        return 2
+    if args.from_period and args.period:
+        print("error: give either --period or --from/--to, not both", file=sys.stderr)
+        return 2
+    if args.from_period and args.from_period > args.to_period:
+        print(f"error: --from {args.from_period} is after --to {args.to_period}; the range runs forward",
+              file=sys.stderr)
+        return 2
     failed = []
     for folder in client_dirs(args):
         try:
-            client, period = load_for_period(folder, args.period, args.scenario)
-            results = calculate(client, period, scenario=args.scenario)
-            closing = None
-            if not args.scenario:  # a what-if is never paid: only the real figures meet the ledger
-                from .closing import settle
+            if args.from_period:
+                client, _ = load_for_period(folder, None, args.scenario)
+                periods = periods_between(client, args.from_period, args.to_period)
+            else:
+                client, period = load_for_period(folder, args.period, args.scenario)
+                periods = [period]
+            runs = []
+            for period in periods:
+                results = calculate(client, period, scenario=args.scenario)
+                closing = None
+                if not args.scenario:  # a what-if is never paid: only the real figures meet the ledger
+                    from .closing import settle
 
-                results, closing = settle(results, args.database)
-            out = target_dir(args.out, client.slug, period, args.scenario)
+                    results, closing = settle(results, args.database)
+                runs.append((results, closing))
+            label = f"{args.from_period}_{args.to_period}" if args.from_period else periods[0]
+            out = target_dir(args.out, client.slug, label, args.scenario)
             clean_stale(out)  # what a killed `run` of this client left beside it
-            write_results(results, out, parameters={"period": period, "scenario": args.scenario})
+            if args.from_period:
+                write_range_results(runs, out, parameters={"from": args.from_period, "to": args.to_period,
+                                                           "periods": periods, "scenario": args.scenario})
+            else:
+                write_results(runs[0][0], out, parameters={"period": label, "scenario": args.scenario})
             for w in client.warnings:
                 print(f"  warning: {w}")
-            print(f"{client.config.name} ({client.slug}), {period}: pool "
-                  f"{results.bonus.pool(period):,.{results.bonus.decimals}f} {client.config.currency} for "
-                  f"{len(results.bonus.totals)} employees -> {out / 'results'}")
-            if closing is not None:
-                print(f"  closed by {closing.closed_by} on {closing.closed_at:%Y-%m-%d}: these are the amounts paid")
+            for results, closing in runs:
+                print(f"{client.config.name} ({client.slug}), {results.period}: pool "
+                      f"{results.bonus.pool(results.period):,.{results.bonus.decimals}f} {client.config.currency} "
+                      f"for {len(results.bonus.totals)} employees"
+                      + ("" if args.from_period else f" -> {out / 'results'}"))
+                if closing is not None:
+                    print(f"  closed by {closing.closed_by} on {closing.closed_at:%Y-%m-%d}: these are the amounts "
+                          "paid")
+            if args.from_period:
+                print(f"{len(runs)} period(s) with a 'periods' summary -> {out / 'results'}")
         except ProblemsError as exc:
             print(_problems_text(exc), file=sys.stderr)
             print(f"{folder}: nothing written.", file=sys.stderr)
@@ -138,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calc", help="compute bonuses and write results/ (CSV, Excel, manifest)")
     clients_args(p)
     p.add_argument("--period", type=_period, help="period YYYY-MM (default: client.yaml's period)")
+    p.add_argument("--from", dest="from_period", type=_period, metavar="P1",
+                   help="with --to: every bonus period from P1 to P2 (YYYY-MM) in one folder, "
+                        "reports/<slug>/<P1>_<P2>/results/, with a 'periods' summary")
+    p.add_argument("--to", dest="to_period", type=_period, metavar="P2", help="the last period of --from's range")
     p.add_argument("--out", default="reports", help="output root (default: reports)")
     p.add_argument("--scenario", help="apply clients/<slug>/scenarios/NAME.yaml first")
     p.add_argument("--database", metavar="URL", help="ledger database (default: $KPI_TOOLKIT_DATABASE_URL, else "

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import Problem
+from .payroll import PayrollLayout
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class ClientConfig:
     strategy_owner: str | None = None  # position owning the strategy map (None: the ceo-level one)
     project_start: str | None = None  # "YYYY-MM-DD"
     project_thresholds: dict = field(default_factory=lambda: {"green": 0.95, "amber": 0.85})
+    payroll: PayrollLayout = field(default_factory=PayrollLayout)  # the payroll file's layout (SPEC §5)
 
 
 @dataclass(frozen=True)

@@ -338,6 +338,22 @@ def settle(results: Results, database: str | None = None) -> tuple[Results, obje
 # --------------------------------------------------------------------------- history
 
 
+def closed_pools(client: ClientData, database: str | None = None) -> dict[str, int]:
+    """The pool of every period closed now, in minor units, as the ledger stored it (the closing
+    in force: the last close or adjustment not reopened). Empty when the client has no ledger yet
+    (none is created)."""
+    ledger = db.existing_ledger(client.path, database)
+    if ledger is None:
+        return {}
+    with ledger, ledger.transaction(client.slug) as conn:
+        closings = conn.execute(sa.select(db.closings).where(db.closings.c.client == client.slug)
+                                .order_by(db.closings.c.id)).all()
+        reopened = {r.closing_id for r in conn.execute(sa.select(db.reopenings.c.closing_id)
+                                                       .where(db.reopenings.c.client == client.slug)).all()}
+    last = {c.period: c for c in closings}  # ordered by id: the last closing of each period wins
+    return {period: int(c.pool_minor) for period, c in sorted(last.items()) if c.id not in reopened}
+
+
 def history(folder: str | Path, database: str | None = None) -> dict[str, pd.DataFrame]:
     """The ledger's record of a client: ``periods`` (state, closed by whom and when, reopened and why),
     ``submissions`` and ``adjustments``, as tables."""

@@ -47,6 +47,23 @@ period: "{period}"
 # Bonus pool budget per bonus period, in the currency.
 # bonus_budget: 25000
 
+# The payroll file (payroll.csv and the 'payroll' sheet of results.xlsx): one row per employee
+# with what payroll pays, amount = bonus + adjustment (corrections of closed periods booked on
+# this one). Choose the columns and their order from: employee_id, name, position_id, position,
+# department, period, period_start, period_end, accrual_code, bonus, adjustment, amount, currency;
+# 'names' gives any column the header your payroll system expects; accrual_code is the code of
+# the bonus accrual there (in quotes, so that leading zeros stay); skip_zero: true leaves out
+# employees with nothing to pay. Without this section: employee_id, name, department, position,
+# period, bonus, adjustment, amount, currency, headed in the client's language.
+# For a Russian payroll system's import of accruals (1C style: personnel number, accrual type,
+# period as its first day, amount):
+# payroll:
+#   columns: [employee_id, name, accrual_code, period_start, amount]
+#   names: {{employee_id: Табельный номер, name: Сотрудник, accrual_code: Вид начисления,
+#           period_start: Период, amount: Сумма}}
+#   accrual_code: "2000"
+#   skip_zero: true
+
 # Payout curves, used by name in position_kpis.csv column 'curve'.
 # The type is steps (the coefficient of the highest point reached) or linear (interpolated);
 # the points are [attainment, coefficient], attainments increasing, coefficients >= 0.
@@ -130,6 +147,23 @@ period: "{period}"
 
 # Бюджет премиального фонда на премиальный период, в валюте клиента.
 # bonus_budget: 250000
+
+# Файл для расчёта зарплаты (payroll.csv и лист 'payroll' в results.xlsx): строка на сотрудника
+# с суммой к начислению amount = премия (bonus) + корректировка (adjustment — доначисления и
+# удержания по закрытым периодам, отнесённые на этот период). Столбцы и их порядок выбираются из:
+# employee_id, name, position_id, position, department, period, period_start, period_end,
+# accrual_code, bonus, adjustment, amount, currency; в 'names' — заголовки, которых ждёт
+# зарплатная программа; accrual_code — код вида начисления премии в ней (в кавычках, чтобы
+# сохранить ведущие нули); skip_zero: true — не выгружать сотрудников без премии. Без этого
+# раздела: employee_id, name, department, position, period, bonus, adjustment, amount, currency
+# с заголовками на языке клиента.
+# Загрузка начислений в 1С (табельный номер, вид начисления, период — первое число месяца, сумма):
+# payroll:
+#   columns: [employee_id, name, accrual_code, period_start, amount]
+#   names: {{employee_id: Табельный номер, name: Сотрудник, accrual_code: Вид начисления,
+#           period_start: Период, amount: Сумма}}
+#   accrual_code: "2000"
+#   skip_zero: true
 
 # Шкалы выплат; на них ссылается столбец 'curve' в position_kpis.csv.
 # Тип: steps (коэффициент наибольшей достигнутой точки) или linear (интерполяция);

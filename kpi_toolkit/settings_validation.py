@@ -20,6 +20,7 @@ from .client import ClientConfig, PayoutCurve
 from .errors import Problem
 from .funnel import funnel_problems
 from .logo import logo_problem
+from .payroll import DEFAULT_COLUMNS, PAYROLL_COLUMNS, PayrollLayout
 from .readiness import readiness_problems
 from .schema import CLIENT_YAML_OPTIONAL, CLIENT_YAML_REQUIRED, LANGUAGES
 from .validation import CellError, _num, _show, parse_date, parse_period
@@ -226,7 +227,93 @@ def _check_nested(values: dict, folder: Path, problem) -> dict[str, Any]:
                         f"amber {_num(result['amber'])} is above green {_num(result['green'])}",
                         "amber must not exceed green")
             out["project_thresholds"] = result
+    if values.get("payroll") is not None:
+        layout = _check_payroll(values["payroll"], problem)
+        if layout is not None:
+            out["payroll"] = layout
     return out
+
+
+_PAYROLL_EXAMPLE = ('payroll: {columns: [employee_id, name, accrual_code, period_start, amount], '
+                    'names: {employee_id: Табельный номер}, accrual_code: "2000"}')
+
+
+def _check_payroll(payroll: Any, problem) -> PayrollLayout | None:
+    """The payroll file's layout (:mod:`kpi_toolkit.payroll`), every problem reported."""
+    if not isinstance(payroll, dict):
+        problem("payroll", f"expected 'payroll' to hold columns, names and accrual_code, found {_show(payroll)}",
+                f"write e.g. {_PAYROLL_EXAMPLE}")
+        return None
+    known = ("columns", "names", "accrual_code", "skip_zero")
+    ok = True
+    for key in payroll:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problem(f"payroll.{key}", f"unknown key 'payroll.{key}'; expected one of: {', '.join(known)}",
+                    f"{hint}remove or rename it")
+            ok = False
+    columns = payroll.get("columns", list(DEFAULT_COLUMNS))
+    allowed = ", ".join(PAYROLL_COLUMNS)
+    if not isinstance(columns, list) or not columns:
+        problem("payroll.columns", f"expected a list of columns, found {_show(columns)}",
+                f"write e.g. columns: [employee_id, name, accrual_code, period_start, amount] (from: {allowed})")
+        return None
+    for i, column in enumerate(columns):
+        if not isinstance(column, str) or column not in PAYROLL_COLUMNS:
+            close = difflib.get_close_matches(str(column), PAYROLL_COLUMNS, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problem(f"payroll.columns[{i}]", f"{_show(column)} is not a payroll column; expected one of: {allowed}",
+                    f"{hint}write one of the listed columns")
+            ok = False
+    seen = [c for c in columns if isinstance(c, str)]
+    for column in sorted({c for c in seen if seen.count(c) > 1}):
+        problem("payroll.columns", f"column '{column}' is listed {seen.count(column)} times",
+                "list each column once")
+        ok = False
+    names = payroll.get("names", {})
+    if not isinstance(names, dict):
+        problem("payroll.names", f"expected 'column: header' entries, found {_show(names)}",
+                "write e.g. names: {employee_id: Табельный номер, amount: Сумма}")
+        names, ok = {}, False
+    for column, header in names.items():
+        if column not in seen:
+            problem(f"payroll.names.{column}", f"'{column}' is named but is not in payroll.columns "
+                                               f"({', '.join(map(str, seen))})",
+                    f"add '{column}' to payroll.columns or remove its name")
+            ok = False
+        elif not isinstance(header, (str, int)) or isinstance(header, bool) or not str(header).strip():
+            problem(f"payroll.names.{column}", f"the header of '{column}' is {_show(header)}; expected text",
+                    f"write the header the payroll system expects, e.g. {column}: Сумма")
+            ok = False
+    headers = [str(names.get(c, c)).strip() for c in dict.fromkeys(seen)]
+    for header in sorted({h for h in headers if headers.count(h) > 1}):
+        problem("payroll.names", f"header '{header}' is used by more than one column", "give each column its own header")
+        ok = False
+    code = payroll.get("accrual_code")
+    if code is not None and (not isinstance(code, str) or not code.strip()):
+        quoted = f'accrual_code: "{code}"' if isinstance(code, int) and not isinstance(code, bool) else \
+            'accrual_code: "2000"'
+        problem("payroll.accrual_code", f"accrual_code {_show(code)} is not text",
+                f"write the code in quotes, e.g. {quoted} (quotes keep leading zeros)")
+        code, ok = None, False
+    if "accrual_code" in seen and code is None and "accrual_code" not in payroll:
+        problem("payroll.accrual_code", "payroll.columns lists 'accrual_code' but no accrual_code is given",
+                'add accrual_code: "..." — the code of the bonus accrual in the payroll system, e.g. "2000"')
+        ok = False
+    if code is not None and "accrual_code" not in seen:
+        problem("payroll.accrual_code", f"accrual_code \"{code}\" is given but 'accrual_code' is not in "
+                                        "payroll.columns, so the payroll file does not carry it",
+                "add accrual_code to payroll.columns, or remove the code", severity="warning")
+    skip = payroll.get("skip_zero", False)
+    if not isinstance(skip, bool):
+        problem("payroll.skip_zero", f"skip_zero {_show(skip)} is not true or false",
+                "write skip_zero: true to leave out employees with nothing to pay, else false")
+        ok = False
+    if not ok:
+        return None
+    return PayrollLayout(tuple(columns), {c: str(h).strip() for c, h in names.items()},
+                         code.strip() if code else None, skip)
 
 
 def _check_curves(curves: Any, problem) -> dict[str, PayoutCurve]:

@@ -1823,3 +1823,198 @@ def payroll_table(results: Results, language: str) -> pd.DataFrame:
     total[_col("fund", language)] = _money(int(t_["fund_minor"].sum()) / scale, client, language)
     total[_col("bonus", language)] = _money(int(t_["bonus_minor"].sum()) / scale, client, language)
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+
+
+# --------------------------------------------------------------------------- across periods (SPEC §7)
+
+def _quarter(period: str) -> str:
+    """The calendar quarter of a period, ``"2026-Q3"``."""
+    return f"{period[:4]}-Q{(int(period[5:7]) - 1) // 3 + 1}"
+
+
+def _quarter_label(quarter: str, language: str) -> str:
+    return t("periods.quarter", language, q=quarter[-1], year=quarter[:4])
+
+
+def pool_by_period(results: Results, database: str | None = None) -> pd.DataFrame:
+    """The pool of every bonus period up to the reported one, against its budget.
+
+    Columns ``period, source, employees, paid, pool_minor, budget_minor`` (and ``error``: why a
+    period could not be computed). ``source`` is ``ledger`` for a closed period (the pool the
+    ledger stored when it was closed or adjusted) and ``computed`` for an open one (recomputed
+    from the client's data now); a scenario is always recomputed, never the ledger's.
+    """
+    from .closing import closed_pools
+    from .errors import KpiToolkitError
+    from .matrix import all_bonus_periods
+
+    client = results.client
+    dec = results.bonus.decimals
+    closed = {} if results.scenario else closed_pools(client, database)
+    budget = client.config.bonus_budget
+    budget_minor = None if budget is None else int(round(budget * 10 ** dec))
+    rows = []
+    for period in [p for p in all_bonus_periods(client) if p <= results.period]:
+        row = {"period": period, "source": "ledger" if period in closed else "computed", "employees": None,
+               "paid": None, "pool_minor": closed.get(period), "budget_minor": budget_minor, "error": ""}
+        try:
+            totals = (results.bonus if period == results.period else compute_bonuses(client, period)).totals
+            totals = totals[totals["period"] == period]
+            row["employees"], row["paid"] = len(totals), int((totals["bonus_minor"] > 0).sum())
+            if row["pool_minor"] is None:
+                row["pool_minor"] = int(totals["bonus_minor"].sum())
+        except KpiToolkitError as exc:  # an old month the data cannot compute: said, not hidden
+            row["error"] = str(exc).splitlines()[0]
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["period", "source", "employees", "paid", "pool_minor", "budget_minor",
+                                       "error"])
+
+
+def _pool_rows(label: str, pool: int | None, budget: int | None, periods: int, dec: int, client: ClientData,
+               language: str) -> dict:
+    scale = 10 ** dec
+    budget_total = None if budget is None else budget * periods
+    return {
+        _col("period", language): label,
+        t("periods.col.pool", language): "—" if pool is None else _money(pool / scale, client, language),
+        t("periods.col.budget", language): "" if budget_total is None else _money(budget_total / scale, client,
+                                                                                   language),
+        t("periods.col.difference", language): "" if budget_total is None or pool is None
+        else _signed_money((pool - budget_total) / scale, client, language),
+        t("periods.col.share", language): "" if not budget_total or pool is None
+        else _pct(pool / budget_total, language, 1),
+    }
+
+
+def _budget_status(pool, budget) -> str | None:
+    if pool is None or not budget:
+        return None
+    return "green" if pool <= budget else "amber" if pool <= budget * 1.1 else "red"
+
+
+def pool_by_period_table(results: Results, language: str, pools: pd.DataFrame | None = None) -> Html:
+    """The pool of each bonus period against its budget, where each figure comes from (the ledger
+    for a closed period, recomputed for an open one), and why a period could not be computed.
+    ``pools``: :func:`pool_by_period` when the caller has it already (it recomputes every period)."""
+    client, dec = results.client, results.bonus.decimals
+    data = pool_by_period(results) if pools is None else pools
+    rows, statuses = [], []
+    for r in data.itertuples():
+        pool = None if pd.isna(r.pool_minor) else int(r.pool_minor)
+        budget = None if pd.isna(r.budget_minor) else int(r.budget_minor)
+        row = {**_pool_rows(format_period(r.period, language), pool, budget, 1, dec, client, language)}
+        row[t("periods.col.source", language)] = t(f"periods.source.{r.source}", language) if not r.error \
+            else t("periods.source.error", language, error=r.error)
+        row[t("periods.col.paid", language)] = "" if r.employees is None or pd.isna(r.employees) else \
+            f"{_num(r.paid, language, 0)} / {_num(r.employees, language, 0)}"
+        rows.append(row)
+        statuses.append(_budget_status(pool, budget))
+    df = _without_budget_columns(pd.DataFrame(rows), client, language)
+    return rag_table(df, {t("periods.col.share", language): statuses})
+
+
+def _without_budget_columns(df: pd.DataFrame, client: ClientData, language: str) -> pd.DataFrame:
+    """No budget in client.yaml: no empty budget columns."""
+    if client.config.bonus_budget is not None:
+        return df
+    return df.drop(columns=[t(f"periods.col.{c}", language) for c in ("budget", "difference", "share")])
+
+
+def pool_by_quarter_table(results: Results, language: str, pools: pd.DataFrame | None = None) -> Html:
+    """The pool by calendar quarter and for the year to date, against the budget of the bonus
+    periods they hold (a bonus period counts in the quarter of its last month)."""
+    client, dec = results.client, results.bonus.decimals
+    data = pool_by_period(results) if pools is None else pools
+    data = data[data["pool_minor"].notna()]
+    budget = client.config.bonus_budget
+    budget_minor = None if budget is None else int(round(budget * 10 ** dec))
+    rows, statuses, strong = [], [], []
+    for quarter, g in data.groupby(data["period"].map(_quarter), sort=True):
+        pool = int(g["pool_minor"].sum())
+        rows.append(_pool_rows(_quarter_label(quarter, language), pool, budget_minor, len(g), dec, client, language))
+        statuses.append(_budget_status(pool, None if budget_minor is None else budget_minor * len(g)))
+    year = results.period[:4]
+    ytd = data[data["period"].str[:4] == year]
+    if len(ytd):
+        pool = int(ytd["pool_minor"].sum())
+        rows.append(_pool_rows(t("periods.ytd", language, year=year, period=format_period(results.period, language)),
+                               pool, budget_minor, len(ytd), dec, client, language))
+        statuses.append(_budget_status(pool, None if budget_minor is None else budget_minor * len(ytd)))
+        strong.append(len(rows) - 1)
+    df = _without_budget_columns(pd.DataFrame(rows), client, language)
+    return rag_table(df, {t("periods.col.share", language): statuses}, strong_rows=strong)
+
+
+def pool_by_period_chart(results: Results, language: str, pools: pd.DataFrame | None = None):
+    """The pool of each bonus period as a bar against the budget line."""
+    data = pool_by_period(results) if pools is None else pools
+    data = data[data["pool_minor"].notna()]
+    scale = 10 ** results.bonus.decimals
+    return charts.pool_by_period_chart(list(data["period"]), [int(m) / scale for m in data["pool_minor"]],
+                                       list(data["source"]), results.client.config.bonus_budget,
+                                       results.client.config.currency, language)
+
+
+def _trend_lines(results: Results) -> pd.DataFrame:
+    """Every KPI line of every period up to the reported one, with its department and attainment
+    (empty where the fact is missing or excluded)."""
+    lines = _pilot_lines(results)
+    return pd.DataFrame({
+        "department": lines["department"].astype(str).to_numpy(), "kpi": lines["kpi"].astype(str).to_numpy(),
+        "period": lines["period"].astype(str).to_numpy(),
+        "attainment": lines["attainment"].where(lines["fact_status"].astype(str) == "ok").to_numpy(dtype=float),
+    })
+
+
+def attainment_trends(results: Results, by: str = "kpi") -> pd.DataFrame:
+    """Mean attainment per KPI (``by="kpi"``) or per department (``by="department"``) in each
+    period, each calendar quarter and the year to date of the reported period.
+
+    A quarter's or the year's figure is the mean over all KPI lines of its periods (not the mean
+    of the monthly means), so a month with more lines weighs more. Columns: the name, then
+    ``YYYY-MM`` per period, ``YYYY-Qn`` per quarter and ``ytd``.
+    """
+    lines = _trend_lines(results)
+    key = "kpi" if by == "kpi" else "department"
+    order = list(dict.fromkeys(lines[key]))
+    if key == "department":
+        known = _departments(results.client)
+        order = [d for d in known if d in set(order)] + [d for d in order if d not in known]
+    periods = sorted(lines["period"].unique())
+    out = pd.DataFrame({key: order})
+    monthly = lines.groupby([key, "period"])["attainment"].mean()
+    for p in periods:
+        out[p] = [monthly.get((name, p), np.nan) for name in order]
+    lines["quarter"] = lines["period"].map(_quarter)
+    quarterly = lines.groupby([key, "quarter"])["attainment"].mean()
+    for q in sorted(lines["quarter"].unique()):
+        out[q] = [quarterly.get((name, q), np.nan) for name in order]
+    ytd = lines[lines["period"].str[:4] == results.period[:4]].groupby(key)["attainment"].mean()
+    out["ytd"] = [ytd.get(name, np.nan) for name in order]
+    return out
+
+
+def attainment_trend_table(results: Results, language: str, by: str = "kpi") -> Html:
+    """:func:`attainment_trends` as a red-amber-green table: the months, then the quarters and the
+    year to date (in bold headings of their own)."""
+    data = attainment_trends(results, by)
+    key = data.columns[0]
+    df = pd.DataFrame({_col("kpi" if by == "kpi" else "department", language): data[key]})
+    statuses = {}
+    for column in data.columns[1:]:
+        if column == "ytd":
+            heading = t("periods.ytd_short", language, year=results.period[:4])
+        elif "-Q" in column:
+            heading = _quarter_label(column, language)
+        else:
+            heading = format_period(column, language, short=True)
+        df[heading] = [_pct(v, language, 0) for v in data[column]]
+        statuses[heading] = [_rag(v) for v in data[column]]
+    return Html(rag_table(df, statuses).html + f"\n<p>{html.escape(_rag_legend(language))}</p>")
+
+
+def attainment_trend_chart(results: Results, language: str):
+    """Mean attainment of each department, period by period."""
+    data = attainment_trends(results, "department")
+    periods = [c for c in data.columns[1:] if "-Q" not in c and c != "ytd"]
+    return charts.attainment_trend_chart(data.set_index("department")[periods], language)

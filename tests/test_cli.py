@@ -44,7 +44,7 @@ def test_calc_writes_every_result_file(capsys, tmp_path):
     results = tmp_path / "valid_minimal" / "2024-03" / "results"
     names = sorted(p.name for p in results.iterdir())
     assert names == ["bonus_lines.csv", "bonus_totals.csv", "goal_weights.csv", "kpi_weights.csv",
-                     "manifest.json", "project_scorecard.csv", "results.xlsx"]
+                     "manifest.json", "payroll.csv", "project_scorecard.csv", "results.xlsx"]
     with open(results / "bonus_lines.csv", encoding="utf-8") as f:
         header = next(csv.reader(f))
     assert header[:12] == ["period", "employee_id", "position_id", "kpi_id", "weight", "plan", "fact",
@@ -383,3 +383,67 @@ def test_validate_output_stays_small_on_a_huge_cell(capsys, tmp_path):
     assert code == 1
     assert len(out) + len(err) < 2000, (out + err)[:2000]
     assert "(5,000,001 characters)' is not a number" in out + err
+
+
+# --------------------------------------------------------------------------- calc --from --to
+
+def _csv_rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_calc_range_writes_every_period_in_one_folder_with_a_periods_summary(capsys, tmp_path):
+    from decimal import Decimal
+
+    import openpyxl
+
+    folder = tmp_path / "minimal"
+    shutil.copytree(CLIENTS / "valid_minimal", folder)
+    db = ["--database", f"sqlite:///{tmp_path / 'ledger.sqlite'}"]
+    code, out, err = run(capsys, "close", folder, "--period", "2024-02", "--by", "Anna Berg", *db)
+    assert code == 0, err
+    code, out, err = run(capsys, "calc", folder, "--from", "2024-01", "--to", "2024-03", "--out", tmp_path / "r", *db)
+    assert code == 0, err
+    results = tmp_path / "r" / "minimal" / "2024-01_2024-03" / "results"
+    assert "2 period(s)" in out and str(results) in out
+    periods = _csv_rows(results / "periods.csv")
+    assert [(p["period"], p["state"]) for p in periods] == [("2024-02", "closed"), ("2024-03", "open")]
+    single = {}
+    for period in ("2024-02", "2024-03"):  # each period as calc --period writes it
+        assert run(capsys, "calc", folder, "--period", period, "--out", tmp_path / "one", *db)[0] == 0
+        single[period] = _csv_rows(tmp_path / "one" / "minimal" / period / "results" / "bonus_totals.csv")
+    totals = _csv_rows(results / "bonus_totals.csv")
+    assert [r["bonus"] for r in totals] == [r["bonus"] for p in ("2024-02", "2024-03") for r in single[p]]
+    for summary in periods:
+        pool = sum(Decimal(r["bonus"]) for r in single[summary["period"]])
+        assert Decimal(summary["bonus"]) == pool == Decimal(summary["amount"])
+        assert Decimal(summary["difference"]) == pool - Decimal("6000")
+        assert Decimal(summary["budget_share"]) == pytest.approx(pool / Decimal("6000"), abs=Decimal("1e-9"))
+        assert int(summary["employees"]) == len(single[summary["period"]])
+    payroll = _csv_rows(results / "payroll.csv")
+    assert {r["Period"] for r in payroll} == {"2024-02", "2024-03"} and len(payroll) == len(totals)
+    book = openpyxl.load_workbook(results / "results.xlsx")
+    assert book.sheetnames[0] == "periods"
+    sheet = book["periods"]
+    assert [c.value for c in sheet[1]][:4] == ["Period", "State", "Employees", "Employees paid"]
+    assert sheet["E2"].number_format.endswith("#,##0.00") and "€" in sheet["E2"].number_format
+    assert sheet["J2"].number_format == "0.0%"
+    manifest = json.loads((results / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["periods"] == ["2024-02", "2024-03"] and manifest["period"] == "2024-02..2024-03"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--from", "2024-03"], "--from and --to go together"),
+    (["--from", "2024-03", "--to", "2024-02"], "--from 2024-03 is after --to 2024-02"),
+    (["--from", "2024-02", "--to", "2024-03", "--period", "2024-03"], "either --period or --from/--to"),
+])
+def test_calc_range_refuses_a_bad_range(capsys, tmp_path, argv, message):
+    code, out, err = run(capsys, "calc", CLIENTS / "valid_minimal", *argv, "--out", tmp_path)
+    assert code == 2 and message in err and not any(tmp_path.iterdir())
+
+
+def test_calc_range_without_periods_names_the_periods_there_are(capsys, tmp_path):
+    code, out, err = run(capsys, "calc", CLIENTS / "valid_minimal", "--from", "2025-01", "--to", "2025-06",
+                         "--out", tmp_path)
+    assert code == 1 and "no bonus period with actuals from 2025-01 to 2025-06" in err
+    assert "2024-02, 2024-03" in err and not any(tmp_path.iterdir())

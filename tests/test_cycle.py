@@ -91,7 +91,7 @@ def test_the_whole_cycle(tmp_path, ledger_url, capsys, monkeypatch):
     assert october["E001"]["adjustment"] == "0.00"
     history = pd.read_excel(reports / "northwind" / "2026-10" / "results" / "results.xlsx", sheet_name="history",
                             dtype=str)
-    assert history.set_index("period").loc["2026-09", "state"] == "closed"
+    assert history.set_index("Period").loc["2026-09", "State"] == "closed"
 
     monkeypatch.setenv("KPI_TOOLKIT_DATABASE_URL", ledger_url)  # as the stage notebooks find the ledger
     from kpi_toolkit import stages

@@ -1,5 +1,8 @@
 """Results files: exact money text, statements that add up, written whole or not at all."""
 import csv
+import dataclasses
+import itertools
+import datetime as dt
 import re
 import shutil
 import zipfile
@@ -70,11 +73,11 @@ def test_excel_workbook_has_every_table_with_numbers_as_numbers(northwind, tmp_p
     write_results(northwind, tmp_path)
     book = pd.read_excel(tmp_path / "results" / "results.xlsx", sheet_name=None)
     assert set(book) == {"bonus_lines", "bonus_totals", "goal_weights", "kpi_weights", "project_scorecard",
-                         "funnel_plan"}
-    assert pd.api.types.is_numeric_dtype(book["bonus_totals"]["bonus"])
+                         "funnel_plan", "payroll"}
+    assert pd.api.types.is_numeric_dtype(book["bonus_totals"]["Bonus"])
     csv_total = sum(Decimal(r["bonus"]) for r in csv.DictReader(
         open(tmp_path / "results" / "bonus_totals.csv", encoding="utf-8")))
-    assert Decimal(str(round(book["bonus_totals"]["bonus"].sum(), 2))) == csv_total
+    assert Decimal(str(round(book["bonus_totals"]["Bonus"].sum(), 2))) == csv_total
 
 
 # --------------------------------------------------------------------------- client strings never formulas
@@ -105,7 +108,7 @@ def test_formula_ids_are_stored_as_text_not_formulas_in_results_xlsx(formula_ids
     path = tmp_path / "results" / "results.xlsx"
     with zipfile.ZipFile(path) as book:
         sheets = {n: book.read(n).decode("utf-8") for n in book.namelist() if n.startswith("xl/worksheets/sheet")}
-    assert len(sheets) == 5
+    assert len(sheets) == 6  # five tables and the payroll file
     for name, xml in sheets.items():
         assert not re.search(r"<f[ >/]", xml), f"{name} holds a formula"
         assert 't="e"' not in xml and 't="str"' not in xml  # no error values, no formula results
@@ -120,8 +123,8 @@ def test_formula_ids_are_stored_as_text_not_formulas_in_results_xlsx(formula_ids
                     assert cell.data_type == "s"
                     assert cell.quotePrefix == cell.value.startswith(("=", "-", "@"))  # an edit keeps it text
     assert set(found) == set(FORMULA_IDS.values())
-    lines = pd.read_excel(path, sheet_name="bonus_lines", dtype={"employee_id": str})
-    assert set(lines["employee_id"]) == {FORMULA_IDS[e] for e in ("E001", "E002", "E004")} | {"E003", "E005"}
+    lines = pd.read_excel(path, sheet_name="bonus_lines", dtype={"Employee ID": str})
+    assert set(lines["Employee ID"]) == {FORMULA_IDS[e] for e in ("E001", "E002", "E004")} | {"E003", "E005"}
 
 
 def test_formula_ids_are_escaped_in_csv_and_numbers_stay_numbers(formula_ids, tmp_path):
@@ -176,3 +179,174 @@ def test_team_lines_carry_their_members_and_a_quarter_its_months(tmp_path):
     totals = result_tables(calculate(load_client(quarter)))["bonus_totals"]
     assert list(totals.columns[:2]) == ["period", "months"]
     assert set(totals["months"]) == {"2024-01, 2024-02, 2024-03"}
+
+
+# --------------------------------------------------------------------------- results.xlsx for payroll
+
+def _sheet(path: Path, name: str):
+    """A sheet of a written workbook: its headers and, per header, the cells below it."""
+    sheet = openpyxl.load_workbook(path)[name]
+    headers = [c.value for c in sheet[1]]
+    return sheet, headers, {h: [row[j] for row in sheet.iter_rows(min_row=2)] for j, h in enumerate(headers)}
+
+
+def _with_settings(folder: Path, **settings) -> Path:
+    text = (folder / "client.yaml").read_text(encoding="utf-8")
+    for key, value in settings.items():
+        text = re.sub(rf"(?m)^{key}:.*$", f"{key}: {value}", text) if re.search(rf"(?m)^{key}:", text) \
+            else text + f"\n{key}: {value}\n"
+    (folder / "client.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("currency, decimals, sign", [("GBP", 2, "£"), ("RUB", 2, "RUB"), ("JPY", 0, "¥"),
+                                                       ("KWD", 3, "KWD")])
+def test_money_cells_carry_the_currency_format_with_its_decimals(client_copy, tmp_path, currency, decimals, sign):
+    folder = _with_settings(client_copy(), currency=currency)
+    results = calculate(load_client(folder))
+    write_results(results, tmp_path)
+    _, _, cells = _sheet(tmp_path / "results" / "results.xlsx", "bonus_totals")
+    bonus = cells["Bonus"]
+    assert all(isinstance(c.value, (int, float)) for c in bonus)
+    fmt = bonus[0].number_format
+    assert sign in fmt and fmt.count("0") - fmt.split(".")[0].count("0") == decimals
+    assert ("." in fmt) == (decimals > 0)
+    assert {c.number_format for c in bonus + cells["Bonus fund"]} == {fmt}
+    texts = {r["employee_id"]: r["bonus"] for r in csv.DictReader(open(tmp_path / "results" / "bonus_totals.csv",
+                                                                      encoding="utf-8"))}
+    ids = [c.value for c in cells["Employee ID"]]
+    for employee, cell in zip(ids, bonus):  # the cell is the exact amount of the CSV, to the minor unit
+        assert Decimal(texts[employee]) == Decimal(str(round(cell.value, decimals)))
+        assert re.fullmatch(r"-?\d+" + (rf"\.\d{{{decimals}}}" if decimals else ""), texts[employee])
+
+
+def test_workbook_shows_ratios_as_percentages_names_beside_ids_and_real_booleans(northwind, tmp_path):
+    write_results(northwind, tmp_path)
+    path = tmp_path / "results" / "results.xlsx"
+    sheet, headers, cells = _sheet(path, "bonus_lines")
+    assert headers[:6] == ["Period", "Employee ID", "Employee", "Position ID", "Position", "KPI ID"]
+    assert headers[6] == "KPI"
+    employees = dict(zip(northwind.client.employees["employee_id"], northwind.client.employees["name"]))
+    assert all(employees[i.value] == n.value for i, n in zip(cells["Employee ID"], cells["Employee"]))
+    assert {c.number_format for c in cells["Attainment"] + cells["Weight"] if c.value is not None} == {"0.0%"}
+    assert cells["Bonus"][0].number_format == '"£"#,##0.00'
+    assert sheet.freeze_panes == "D2" and sheet.auto_filter.ref == sheet.dimensions
+    _, headers, cells = _sheet(path, "kpi_weights")
+    assert {c.value for c in cells["Kept"]} == {True, False} and {c.data_type for c in cells["Kept"]} == {"b"}
+    assert "Goal" in headers and "KPI" in headers
+    for name in openpyxl.load_workbook(path).sheetnames:
+        sheet = openpyxl.load_workbook(path)[name]
+        assert sheet.freeze_panes is not None and sheet.auto_filter.ref
+        assert all(sheet.column_dimensions[c.column_letter].width >= 8 for c in sheet[1])
+    with open(tmp_path / "results" / "kpi_weights.csv", encoding="utf-8") as f:  # the CSV keeps SPEC 5's codes
+        assert next(csv.reader(f))[:3] == ["position_id", "method", "kpi_id"]
+
+
+def test_workbook_headers_are_in_the_clients_language(tmp_path):
+    results = calculate(load_client(DEMO / "sever-trade"))
+    write_results(results, tmp_path)
+    path = tmp_path / "results" / "results.xlsx"
+    _, headers, cells = _sheet(path, "bonus_totals")
+    assert headers[:5] == ["Период", "Табельный номер", "Сотрудник", "Код должности", "Должность"]
+    assert "Премия" in headers and "Коэффициент результативности" in headers
+    assert cells["Премия"][0].number_format == '#,##0.00 "₽"'
+    assert cells["Стоп-фактор"][0].number_format == "0.0%"
+    _, headers, _ = _sheet(path, "payroll")
+    assert headers == ["Табельный номер", "Сотрудник", "Подразделение", "Должность", "Период", "Премия",
+                       "Корректировка", "Сумма к начислению", "Валюта"]
+
+
+def test_default_payroll_file_pays_bonus_plus_adjustment(northwind, tmp_path):
+    adjusted = dataclasses.replace(northwind, adjustments=pd.DataFrame(
+        {"employee_id": ["E001", "E001", "E999"], "position_id": ["head-of-sales"] * 3,
+         "corrects": ["2026-07", "2026-08", "2026-08"], "amount_minor": [120000, -5, -3333]}))
+    write_results(adjusted, tmp_path)
+    with open(tmp_path / "results" / "payroll.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["Employee ID", "Employee", "Department", "Position", "Period", "Bonus", "Adjustment",
+                             "Amount to pay", "Currency"]
+    by_id = {r["Employee ID"]: r for r in rows}
+    bonus = Decimal(by_id["E001"]["Bonus"])
+    assert by_id["E001"]["Adjustment"] == "1199.95"
+    assert Decimal(by_id["E001"]["Amount to pay"]) == bonus + Decimal("1199.95")
+    assert by_id["E999"]["Bonus"] == "0.00" and by_id["E999"]["Amount to pay"] == "-33.33"  # left, corrected
+    totals = {r["employee_id"]: r for r in csv.DictReader(open(tmp_path / "results" / "bonus_totals.csv",
+                                                                 encoding="utf-8"))}
+    assert sum(Decimal(r["Amount to pay"]) for r in rows) == sum(
+        Decimal(r["bonus"]) + Decimal(r["adjustment"]) for r in totals.values())
+    _, _, cells = _sheet(tmp_path / "results" / "results.xlsx", "payroll")
+    assert cells["Amount to pay"][0].number_format == '"£"#,##0.00'
+    assert sum(Decimal(str(c.value)) for c in cells["Amount to pay"]) == sum(Decimal(r["Amount to pay"]) for r in rows)
+
+
+def scaffold_payroll_example(language: str) -> str:
+    """The commented ``payroll:`` example of the scaffold's client.yaml, uncommented."""
+    from kpi_toolkit import scaffold
+
+    text = scaffold._YAML[language].format(slug="x", name="x", period="2026-09")
+    lines = text[text.index("# payroll:"):].splitlines()
+    block = [lines[0][2:]] + [line[2:] for line in itertools.takewhile(lambda x: x.startswith("#   "), lines[1:])]
+    return "\n".join(block) + "\n"
+
+
+def test_russian_payroll_layout_in_the_clients_columns_names_and_order(tmp_path):
+    folder = tmp_path / "sever-trade"
+    shutil.copytree(DEMO / "sever-trade", folder)
+    example = scaffold_payroll_example("ru")
+    assert example == scaffold_payroll_example("en")  # the same example in both languages' scaffold
+    with open(folder / "client.yaml", "a", encoding="utf-8") as f:
+        f.write("\n" + example.replace('"2000"', '"0200"'))
+    results = calculate(load_client(folder))
+    write_results(results, tmp_path / "out")
+    with open(tmp_path / "out" / "results" / "payroll.csv", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["Табельный номер", "Сотрудник", "Вид начисления", "Период", "Сумма"]
+    paid = results.bonus.totals[results.bonus.totals["bonus_minor"] > 0]
+    assert len(rows) - 1 == len(paid) < len(results.bonus.totals)  # nobody with nothing to pay
+    assert {r[2] for r in rows[1:]} == {"0200"} and {r[3] for r in rows[1:]} == {"2026-09-01"}
+    amounts = dict(zip(paid["employee_id"], paid["bonus_minor"]))
+    assert all(Decimal(r[4]) * 100 == amounts[r[0]] for r in rows[1:])
+    sheet, headers, cells = _sheet(tmp_path / "out" / "results" / "results.xlsx", "payroll")
+    assert headers == rows[0] and sheet.freeze_panes == "A2"
+    assert {c.data_type for c in cells["Вид начисления"]} == {"s"}  # the code stays text: "0200", not 200
+    assert cells["Период"][0].value.date() == dt.date(2026, 9, 1) and cells["Период"][0].number_format == "dd.mm.yyyy"
+    assert cells["Сумма"][0].number_format == '#,##0.00 "₽"'
+
+
+@pytest.mark.parametrize("section, found", [
+    ("payroll: [employee_id, amount]", "payroll: expected 'payroll' to hold columns, names and accrual_code"),
+    ("payroll: {columns: [employee_id, amout]}", "payroll.columns[1]: 'amout' is not a payroll column"),
+    ("payroll: {columns: [employee_id, amount, amount]}", "column 'amount' is listed 2 times"),
+    ("payroll: {columns: []}", "payroll.columns: expected a list of columns, found '[]'"),
+    ("payroll: {columns: [employee_id, amount], names: {name: Сотрудник}}",
+     "payroll.names.name: 'name' is named but is not in payroll.columns (employee_id, amount)"),
+    ("payroll: {columns: [employee_id, amount], names: {employee_id: Сумма, amount: Сумма}}",
+     "header 'Сумма' is used by more than one column"),
+    ("payroll: {columns: [employee_id, accrual_code, amount], accrual_code: 2000}",
+     "accrual_code '2000' is not text"),
+    ("payroll: {columns: [employee_id, accrual_code, amount]}",
+     "payroll.columns lists 'accrual_code' but no accrual_code is given"),
+    ("payroll: {columns: [employee_id, amount], skip_zero: 'yes'}", "skip_zero 'yes' is not true or false"),
+    ("payroll: {colums: [employee_id, amount]}", "unknown key 'payroll.colums'"),
+])
+def test_payroll_layout_errors_name_the_key_and_the_fix(client_copy, section, found):
+    from kpi_toolkit.errors import ClientDataError
+
+    folder = client_copy()
+    with open(folder / "client.yaml", "a", encoding="utf-8") as f:
+        f.write(section + "\n")
+    with pytest.raises(ClientDataError) as caught:
+        load_client(folder)
+    problems = [p for p in caught.value.problems if p.column and p.column.startswith("payroll")]
+    assert len(problems) == 1, problems
+    shown = f"{problems[0].column}: {problems[0].message}"
+    assert found in shown and problems[0].table == "client.yaml" and problems[0].row and problems[0].fix
+
+
+def test_accrual_code_not_in_the_columns_is_a_warning(client_copy):
+    folder = client_copy()
+    with open(folder / "client.yaml", "a", encoding="utf-8") as f:
+        f.write('payroll: {columns: [employee_id, amount], accrual_code: "2000"}\n')
+    client = load_client(folder)
+    assert any(w.column == "payroll.accrual_code" and "not in payroll.columns" in w.message for w in client.warnings)
+    assert client.config.payroll.columns == ("employee_id", "amount")

@@ -154,7 +154,7 @@ def test_a_failing_client_does_not_stop_the_others(mixed_batch):
                 "report.html", "report.pdf", "notebooks/00_diagnostic.ipynb", "notebooks/04_bonus_scheme.ipynb",
                 "results/bonus_lines.csv", "results/bonus_totals.csv", "results/goal_weights.csv",
                 "results/kpi_weights.csv", "results/project_scorecard.csv", "results/results.xlsx",
-                "results/manifest.json"}
+                "results/manifest.json", "results/payroll.csv"}
     assert {str(p.relative_to(good)) for p in good.rglob("*") if p.is_file()} == expected
     assert "Published 1 of 3" in done.stdout and "Failed 2 of 3" in done.stdout
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -91,6 +92,12 @@ def _views(stage):
         "change_checklist": stages.change_checklist(r, lang),
         "export_files": stages.export_files(r, lang),
         "payroll_table": stages.payroll_table(r, lang),
+        "pool_by_period_table": stages.pool_by_period_table(r, lang),
+        "pool_by_quarter_table": stages.pool_by_quarter_table(r, lang),
+        "pool_by_period_chart": stages.pool_by_period_chart(r, lang),
+        "attainment_trend_table": stages.attainment_trend_table(r, lang, by="kpi"),
+        "attainment_trend_by_department": stages.attainment_trend_table(r, lang, by="department"),
+        "attainment_trend_chart": stages.attainment_trend_chart(r, lang),
     }
 
 
@@ -455,3 +462,84 @@ def test_work_plans_suggest_a_heads_team_target_from_the_teams_history(regional)
     moscow = markup.split("<h3>Sales (Moscow)</h3>")[1].split("<h3>")[0]
     team_row = re.search(r"<td>Team revenue</td><td>EUR</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", moscow)
     assert team_row.groups()[:3] == ("200,000", "166,000", "192,000")
+
+
+# --------------------------------------------------------------------------- across periods (SPEC §7)
+
+def test_pool_by_period_is_each_periods_pool_against_its_budget(stage):
+    client, results = stage.client, stage.results
+    pools = stages.pool_by_period(results)
+    assert list(pools["period"]) == [p for p in client.periods if p <= stage.period]
+    for row in pools.itertuples():
+        totals = compute_bonuses(client, row.period).totals
+        assert row.pool_minor == int(totals["bonus_minor"].sum()) and row.employees == len(totals)
+        assert row.source == "computed" and row.error == ""
+    assert set(pools["budget_minor"]) == {round(client.config.bonus_budget * 100)}
+    markup = stages.pool_by_period_table(results, stage.language, pools).html
+    scale = 10 ** results.bonus.decimals
+    for row in pools.itertuples():
+        assert stages._money(row.pool_minor / scale, client, stage.language) in markup
+
+
+def test_pool_by_quarter_and_year_to_date_add_up_the_periods(stage):
+    client, results, language = stage.client, stage.results, stage.language
+    pools = stages.pool_by_period(results)
+    markup = stages.pool_by_quarter_table(results, language, pools).html
+    scale = 10 ** results.bonus.decimals
+    quarters = {"2026-Q2": ["2026-04", "2026-05", "2026-06"], "2026-Q3": ["2026-07", "2026-08", "2026-09"]}
+    for quarter, months in quarters.items():
+        pool = int(pools.loc[pools["period"].isin(months), "pool_minor"].sum())
+        assert stages._quarter_label(quarter, language) in markup
+        assert stages._money(pool / scale, client, language) in markup
+        assert stages._money(client.config.bonus_budget * 3, client, language) in markup
+    year = int(pools["pool_minor"].sum())
+    assert stages._money(year / scale, client, language) in markup
+    words = {"en": ["Q2 2026", "Q3 2026", "2026 to date"], "ru": ["2 кв. 2026", "3 кв. 2026", "С начала 2026 года"]}
+    assert all(w in markup for w in words[language])
+
+
+def test_closed_periods_show_the_pool_the_ledger_stored(client_copy, capsys, monkeypatch, tmp_path):
+    from kpi_toolkit.cli import main
+
+    folder = client_copy()
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    monkeypatch.setenv("KPI_TOOLKIT_DATABASE_URL", url)
+    assert main(["close", str(folder), "--period", "2024-02", "--by", "Anna Berg"]) == 0
+    paid = stages.pool_by_period(stages.open_stage(folder).results)
+    actuals = pd.read_csv(folder / "actuals.csv", dtype=str)
+    february = actuals["period"] == "2024-02"
+    actuals.loc[february, "fact"] = (actuals.loc[february, "fact"].astype(float) * 1.5).map(lambda v: f"{v:g}")
+    actuals.to_csv(folder / "actuals.csv", index=False)  # facts changed after the close: the ledger's pool stands
+    stage = stages.open_stage(folder)
+    pools = stages.pool_by_period(stage.results).set_index("period")
+    assert pools.loc["2024-02", "source"] == "ledger" and pools.loc["2024-03", "source"] == "computed"
+    assert pools.loc["2024-02", "pool_minor"] == paid.set_index("period").loc["2024-02", "pool_minor"]
+    assert pools.loc["2024-02", "pool_minor"] != int(compute_bonuses(stage.client, "2024-02").totals["bonus_minor"].sum())
+    markup = stages.pool_by_period_table(stage.results, "en").html
+    assert "Closed (ledger)" in markup and "Open (recomputed)" in markup
+    scenario = stages.pool_by_period(dataclasses.replace(stage.results, scenario="what-if"))
+    assert set(scenario["source"]) == {"computed"}  # a what-if never shows what was paid
+
+
+def test_attainment_trends_are_means_of_the_kpi_lines(stage):
+    results = stage.results
+    lines = stages.kpi_matrix(stage.client, "all")
+    lines = lines[(lines["period"].astype(str) <= stage.period) & (lines["fact_status"].astype(str) == "ok")]
+    for by, key in (("kpi", "kpi"), ("department", "department")):
+        trends = stages.attainment_trends(results, by).set_index(key)
+        name = trends.index[0]
+        mine = lines[lines[key].astype(str) == name]
+        for period in ("2026-04", "2026-09"):
+            expected = mine.loc[mine["period"].astype(str) == period, "attainment"].mean()
+            assert trends.loc[name, period] == pytest.approx(expected)
+        third = mine[mine["period"].astype(str).isin(["2026-07", "2026-08", "2026-09"])]["attainment"].mean()
+        assert trends.loc[name, "2026-Q3"] == pytest.approx(third)
+        assert trends.loc[name, "ytd"] == pytest.approx(mine["attainment"].mean())
+    by_department = stages.attainment_trends(results, "department")
+    assert list(by_department["department"]) == [d for d in stages._departments(stage.client)
+                                                 if d in set(lines["department"].astype(str))]
+    markup = stages.attainment_trend_table(results, stage.language, by="department").html
+    assert ("3 кв. 2026" if stage.language == "ru" else "Q3 2026") in markup
+    figure = stages.attainment_trend_chart(results, stage.language)
+    assert {line.get_gid() for line in figure.axes[0].lines if line.get_gid()} == {
+        f"trend:{d}" for d in by_department["department"]}
