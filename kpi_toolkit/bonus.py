@@ -53,6 +53,17 @@ def bonus_fund_from_variable_share(base_salary, variable_share):
     return as_result(np.multiply(base_salary, variable_share) / np.subtract(1.0, variable_share))
 
 
+def bonus_fund_from_target_percent(base_salary, target_percent):
+    """Bonus fund as a share ``t`` of base pay (SPEC 3.5.1): ``BF = base * t``.
+
+    Examples
+    --------
+    >>> bonus_fund_from_target_percent(80_000, 0.15)
+    12000.0
+    """
+    return as_result(np.multiply(base_salary, target_percent))
+
+
 def fund_share(bonus_fund, weight):
     """The fund share of a KPI: ``BF_k = BF * w_k``.
 
@@ -401,13 +412,18 @@ class _Calculation:
         emp, n_e = L.employees, len(L.employees)
         positions = self.client.positions.set_index("position_id")
         v = emp["position_id"].map(positions["variable_share"]).to_numpy(dtype=float, na_value=np.nan)
+        t = emp["position_id"].map(positions["target_percent"]).to_numpy(dtype=float, na_value=np.nan) \
+            if "target_percent" in positions else np.full(n_e, np.nan)
         given = _float(emp, "bonus_fund")
         base = _float(emp, "base_salary")
-        with np.errstate(over="ignore"):
-            full = np.where(np.isnan(given), bonus_fund_from_variable_share(base, v), given)
+        with np.errstate(over="ignore", invalid="ignore"):
+            from_base = np.where(np.isnan(t), bonus_fund_from_variable_share(base, v),
+                                 bonus_fund_from_target_percent(base, t))
+            full = np.where(np.isnan(given), from_base, given)
         full = np.where(np.isnan(full), 0.0, full)  # no fund; an infinite one stays for the check below
+        self.target = t
         self._check_funds(full, given)
-        self.given, self.base, self.share = given, base, v
+        self.given, self.base, self.share, self.target = given, base, v, t
         days = np.zeros(n_groups, np.int64)
         pdays = np.zeros(n_groups, np.int64)
         starts = emp["start_date"].to_numpy(dtype="datetime64[D]")
@@ -431,6 +447,8 @@ class _Calculation:
         e = g % len(self.lines.employees)
         if not np.isnan(self.given[e]):
             full = _fraction(self.given[e])
+        elif not np.isnan(self.base[e]) and not np.isnan(self.target[e]):
+            full = _fraction(self.base[e]) * _fraction(self.target[e])
         elif np.isnan(self.base[e]) or np.isnan(self.share[e]):
             full = Fraction(0)
         else:
@@ -445,12 +463,16 @@ class _Calculation:
         given, given_ok = scaled_integers(self.given[e])
         base, base_ok = scaled_integers(self.base[e])
         share, share_ok = scaled_integers(self.share[e])
+        target, target_ok = scaled_integers(self.target[e])
         has = ~np.isnan(self.given[e])
-        share = share.astype(object)
-        num = np.where(has, given.astype(object), base.astype(object) * share)
-        den = np.where(has, SCALE, SCALE * (SCALE - share))  # base * v / (1 - v), v in millionths
+        by_target = ~has & ~np.isnan(self.target[e])
+        share, target = share.astype(object), target.astype(object)
+        num = np.where(has, given.astype(object),
+                       base.astype(object) * np.where(by_target, target, share))
+        # base * v / (1 - v), or base * t; v and t in millionths
+        den = np.where(has, SCALE, np.where(by_target, SCALE * SCALE, SCALE * (SCALE - share)))
         return (num * self.days[g].astype(object), den * self.pdays[g].astype(object),
-                np.where(has, given_ok, base_ok & share_ok))
+                np.where(has, given_ok, base_ok & np.where(by_target, target_ok, share_ok)))
 
     def run(self) -> BonusResult:
         L, dec = self.lines, self.decimals
@@ -499,7 +521,8 @@ class _Calculation:
         emp, problems = self.lines.employees, []
         for e in unfit[:_LISTED]:
             column = "bonus_fund" if not np.isnan(given[e]) else "base_salary"
-            how = "" if column == "bonus_fund" else " (base_salary x variable_share / (1 - variable_share))"
+            how = "" if column == "bonus_fund" else " (base_salary x target_percent)" \
+                if not np.isnan(self.target[e]) else " (base_salary x variable_share / (1 - variable_share))"
             problems.append(self._problem(
                 "employees", _row_of(emp, e), column,
                 f"the bonus fund of employee '{emp['employee_id'].iloc[e]}' is {_amount_text(full[e], self.decimals)}"

@@ -194,6 +194,11 @@ POSITIONS = Table(
         _c("variable_share", "number", opt=True, gt=0, lt=1,
            help="Variable share of target pay, e.g. 0.25; fund = base_salary * v / (1 - v).",
            help_ru="Доля переменной части в целевом доходе, напр. 0.25."),
+        _c("target_percent", "number", opt=True, gt=0,
+           help="Target bonus as a share of base pay, e.g. 0.15 for 15 %; fund = base_salary * t "
+                "(instead of variable_share, not with it).",
+           help_ru="Целевая премия как доля оклада, напр. 0.15 для 15 %; фонд = оклад * t "
+                   "(вместо variable_share, не вместе с ней)."),
         _c("level", "enum", opt=True, choices=LEVELS,
            help="ceo (owns the strategy map), head, lead, or line/staff (2-3 main KPIs).",
            help_ru="ceo — генеральный директор (владелец карты целей), head — руководитель, lead — ведущий, "

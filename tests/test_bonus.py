@@ -297,6 +297,7 @@ class Case:
     fund: Decimal | None = None
     base: Decimal | None = None
     share: Decimal | None = None
+    target: Decimal | None = None
     period: str = "2026-09"
     start: date | None = None
     end: date | None = None
@@ -331,6 +332,8 @@ def reference_statement(case: Case) -> list[int]:
     0.4999…)"""
     if case.fund is not None:
         fund = Fraction(case.fund)
+    elif case.target is not None:
+        fund = Fraction(case.base) * Fraction(case.target)
     else:
         v = Fraction(case.share)
         fund = Fraction(case.base) * v / (1 - v)
@@ -373,7 +376,8 @@ def case_client(case: Case):
         actuals.append({"period": case.period, "employee_id": "E1", "kpi_id": "turnover", "plan": None,
                         "fact": case.turnover})
     return make_client(
-        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "variable_share": case.share}],
+        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "variable_share": case.share,
+                    "target_percent": case.target}],
         position_kpis=[{"position_id": "pos", **{k: r[k] for k in ("kpi_id", *keys) if k in r}} for r in case.rows],
         employees=[employee], actuals=actuals, period=case.period,
         stop_factors=[{"position_id": "pos", "kpi_id": "turnover", **rule} for rule in case.rules] or None,
@@ -402,11 +406,13 @@ def cases(draw):
         if curve:
             row["curve"] = curve
     case = Case(rows, curves=curves, period=draw(st.sampled_from(["2026-09", "2026-10", "2026-02", "2024-02"])))
-    if draw(st.booleans()):
+    source = draw(st.sampled_from(["fund", "share", "target"]))
+    if source == "fund":
         case.fund = fund
     else:
         case.base = draw(money)
-        case.share = draw(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("0.6"), places=2))
+        rate = draw(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("0.6"), places=2))
+        case.share, case.target = (rate, None) if source == "share" else (None, rate)
     year, month = int(case.period[:4]), int(case.period[5:])
     last = calendar.monthrange(year, month)[1]
     if draw(st.booleans()):
@@ -509,3 +515,31 @@ def test_an_excluded_fact_renormalises_map_weights_exactly_at_a_half_cent():
     assert lines.loc["ka", "bonus_minor"] == 32  # 0.50 * 3/5 * 1.05 = 0.315, half up
     assert lines.loc["kb", "bonus_minor"] == 20  # 0.50 * 2/5
     assert lines.loc["kc", "bonus_minor"] == 0
+
+
+# --- target bonus as a share of base pay (SPEC 3.5.1) ---------------------------------------
+
+def _target_client(base, target, facts, weights=(0.5, 0.5)):
+    kpis = [f"k{i}" for i in range(len(facts))]
+    return make_client(
+        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "target_percent": target}],
+        position_kpis=[{"position_id": "pos", "kpi_id": k, "weight": w} for k, w in zip(kpis, weights)],
+        employees=[{"employee_id": "E1", "name": "Ann", "position_id": "pos", "base_salary": base}],
+        actuals=[{"period": "2026-09", "employee_id": "E1", "kpi_id": k, "plan": 100, "fact": f}
+                 for k, f in zip(kpis, facts)])
+
+
+def test_target_percent_fund_is_a_share_of_base_pay():
+    """BF = 80 000 x 0.15 = 12 000; lines 12 000 x 0.5 x 1.0 = 6 000 and 12 000 x 0.5 x 1.1 = 6 600:
+    12 600 (with variable_share 0.15 the fund would have been 80 000 x 0.15 / 0.85 = 14 117.65)."""
+    result = compute_bonuses(_target_client(80_000, 0.15, [100, 110]))
+    assert result.lines["bonus_minor"].tolist() == [600_000, 660_000]
+    assert int(result.totals["fund_minor"].iloc[0]) == 1_200_000
+    assert int(result.totals["bonus_minor"].iloc[0]) == 1_260_000
+
+
+def test_target_percent_half_kopeck_is_settled_exactly():
+    """BF = 1 000.03 x 0.5 = 500.015 exactly (the float is 500.01499…); weight 1 at 100 %: half-up
+    500.02, where rounding the float gives 500.01."""
+    result = compute_bonuses(_target_client(1000.03, 0.5, [100], weights=(1,)))
+    assert result.lines["bonus_minor"].tolist() == [50002]

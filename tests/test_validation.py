@@ -379,3 +379,29 @@ def test_a_rate_summed_over_a_quarter_is_warned_about(client_copy, make_fixtures
     warned = [p for p in validate_client(folder) if p.column == "period_aggregation"]
     assert [(p.severity, p.row) for p in warned] == [("warning", 3), ("warning", 7)]  # RET and TOV, in %
     assert "summed over the bonus period" in warned[0].message and "mean" in warned[0].fix
+
+
+def _add_column(make_fixtures, folder, file, column, values):
+    rows = make_fixtures.read_csv(folder / file)
+    make_fixtures.write_csv(folder / file, [rows[0] + [column]] + [r + [v] for r, v in zip(rows[1:], values)])
+
+
+def test_target_percent_and_variable_share_together_are_refused_at_the_row(client_copy, make_fixtures):
+    folder = client_copy()
+    _add_column(make_fixtures, folder, "positions.csv", "target_percent", ["0.15", "", ""])
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.table, p.row, p.column) for p in errors] == [("positions.csv", 2, "target_percent")]
+    assert "both variable_share 0.3 and target_percent 0.15" in errors[0].message
+    assert errors[0].fix == "clear one of the two cells"
+
+
+def test_target_percent_replaces_variable_share_as_the_funds_source(client_copy, make_fixtures):
+    folder = client_copy()
+    _add_column(make_fixtures, folder, "positions.csv", "target_percent", ["0.15", "", ""])
+    make_fixtures.set_cell(folder, "positions.csv", 2, "variable_share", "")
+    assert [p for p in validate_client(folder) if p.severity == "error"] == []
+    make_fixtures.set_cell(folder, "positions.csv", 2, "target_percent", "2")
+    make_fixtures.set_cell(folder, "employees.csv", 2, "base_salary", "30000000000000")
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.table, p.row, p.column) for p in errors] == [("employees.csv", 2, "base_salary")]
+    assert "x target_percent 2 of position 'sales-manager', is 60000000000000" in errors[0].message
