@@ -92,11 +92,13 @@ def correction_coefficient(a, threshold=np.nan, cap=np.nan):
 
 
 def payout_curve_coefficient(curve: PayoutCurve, a) -> np.ndarray:
-    """Coefficient from a payout curve.
+    """Coefficient from a payout curve, at attainment ``a`` (or at the fact, for a curve whose
+    ``basis`` is ``value``: its points are in the KPI's units).
 
-    ``steps``: the coefficient of the highest point whose attainment is reached (0 below the
-    first). ``linear``: interpolation between points, 0 below the first point and the last
-    coefficient above the last point.
+    ``steps``: the coefficient of the highest point reached (0 below the first). ``linear``:
+    interpolation between points, 0 below the first point and the last coefficient above the
+    last point, or, for an ``open`` curve, the last segment's slope going on (the KPI's cap, if
+    any, applies afterwards).
 
     Examples
     --------
@@ -106,6 +108,12 @@ def payout_curve_coefficient(curve: PayoutCurve, a) -> np.ndarray:
     >>> steps = PayoutCurve("steps", "steps", ((0.8, 0.5), (1.0, 1.0), (1.2, 1.3)))
     >>> payout_curve_coefficient(steps, [0.79, 0.8, 1.1, 1.25]).tolist()
     [0.0, 0.5, 1.0, 1.3]
+    >>> accelerator = PayoutCurve("acc", "linear", ((0.8, 0.5), (1.0, 1.0)), open=True)
+    >>> payout_curve_coefficient(accelerator, [1.0, 1.2]).tolist()  # slope 2.5 goes on: 1 + 0.2 x 2.5
+    [1.0, 1.5]
+    >>> sap = PayoutCurve("sap", "linear", ((620, 0.5), (1997, 1.0)), basis="value")
+    >>> payout_curve_coefficient(sap, [619, 620, 1997]).tolist()
+    [0.0, 0.5, 1.0]
     """
     a = np.asarray(a, dtype=float)
     xs = np.array([p[0] for p in curve.points])
@@ -115,17 +123,24 @@ def payout_curve_coefficient(curve: PayoutCurve, a) -> np.ndarray:
         c = np.where(i >= 0, ys[np.clip(i, 0, None)], 0.0)
     else:
         c = np.where(a < xs[0], 0.0, np.interp(a, xs, ys))
+        if curve.open and len(xs) > 1:
+            slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+            with np.errstate(over="ignore", invalid="ignore"):
+                c = np.where(a > xs[-1], ys[-1] + (a - xs[-1]) * slope, c)
     return np.where(np.isnan(a), np.nan, c)
 
 
 def payout_curve_coefficient_exact(curve: PayoutCurve, a: Fraction) -> Fraction:
-    """The same as :func:`payout_curve_coefficient` for one exact attainment.
+    """The same as :func:`payout_curve_coefficient` for one exact attainment (or fact).
 
     Examples
     --------
     >>> curve = PayoutCurve("sales", "linear", ((0.7, 0.5), (1.0, 1.0), (1.3, 1.5)))
     >>> payout_curve_coefficient_exact(curve, Fraction(17, 20))
     Fraction(3, 4)
+    >>> payout_curve_coefficient_exact(PayoutCurve("sap", "linear", ((620, 0.5), (1997, 1.0)), basis="value"),
+    ...                                Fraction(620))
+    Fraction(1, 2)
     """
     points = [(Fraction(to_decimal(x)), Fraction(to_decimal(y))) for x, y in curve.points]
     if a < points[0][0]:
@@ -133,6 +148,9 @@ def payout_curve_coefficient_exact(curve: PayoutCurve, a: Fraction) -> Fraction:
     if curve.kind == "steps":
         return [y for x, y in points if a >= x][-1]
     if a >= points[-1][0]:
+        if curve.open and len(points) > 1:
+            (x0, y0), (x1, y1) = points[-2:]
+            return y1 + (a - x1) * (y1 - y0) / (x1 - x0)
         return points[-1][1]
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
         if x0 <= a <= x1:
@@ -295,9 +313,10 @@ class _Calculation:
         for name in pd.unique(self.curve_names[pd.notna(self.curve_names)]):
             m = self.curve_names == name
             curve = curves[name]
-            c[m] = payout_curve_coefficient(curve, a[m])
+            at = self._curve_input(curve, m)
+            c[m] = payout_curve_coefficient(curve, at)
             for x, _ in curve.points:
-                ambiguous[m] |= near(a[m], x)
+                ambiguous[m] |= near(at, x)
         c = np.where(np.isnan(self.cap), c, np.minimum(c, self.cap))
         c = np.where(a < np.nan_to_num(self.threshold, nan=-np.inf), 0.0, c)
         breach = a < np.nan_to_num(self.stop, nan=-np.inf)
@@ -316,6 +335,14 @@ class _Calculation:
                 c[i], breach[i] = float(exact_c), exact_breach
                 self.exact_c[i] = exact_c
         return c, breach
+
+    def _curve_input(self, curve: PayoutCurve, m) -> np.ndarray:
+        """What a curve reads on the lines ``m``: their attainment, or for a ``value`` curve their
+        fact (a missing fact counted as zero is 0)."""
+        L = self.lines
+        if curve.basis != "value":
+            return L.attainment[m]
+        return np.where(L.fact_status[m] == 1, 0.0, L.fact[m])
 
     def _decide_rational(self, i: int, an: int, ad: int, cap, threshold, stop) -> tuple[float, bool]:
         """Coefficient and stop-threshold breach of a line from its exact attainment ``an/ad``;
@@ -342,7 +369,13 @@ class _Calculation:
             a = attainment_exact(L.plan[i], L.fact[i], direction, L.baseline[i], L.band_low[i], L.band_high[i],
                                  L.band_tolerance[i], self.cap[i])
         name = self.curve_names[i]
-        c = payout_curve_coefficient_exact(self.client.config.payout_curves[name], a) if pd.notna(name) else a
+        c = a
+        if pd.notna(name):
+            curve = self.client.config.payout_curves[name]
+            at = a
+            if curve.basis == "value":  # the fact itself, exactly as typed (SPEC 3.5.1)
+                at = Fraction(0) if L.fact_status[i] == 1 else _fraction(L.fact[i])
+            c = payout_curve_coefficient_exact(curve, at)
         if not np.isnan(self.cap[i]):
             c = min(c, _fraction(self.cap[i]))
         if not np.isnan(self.threshold[i]) and a < _fraction(self.threshold[i]):

@@ -340,7 +340,8 @@ CLIENT_YAML_OPTIONAL = (
     "questionnaire",  # dict, see kpi_toolkit.readiness.QUESTIONNAIRE_FIELDS
     "readiness",  # dict condition -> yes / partly / no, see kpi_toolkit.readiness.CONDITIONS
     "branding",  # {logo: file in the client folder, colour: "#RRGGBB"}
-    "payout_curves",  # {name: {type: steps|linear, points: [[attainment, coefficient], ...]}}
+    "payout_curves",  # {name: {type: step|linear, points: [[x, coefficient], ...], basis: attainment|value,
+    #                   open: bool, label: {en: ..., ru: ...}}}
     "funnel",  # see kpi_toolkit.funnel
     "strategy_owner",  # position_id owning the strategy map (default: the ceo-level position)
     "project_start",  # YYYY-MM-DD: start of the implementation plan (Gantt)

@@ -36,7 +36,8 @@ def make_client(*, positions, position_kpis, employees, actuals, kpis=None, stop
     if kpis is None:
         ids = sorted({r["kpi_id"] for r in position_kpis} | {r["kpi_id"] for r in (stop_factors or [])})
         kpis = [{"kpi_id": k, "name": k} for k in ids]
-    curves = {name: PayoutCurve(name, kind, tuple(map(tuple, pts))) for name, (kind, pts) in (curves or {}).items()}
+    curves = {name: PayoutCurve(name, kind, tuple(map(tuple, pts)), *rest)  # rest: basis, open
+              for name, (kind, pts, *rest) in (curves or {}).items()}
     config = ClientConfig(name="Test client", language=language, currency=currency, period=period,
                           currency_decimals=decimals, bonus_period_months=bonus_period_months,
                           payout_curves=curves)

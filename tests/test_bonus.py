@@ -15,6 +15,7 @@ from builders import make_client, one_employee
 from kpi_toolkit.loading import load_client
 from kpi_toolkit.bonus import (bonus_fund_from_variable_share, compute_bonuses, days_employed, period_bounds,
                                seed_001_bonus)
+from kpi_toolkit.client import PayoutCurve
 from kpi_toolkit.errors import ClientDataError
 
 SEED_001 = [  # fund 100 000 split 50/30/20; thresholds 70 %, 85 % (blocking), 60 %
@@ -311,9 +312,10 @@ def _q(x) -> Fraction:
     return Fraction(repr(float(x)))
 
 
-def reference_curve(kind: str, points, a: Fraction) -> Fraction:
+def reference_curve(kind: str, points, a: Fraction, basis: str = "attainment", open_: bool = False) -> Fraction:
     """A payout curve by its definition: 0 below the first point; steps pay the level of the
-    highest point reached; linear interpolates and pays the last level past the last point."""
+    highest point reached; linear interpolates and pays the last level past the last point, or
+    when open continues the last segment's slope (``a`` is the fact for a value-basis curve)."""
     pts = [(_q(x), _q(y)) for x, y in points]
     if a < pts[0][0]:
         return Fraction(0)
@@ -322,6 +324,9 @@ def reference_curve(kind: str, points, a: Fraction) -> Fraction:
     for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
         if a <= x1:
             return y0 + (y1 - y0) * (a - x0) / (x1 - x0)
+    if open_ and len(pts) > 1:
+        (x0, y0), (x1, y1) = pts[-2:]
+        return y1 + (a - x1) * (y1 - y0) / (x1 - x0)
     return pts[-1][1]
 
 
@@ -348,7 +353,12 @@ def reference_statement(case: Case) -> list[int]:
     coefficients = []
     for r in case.rows:
         a = max(_q(r["fact"]) / _q(r["plan"]), Fraction(0))
-        c = reference_curve(*case.curves[r["curve"]], a) if "curve" in r else a
+        if "curve" in r:
+            kind, points, *rest = case.curves[r["curve"]]
+            basis = rest[0] if rest else "attainment"
+            c = reference_curve(kind, points, _q(r["fact"]) if basis == "value" else a, basis, *rest[1:])
+        else:
+            c = a
         if "cap" in r:
             c = min(c, _q(r["cap"]))
         if "threshold" in r and a < _q(r["threshold"]):
@@ -381,7 +391,7 @@ def case_client(case: Case):
         position_kpis=[{"position_id": "pos", **{k: r[k] for k in ("kpi_id", *keys) if k in r}} for r in case.rows],
         employees=[employee], actuals=actuals, period=case.period,
         stop_factors=[{"position_id": "pos", "kpi_id": "turnover", **rule} for rule in case.rules] or None,
-        curves={name: (kind, [list(p) for p in points]) for name, (kind, points) in case.curves.items()})
+        curves={name: (kind, [list(p) for p in points], *rest) for name, (kind, points, *rest) in case.curves.items()})
 
 
 two_places = st.decimals(min_value=0, max_value=Decimal("0.3"), places=2)
@@ -396,15 +406,31 @@ def curve_points(draw, kind: str):
 
 
 @st.composite
+def value_points(draw, kind: str):
+    """Curve points in a KPI's own units (SPEC 3.5.1: SAP's 620 -> 50 %, 1997 -> 100 %)."""
+    xs = sorted(draw(st.sets(value, min_size=2, max_size=4)))
+    ys = sorted(draw(st.lists(st.decimals(min_value=0, max_value=2, places=2), min_size=len(xs), max_size=len(xs))))
+    return kind, tuple((float(x), float(y)) for x, y in zip(xs, ys))
+
+
+@st.composite
 def cases(draw):
-    """Statements with everything the formula multiplies: proration, variable-share funds, payout
-    curves (linear and steps) under caps and thresholds, stop thresholds and stop factors."""
+    """Statements with everything the formula multiplies: proration, variable-share and
+    target-percent funds, payout curves (linear, steps, open, in the KPI's units) under caps and
+    thresholds, stop thresholds and stop factors."""
     rows, fund = draw(schemes())
-    curves = {"linear": draw(curve_points("linear")), "steps": draw(curve_points("steps"))}
+    curves = {"linear": draw(curve_points("linear")), "steps": draw(curve_points("steps")),
+              "open": (*draw(curve_points("linear")), "attainment", True),
+              "value": (*draw(value_points(draw(st.sampled_from(["linear", "steps"])))), "value",
+                        draw(st.booleans()))}
+    if curves["value"][0] == "steps":
+        curves["value"] = (*curves["value"][:3], False)  # a step curve is never open
     for row in rows:
-        curve = draw(st.sampled_from([None, None, "linear", "steps"]))
+        curve = draw(st.sampled_from([None, None, "linear", "steps", "open", "value"]))
         if curve:
             row["curve"] = curve
+        if curve == "value" and draw(st.booleans()):  # a fact exactly at one of the curve's points
+            row["fact"] = draw(st.sampled_from([x for x, _ in curves["value"][1]]))
     case = Case(rows, curves=curves, period=draw(st.sampled_from(["2026-09", "2026-10", "2026-02", "2024-02"])))
     source = draw(st.sampled_from(["fund", "share", "target"]))
     if source == "fund":
@@ -543,3 +569,70 @@ def test_target_percent_half_kopeck_is_settled_exactly():
     500.02, where rounding the float gives 500.01."""
     result = compute_bonuses(_target_client(1000.03, 0.5, [100], weights=(1,)))
     assert result.lines["bonus_minor"].tolist() == [50002]
+
+
+# --- curves in the KPI's units, open and stepped (SPEC 3.5.1) -------------------------------
+
+SAP = {"sap": PayoutCurve("sap", "linear", ((620, 0.5), (1997, 1.0)), basis="value")}
+
+
+@pytest.mark.parametrize("fact, expected", [
+    (620, 5_000_000),      # exactly at the first point: 50 %; as attainment 620 / 1990 = 0.3115577… it paid 0
+    (619.99, 0),           # below the first point: 0
+    (1308.5, 7_500_000),   # halfway (620 + 1997) / 2: 0.5 + 0.5 x 688.5 / 1377 = 0.75
+    (1997, 10_000_000),    # the last point: 100 % (attainment 1997 / 1990 = 100.35 %)
+    (2500, 10_000_000),    # past the last point of a closed curve: the last level
+])
+def test_value_basis_curve_is_decided_exactly_at_its_points(fact, expected):
+    """SAP's probe: target 1990, points 620 -> 50 %, 1997 -> 100 %; fund 100 000, weight 1."""
+    client = one_employee([{"kpi_id": "k", "weight": 1, "plan": 1990, "fact": fact, "curve": "sap"}])
+    client = client.with_config(payout_curves=SAP)
+    assert compute_bonuses(client).lines["bonus_minor"].tolist() == [expected]
+
+
+def test_value_basis_curve_still_applies_the_attainment_threshold_and_cap():
+    """Fact 620 pays 50 % on the curve, but attainment 620 / 1990 = 31.2 % is under a 40 % threshold: 0.
+    Fact 2500 pays 1.0 on the curve, capped at 0.9: 90 000."""
+    rows = [{"kpi_id": "k", "weight": 0.5, "plan": 1990, "fact": 620, "curve": "sap", "threshold": 0.4},
+            {"kpi_id": "j", "weight": 0.5, "plan": 1990, "fact": 2500, "curve": "sap", "cap": 0.9}]
+    client = one_employee(rows).with_config(payout_curves=SAP)
+    assert compute_bonuses(client).lines["bonus_minor"].tolist() == [0, 4_500_000]
+
+
+@pytest.mark.parametrize("fact, cap, expected", [
+    (120, None, 1_500_000),   # open: slope (1.0 - 0.5) / (1.0 - 0.8) = 2.5 goes on: 1 + 0.2 x 2.5 = 1.5
+    (120, 1.4, 1_400_000),    # ... up to the KPI's cap 1.4
+    (300, None, 6_000_000),   # 1 + 2.0 x 2.5 = 6: an uncapped accelerator
+    (90, None, 750_000),      # inside the curve: 0.5 + 0.1 x 2.5 = 0.75
+])
+def test_open_curve_continues_the_last_slope_up_to_the_cap(fact, cap, expected):
+    """Fund 10 000, weight 1, plan 100; curve 80 % -> 0.5, 100 % -> 1.0, open."""
+    row = {"kpi_id": "k", "weight": 1, "plan": 100, "fact": fact, "curve": "acc"}
+    if cap is not None:
+        row["cap"] = cap
+    client = one_employee([row], fund=10_000).with_config(
+        payout_curves={"acc": PayoutCurve("acc", "linear", ((0.8, 0.5), (1.0, 1.0)), open=True)})
+    assert compute_bonuses(client).lines["bonus_minor"].tolist() == [expected]
+
+
+def test_open_curve_beyond_the_money_limit_is_refused_not_wrapped():
+    client = one_employee([{"kpi_id": "k", "weight": 1, "plan": 1, "fact": 1e12, "curve": "acc"}],
+                          fund=10_000_000).with_config(
+        payout_curves={"acc": PayoutCurve("acc", "linear", ((0.8, 0.5), (1.0, 1.0)), open=True)})
+    problems = _refused(client)
+    assert problems[0].column == "fact" and "2**52 minor units" in problems[0].message
+
+
+def test_value_basis_step_curve_pays_the_level_of_the_highest_point_reached():
+    """Calls per month: 40 -> 0.5, 60 -> 1.0, 80 -> 1.3 (fund 1 000): fact 59.999 -> 0.5, 60 -> 1.0, 95 -> 1.3."""
+    curves = {"calls": PayoutCurve("calls", "steps", ((40, 0.5), (60, 1.0), (80, 1.3)), basis="value")}
+    rows = [{"kpi_id": f"k{i}", "weight": w, "plan": 50, "fact": f, "curve": "calls"}
+            for i, (w, f) in enumerate([(0.25, 59.999), (0.25, 60), (0.5, 95)])]
+    client = one_employee(rows, fund=1000).with_config(payout_curves=curves)
+    assert compute_bonuses(client).lines["bonus_minor"].tolist() == [12500, 25000, 65000]
+
+
+def test_a_curve_has_a_display_name_per_language():
+    curve = PayoutCurve("sales_curve", "linear", ((1, 1),), label={"en": "Sales scale", "ru": "Шкала продаж"})
+    assert (curve.display_name("en"), curve.display_name("ru")) == ("Sales scale", "Шкала продаж")
+    assert PayoutCurve("c", "linear", ((1, 1),)).display_name("en") is None

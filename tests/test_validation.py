@@ -405,3 +405,59 @@ def test_target_percent_replaces_variable_share_as_the_funds_source(client_copy,
     errors = [p for p in validate_client(folder) if p.severity == "error"]
     assert [(p.table, p.row, p.column) for p in errors] == [("employees.csv", 2, "base_salary")]
     assert "x target_percent 2 of position 'sales-manager', is 60000000000000" in errors[0].message
+
+
+CURVES_YAML = """payout_curves:
+  sales_curve:
+    type: step
+    basis: value
+    label: {en: Sales scale, ru: Шкала продаж}
+    points:
+      - [620, 0.5]
+      - [1997, 1.0]
+  accelerator:
+    type: linear
+    open: true
+    points:
+      - [0.8, 0.5]
+      - [1.0, 1.0]
+"""
+
+
+def _with_curves(folder, text):
+    yaml = (folder / "client.yaml").read_text(encoding="utf-8")
+    start, end = yaml.index("payout_curves:"), yaml.index("project_thresholds:")
+    (folder / "client.yaml").write_text(yaml[:start] + text + yaml[end:], encoding="utf-8")
+
+
+def test_value_basis_step_and_open_curves_with_labels_are_read(client_copy):
+    folder = client_copy()
+    _with_curves(folder, CURVES_YAML)
+    curves = load_client(folder).config.payout_curves
+    sales, acc = curves["sales_curve"], curves["accelerator"]
+    assert (sales.kind, sales.basis, sales.open, sales.points) == ("steps", "value", False, ((620, 0.5), (1997, 1.0)))
+    assert sales.display_name("ru") == "Шкала продаж"
+    assert (acc.kind, acc.basis, acc.open) == ("linear", "attainment", True)
+
+
+@pytest.mark.parametrize("spec, path, fragment", [
+    ("{type: step, open: true, points: [[0.8, 0.5], [1.0, 1.0]]}", "payout_curves.sales_curve.open",
+     "open: true needs a linear curve"),
+    ("{type: linear, basis: units, points: [[0.8, 0.5]]}", "payout_curves.sales_curve.basis",
+     "curve basis 'units' is not known; expected attainment or value"),
+    ("{type: linear, open: yes please, points: [[0.8, 0.5], [1, 1]]}", "payout_curves.sales_curve.open",
+     "expected true or false"),
+    ("{type: linear, open: true, points: [[0.8, 0.5]]}", "payout_curves.sales_curve.points",
+     "an open curve needs at least two points"),
+    ("{type: linear, label: {de: Skala}, points: [[0.8, 0.5]]}", "payout_curves.sales_curve.label",
+     "is not a name per language"),
+    ("{type: linear, basis: value, points: [[620, 0.5], [600, 1]]}", "payout_curves.sales_curve.points[1]",
+     "fact 600 does not increase"),
+    ("{type: linear, shape: s, points: [[0.8, 0.5]]}", "payout_curves.sales_curve.shape", "unknown curve key"),
+])
+def test_bad_curve_settings_are_reported_at_their_key(client_copy, spec, path, fragment):
+    folder = client_copy()
+    _with_curves(folder, f"payout_curves:\n  sales_curve: {spec}\n")
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.table, p.column) for p in errors] == [("client.yaml", path)]
+    assert fragment in errors[0].message and errors[0].row is not None
