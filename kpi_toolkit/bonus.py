@@ -23,7 +23,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from .attainment import as_result, attainment_exact
+from .attainment import as_result, attainment, attainment_exact
 from .client import ClientData, PayoutCurve
 from .errors import CalculationError, ClientDataError, Problem
 from .exact import (MONEY_LIMIT_MINOR, SCALE, format_limit, half_up_ratio, minor_units, money_in_range, near,
@@ -36,7 +36,7 @@ from .teams import bonus_months
 
 #: Why a line or a statement pays nothing (or less): codes, translated by :mod:`kpi_toolkit.i18n`.
 REASONS = ("", "below_threshold", "zero_attainment", "missing_zero", "excluded", "stop_threshold",
-           "stop_factor", "no_fund", "not_employed", "rounded_to_zero")
+           "stop_factor", "no_fund", "not_employed", "rounded_to_zero", "gate")
 _R = {code: i for i, code in enumerate(REASONS)}
 
 
@@ -249,7 +249,7 @@ class BonusResult:
     comma-separated), ``employee_id, employee, position_id, position, department,
     performance_ratio, stop_factor, days_employed,
     period_days, fund_minor, bonus_fund, bonus_minor, bonus, reason, blocking_kpis, stop_rules,
-    excluded_kpis``. ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
+    excluded_kpis, gates`` (``gates``: the gates shut, ``gate_kpi < level: applies_to xcap``). ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
     kpi_id, condition, limit, fact, factor, violated``. Money columns ``*_minor`` are exact
     integers; ``bonus``/``bonus_fund`` are the same amounts in major units for display
     (``fund_minor``/``bonus_fund``: the prorated fund rounded for display, not used in the lines).
@@ -294,7 +294,11 @@ class _Calculation:
         s = lines.scheme
         self.threshold = _float(pks, "threshold")[s]
         self.stop = _float(pks, "stop_threshold")[s]
-        self.cap = _float(pks, "cap")[s]
+        self.cap = _float(pks, "cap")[s]  # the KPI's cap, lowered by a shut gate (see apply_gates)
+        self.kpi_cap = self.cap  # the KPI's own cap: a lower-is-better fact of 0 takes it as attainment
+        self.total_cap = np.full(lines.n_groups, np.nan)  # a shut gate on the total: its cap
+        self.shut: dict[int, list[str]] = {}  # per group, the gates shut (for the statement)
+        self.gate_zero = np.zeros(lines.n_groups, bool)  # a shut gate on the total with cap 0
         curve_names = pks["curve"].to_numpy(dtype=object)[s] if len(pks) else np.array([], dtype=object)
         self.curve_names = curve_names
         self.excluded = lines.fact_status == 2
@@ -335,6 +339,19 @@ class _Calculation:
                 c[i], breach[i] = float(exact_c), exact_breach
                 self.exact_c[i] = exact_c
         return c, breach
+
+    def _gate_scale(self, c: np.ndarray) -> np.ndarray:
+        """Per group, what a shut gate on the total multiplies every line by: ``cap / R`` where the
+        weighted payout factor ``R = sum of w_k c_k`` exceeds the gate's cap, else 1. Groups near
+        the cap or scaled are settled exactly (:meth:`_exact_amount`)."""
+        L = self.lines
+        payout = np.bincount(L.group, np.where(self.excluded, 0.0, L.effective_weight * c), minlength=L.n_groups)
+        self._payout_factor = payout
+        capped = ~np.isnan(self.total_cap)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(capped & (payout > self.total_cap), self.total_cap / payout, 1.0)
+        self.gate_exact = capped & ((payout > self.total_cap) | near(payout, self.total_cap))
+        return scale
 
     def _curve_input(self, curve: PayoutCurve, m) -> np.ndarray:
         """What a curve reads on the lines ``m``: their attainment, or for a ``value`` curve their
@@ -382,6 +399,86 @@ class _Calculation:
             c = Fraction(0)
         breach = bool(not np.isnan(self.stop[i]) and a < _fraction(self.stop[i]))
         return a, c, breach
+
+    # gates (SPEC 3.5.1)
+    def apply_gates(self) -> None:
+        """Decide every gate of every statement: a shut gate caps its KPI's coefficient (folded
+        into the line's cap) or the statement's weighted payout factor (``total_cap``)."""
+        L, gates = self.lines, self.client.gates
+        if gates.empty or len(L) == 0:
+            return
+        n_e, n_groups = len(L.employees), L.n_groups
+        emp_pos = L.employees["position_id"].to_numpy(dtype=object)
+        kpi_ids = L.kpis["kpi_id"].to_numpy(dtype=object)
+        cap = self.cap.copy()
+        for gate in gates.itertuples(index=False):
+            groups = np.flatnonzero(emp_pos[np.arange(n_groups) % n_e] == gate.position_id)
+            if not len(groups):
+                continue
+            shut = self._gate_shut(gate, groups)
+            g = groups[shut]
+            if not len(g):
+                continue
+            text = f"{gate.gate_kpi_id} < {gate.level:g}: {gate.applies_to} x{gate.cap:g}"
+            for gi in g:
+                self.shut.setdefault(int(gi), []).append(text)
+            if gate.applies_to == "total":
+                self.total_cap[g] = np.fmin(self.total_cap[g], gate.cap)
+                self.gate_zero[g] |= gate.cap == 0
+            else:
+                shut_group = np.zeros(n_groups, bool)
+                shut_group[g] = True
+                m = shut_group[L.group] & (kpi_ids[L.kpi] == gate.applies_to)
+                cap[m] = np.fmin(cap[m], gate.cap)
+        self.cap = cap
+
+    def _gate_shut(self, gate, groups: np.ndarray) -> np.ndarray:
+        """Whether the gate KPI's attainment is below the gate's level, per group of ``groups``;
+        decided exactly at the level, like a threshold."""
+        L, n_e = self.lines, len(self.lines.employees)
+        kpis = L.kpis.reset_index(drop=True)
+        k = int(np.flatnonzero(kpis["kpi_id"].to_numpy(dtype=object) == gate.gate_kpi_id)[0])
+        n_groups = L.n_groups
+        plan, fact = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
+        status = np.full(n_groups, -1, np.int8)  # -1: no row
+        m = L.kpi == k
+        plan[L.group[m]], fact[L.group[m]], status[L.group[m]] = L.plan[m], L.fact[m], L.fact_status[m]
+        o = self.others
+        if len(o):
+            om = (o["kpi_id"] == gate.gate_kpi_id).to_numpy()
+            if om.any():
+                oe = codes_in(o["employee_id"][om], pd.Index(L.employees["employee_id"]))
+                op = codes_in(o["period"][om], L.periods)
+                keep = (oe >= 0) & (op >= 0)
+                og = op[keep].astype(np.int64) * n_e + oe[keep]
+                plan[og], fact[og] = _float(o[om], "plan")[keep], _float(o[om], "fact")[keep]
+                status[og] = 0
+        row = kpis.iloc[k]
+        direction = {"lower": 1, "band": 2}.get(row["direction"], 0)
+        extra = [float(row[c]) if pd.notna(row[c]) else np.nan
+                 for c in ("baseline", "band_low", "band_high", "band_tolerance")]
+        p, f, st = plan[groups], fact[groups], status[groups]
+        missing = np.isnan(f) | (st == 2)
+        if (missing & (row["missing"] == "zero")).any():
+            f = np.where(np.isnan(f), 0.0, f)
+            missing = st == 2
+        if missing.any():
+            gi = groups[missing][0]
+            e = gi % n_e
+            raise ClientDataError([self._problem(
+                "actuals", None, "fact",
+                f"gate on KPI '{gate.gate_kpi_id}' of position '{gate.position_id}': employee "
+                f"'{L.employees['employee_id'].iloc[e]}' has no fact for it in period {L.periods[gi // n_e]}; "
+                "expected a plan and a fact (the gate decides whether the bonus is capped)",
+                f"add the row to actuals, or set kpis.missing of '{gate.gate_kpi_id}' to zero")],
+                client=self.client.slug)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = attainment(p, f, direction, *extra)
+        shut = a < gate.level
+        for j in np.flatnonzero(near(a, gate.level)):
+            exact = attainment_exact(p[j], f[j], ("higher", "lower", "band")[direction], *extra)
+            shut[j] = exact < _fraction(gate.level)
+        return shut
 
     # stop factors
     def stop_factors(self, n_groups: int) -> tuple[np.ndarray, pd.DataFrame, dict[int, list]]:
@@ -510,6 +607,7 @@ class _Calculation:
     def run(self) -> BonusResult:
         L, dec = self.lines, self.decimals
         n_groups = L.n_groups
+        self.apply_gates()
         c, breach = self.coefficients()
         self._c = c
         blocked = np.bincount(L.group, breach.astype(float), minlength=n_groups) > 0
@@ -517,8 +615,9 @@ class _Calculation:
         d = np.where(blocked, 0.0, factor)
         fund, fund_minor, days, pdays = self.funds(n_groups)
         g = L.group
+        gate_scale = self._gate_scale(c)
         with np.errstate(over="ignore", invalid="ignore"):  # an infinite amount is refused just below
-            amount = fund[g] * L.effective_weight * c * d[g]
+            amount = fund[g] * L.effective_weight * c * d[g] * gate_scale[g]
         unfit = ~money_in_range(amount, dec)
         if unfit.any():
             raise ClientDataError(self._line_problems(np.flatnonzero(unfit), amount), client=self.client.slug)
@@ -646,7 +745,7 @@ class _Calculation:
         w_den = np.where(renormalised, kept_sum[g], SCALE)
         d_num, d_den, d_ok = self._stop_factor_rational(g, d, violated)
         f_num, f_den, f_ok = self._fund_rational(g)
-        ok &= d_ok & f_ok
+        ok &= d_ok & f_ok & ~self.gate_exact[g]
         rational = live & ok
         if rational.any():
             r = np.flatnonzero(rational)
@@ -667,7 +766,7 @@ class _Calculation:
         lo, ok_lo = scaled_integers(L.band_low[idx])
         hi, ok_hi = scaled_integers(L.band_high[idx])
         tol, ok_tol = scaled_integers(L.band_tolerance[idx])
-        cap, ok_cap = scaled_integers(self.cap[idx])
+        cap, ok_cap = scaled_integers(self.kpi_cap[idx])
         has_b = ~np.isnan(L.baseline[idx])
         direction, status = L.direction[idx], L.fact_status[idx]
         P, F, B, lo, hi, tol, cap = (v.tolist() for v in (P, F, B, lo, hi, tol, cap))
@@ -763,7 +862,23 @@ class _Calculation:
         dd = Fraction(1)
         for rule in violated.get(int(g), []):
             dd *= _fraction(rule.factor)
+        if self.gate_exact[g]:  # a shut gate on the total: every line scaled by cap / R, exactly
+            dd *= self._exact_gate_scale(int(g), members)
         return self._exact_fund(int(g)) * w * c * dd
+
+    def _exact_gate_scale(self, g: int, members: np.ndarray) -> Fraction:
+        kept = [j for j in members if not self.excluded[j]]
+        weights = {j: self._weight(j) for j in kept}
+        total_w = sum(weights.values())
+        all_w = sum(self._weight(j) for j in members)
+        payout = Fraction(0)
+        for j in kept:
+            cj = self.exact_c.get(j)
+            if cj is None:
+                cj = self._exact_line(j)[1]
+            payout += (weights[j] / total_w if total_w != all_w else weights[j]) * cj
+        cap = _fraction(self.total_cap[g])
+        return cap / payout if payout > cap else Fraction(1)
 
     def _line_reasons(self, c, d, blocked, violated, fund, days, bonus_minor, amount) -> np.ndarray:
         L, g = self.lines, self.lines.group
@@ -776,6 +891,7 @@ class _Calculation:
             (zero & below, "below_threshold"),
             (zero & (L.fact_status == 1), "missing_zero"),
             (zero & (d[g] == 0) & ~blocked[g], "stop_factor"),
+            (zero & (self.gate_zero[g] | ((self.cap == 0) & (self.kpi_cap != 0))), "gate"),
             (zero & blocked[g], "stop_threshold"),
             (zero & (fund[g] == 0), "no_fund"),
             (zero & (days[g] == 0), "not_employed"),
@@ -816,6 +932,7 @@ class _Calculation:
             (bonus == 0, "zero_attainment"),
             ((bonus == 0) & all_below, "below_threshold"),
             (d < 1, "stop_factor"),
+            ((bonus == 0) & self.gate_zero, "gate"),
             (blocked, "stop_threshold"),
             (fund == 0, "no_fund"),
             (days == 0, "not_employed"),
@@ -842,6 +959,7 @@ class _Calculation:
             "blocking_kpis": _texts(blocking, groups, n_groups),
             "stop_rules": _texts(rules_text, groups, n_groups),
             "excluded_kpis": _texts(excluded, groups, n_groups),
+            "gates": _texts({gi: "; ".join(v) for gi, v in self.shut.items()}, groups, n_groups),
         }, copy=False)
 
 

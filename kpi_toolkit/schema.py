@@ -264,6 +264,32 @@ STOP_FACTORS = Table(
     help_ru="Стоп-факторы: правила, снижающие или отменяющие премию.",
 )
 
+GATES = Table(
+    "gates",
+    (
+        _c("position_id", "id", ref="positions.position_id", help="Position the gate applies to.",
+           help_ru="Должность, к которой относится условие."),
+        _c("gate_kpi_id", "id", ref="kpis.kpi_id",
+           help="KPI whose attainment opens the gate (one of the position's KPIs, or any KPI with "
+                "the employee's plan and fact in actuals).",
+           help_ru="Показатель, выполнение которого открывает условие (показатель должности или любой "
+                   "показатель с планом и фактом сотрудника в actuals)."),
+        _c("level", "number", ge=0,
+           help="Attainment the gate KPI must reach (1 = 100 %); below it the cap applies.",
+           help_ru="Выполнение, которого должен достичь показатель (1 = 100 %); ниже — действует cap."),
+        _c("applies_to", "text",
+           help="What is capped while the gate is shut: a kpi_id of the position, or total.",
+           help_ru="Что ограничивается, пока условие не выполнено: kpi_id показателя должности или total."),
+        _c("cap", "number", ge=0,
+           help="Highest coefficient paid while the gate is shut (0 = nothing; 1 = nothing above target).",
+           help_ru="Наибольший коэффициент, пока условие не выполнено (0 — ничего; 1 — не выше цели)."),
+    ),
+    required=False,
+    key=("position_id", "gate_kpi_id", "applies_to"),
+    help="Gates: a payout depends on another KPI reaching its level (SPEC 3.5.1).",
+    help_ru="Условия выплаты: премия зависит от выполнения другого показателя.",
+)
+
 EMPLOYEES = Table(
     "employees",
     (
@@ -327,7 +353,7 @@ PROJECT = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (GOALS, KPIS, POSITIONS, POSITION_KPIS, STOP_FACTORS, EMPLOYEES, ACTUALS, PROJECT)
+    for t in (GOALS, KPIS, POSITIONS, POSITION_KPIS, STOP_FACTORS, GATES, EMPLOYEES, ACTUALS, PROJECT)
 }
 
 # client.yaml keys: required ones, then optional ones with what they hold.

@@ -788,6 +788,38 @@ def check_position_kpis(ctx: _Context) -> list[Problem]:
     return problems
 
 
+def check_gates(ctx: _Context) -> list[Problem]:
+    """A gate's level is an attainment ratio; it applies to a KPI of its position or to total
+    (SPEC 3.5.1)."""
+    if not ctx.usable("gates", "position_id", "gate_kpi_id", "level", "applies_to", "cap") or \
+            not ctx.usable("position_kpis", "position_id", "kpi_id"):
+        return []
+    kpis_of: dict[str, list[str]] = {}
+    for record in ctx.records("position_kpis"):
+        kpis_of.setdefault(record["position_id"], []).append(record["kpi_id"])
+    problems = []
+    for record in ctx.records("gates"):
+        row, position, target = record[ROW], record["position_id"], record["applies_to"]
+        for column in ("level", "cap"):
+            value = record[column]
+            if value > PERCENT_LIKE and ctx.ok("gates", row, column):
+                problems.append(ctx.problem(
+                    "gates", row, column,
+                    f"{column} {_num(value)} looks like a percentage; expected an attainment ratio (1 = 100 %)",
+                    f"write {_num(value / 100)} for {_num(value)} %"))
+        if not ctx.ok("gates", row, "position_id", "applies_to") or target is None:
+            continue
+        own = kpis_of.get(position, [])
+        if target != "total" and target not in own:
+            problems.append(ctx.problem(
+                "gates", row, "applies_to",
+                f"applies_to {_show(target)} is neither a KPI of position '{position}' nor total; expected "
+                f"total or one of: {_listing(own)}",
+                f"write total, or a kpi_id that {ctx.sources.get('position_kpis', 'position_kpis')} gives "
+                f"position '{position}'"))
+    return problems
+
+
 _MAP_INPUTS = {"goals": ("goal_id", "parent_id", "strength", "root_weight", "owner"),
                "kpis": ("kpi_id", "goal_id", "share"), "positions": ("position_id", "level", "method"),
                "position_kpis": ("position_id", "kpi_id", "weight")}
@@ -1483,5 +1515,5 @@ def _amount(value: float) -> str:
     return np.format_float_positional(value, trim="-") if abs(value) < 1e21 else repr(float(value))
 
 
-RULES = (check_references, check_goals, check_kpis, check_positions, check_position_kpis, check_employees,
+RULES = (check_references, check_goals, check_kpis, check_positions, check_position_kpis, check_gates, check_employees,
          check_actuals, check_team_kpis, check_period_aggregation, check_methodology, check_money)

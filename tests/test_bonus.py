@@ -636,3 +636,68 @@ def test_a_curve_has_a_display_name_per_language():
     curve = PayoutCurve("sales_curve", "linear", ((1, 1),), label={"en": "Sales scale", "ru": "Шкала продаж"})
     assert (curve.display_name("en"), curve.display_name("ru")) == ("Sales scale", "Шкала продаж")
     assert PayoutCurve("c", "linear", ((1, 1),)).display_name("en") is None
+
+
+# --- gates (SPEC 3.5.1) ----------------------------------------------------------------------
+
+def _gated(sales, margin, gates, ebitda=None):
+    """Fund 100 000; sales weight 0.6 (plan 100), margin weight 0.4 (plan 13)."""
+    rows = [{"kpi_id": "sales", "weight": 0.6, "plan": 100, "fact": sales},
+            {"kpi_id": "margin", "weight": 0.4, "plan": 13, "fact": margin}]
+    extra = [] if ebitda is None else [
+        {"period": "2026-09", "employee_id": "E1", "kpi_id": "ebitda", "plan": 200, "fact": ebitda}]
+    client = one_employee(rows, extra_actuals=extra,
+                          kpis=[{"kpi_id": k, "name": k} for k in ("ebitda", "margin", "sales")])
+    from builders import frame
+    return client.with_tables(gates=frame("gates", [{"position_id": "pos", **g} for g in gates]))
+
+
+SALES_GATE = [{"gate_kpi_id": "margin", "level": 0.9, "applies_to": "sales", "cap": 1}]
+
+
+@pytest.mark.parametrize("margin, lines, shut", [
+    (11.05, [6_000_000, 3_400_000], True),   # margin 85 % < 90 %: sales capped at 1.0: 60 000; margin 0.4 x 0.85
+    (11.7, [7_800_000, 3_600_000], False),   # 11.7 / 13 is exactly 90 % (the float says 0.8999…): open, 0.6 x 1.3
+])
+def test_gate_caps_a_kpi_until_the_gate_kpi_reaches_its_level(margin, lines, shut):
+    result = compute_bonuses(_gated(130, margin, SALES_GATE))
+    assert result.lines["bonus_minor"].tolist() == lines
+    assert (result.totals["gates"].iloc[0] == "margin < 0.9: sales x1") is shut
+
+
+def test_gate_on_the_total_with_cap_zero_pays_nothing_and_says_why():
+    """EBITDA (a company KPI not paid on) 190 of 200 = 95 % < 100 %: the total is capped at 0."""
+    result = compute_bonuses(_gated(130, 13, [{"gate_kpi_id": "ebitda", "level": 1, "applies_to": "total", "cap": 0}],
+                                    ebitda=190))
+    assert result.lines["bonus_minor"].tolist() == [0, 0]
+    assert result.lines["reason"].tolist() == ["gate", "gate"]
+    assert result.totals["reason"].iloc[0] == "gate"
+
+
+def test_gate_on_the_total_caps_the_weighted_payout_factor():
+    """Shut gate, cap 1: R = 0.6 x 1.3 + 0.4 x 1.0 = 1.18 > 1, every line x 1 / 1.18:
+    78 000 / 1.18 = 66 101.6949… -> 66 101.69 and 40 000 / 1.18 = 33 898.3050… -> 33 898.31 (100 000.00).
+    EBITDA at exactly 100 % opens the gate: 78 000 + 40 000."""
+    gate = [{"gate_kpi_id": "ebitda", "level": 1, "applies_to": "total", "cap": 1}]
+    assert compute_bonuses(_gated(130, 13, gate, ebitda=190)).lines["bonus_minor"].tolist() == [6_610_169, 3_389_831]
+    assert compute_bonuses(_gated(130, 13, gate, ebitda=200)).lines["bonus_minor"].tolist() == [7_800_000, 4_000_000]
+
+
+def test_gate_total_scale_settles_a_half_kopeck_exactly():
+    """Cap 0.5 with R = 0.6 x 1 + 0.4 x 1.5 = 1.2: scale 5/12; fund 100.02: sales line
+    100.02 x 0.6 x 1 x 5/12 = 25.005 exactly -> 25.01 (half-up), margin 100.02 x 0.4 x 1.5 x 5/12 = 25.005 -> 25.01."""
+    rows = [{"kpi_id": "sales", "weight": 0.6, "plan": 100, "fact": 100},
+            {"kpi_id": "margin", "weight": 0.4, "plan": 100, "fact": 150}]
+    from builders import frame
+    client = one_employee(rows, fund=100.02, extra_actuals=[
+        {"period": "2026-09", "employee_id": "E1", "kpi_id": "ebitda", "plan": 1, "fact": 0.5}],
+        kpis=[{"kpi_id": k, "name": k} for k in ("ebitda", "margin", "sales")])
+    client = client.with_tables(gates=frame("gates", [
+        {"position_id": "pos", "gate_kpi_id": "ebitda", "level": 1, "applies_to": "total", "cap": 0.5}]))
+    assert compute_bonuses(client).lines["bonus_minor"].tolist() == [2501, 2501]
+
+
+def test_a_gate_kpi_without_a_fact_is_a_client_data_error_not_an_open_gate():
+    gate = [{"gate_kpi_id": "ebitda", "level": 1, "applies_to": "total", "cap": 0}]
+    problems = _refused(_gated(130, 13, gate))
+    assert "has no fact for it in period 2026-09" in problems[0].message

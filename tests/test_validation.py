@@ -461,3 +461,22 @@ def test_bad_curve_settings_are_reported_at_their_key(client_copy, spec, path, f
     errors = [p for p in validate_client(folder) if p.severity == "error"]
     assert [(p.table, p.column) for p in errors] == [("client.yaml", path)]
     assert fragment in errors[0].message and errors[0].row is not None
+
+
+@pytest.mark.parametrize("row, column, fragment", [
+    ("head-of-sales,REV,0.9,RET,1", None, None),
+    ("head-of-sales,REV,0.9,total,0", None, None),
+    ("head-of-sales,REV,90,total,0", "level", "level 90 looks like a percentage"),
+    ("head-of-sales,REV,0.9,ORD,1", "applies_to", "applies_to 'ORD' is neither a KPI of position 'head-of-sales' "
+                                                  "nor total; expected total or one of:"),
+    ("head-of-sales,NOPE,0.9,total,1", "gate_kpi_id", "unknown kpi_id 'NOPE': not in kpis.csv"),
+])
+def test_gates_are_checked_where_they_are_written(client_copy, make_fixtures, row, column, fragment):
+    folder = client_copy()
+    (folder / "gates.csv").write_text("position_id,gate_kpi_id,level,applies_to,cap\n" + row + "\n", encoding="utf-8")
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    if column is None:
+        assert errors == []
+        return
+    assert [(p.table, p.row, p.column) for p in errors] == [("gates.csv", 2, column)]
+    assert fragment in errors[0].message
