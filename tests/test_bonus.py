@@ -305,6 +305,9 @@ class Case:
     curves: dict = field(default_factory=dict)
     rules: list = field(default_factory=list)
     turnover: float | None = None
+    gates: list = field(default_factory=list)  # {level, applies_to (a row's kpi_id or total), cap} on KPI 'gk'
+    gate_plan: float = 1.0
+    gate_fact: float = 1.0
 
 
 def _q(x) -> Fraction:
@@ -350,6 +353,7 @@ def reference_statement(case: Case) -> list[int]:
     for rule in case.rules:
         if OPERATORS[rule["condition"]](_q(case.turnover), _q(rule["limit"])):
             d *= _q(rule["factor"])
+    shut = [g for g in case.gates if _q(case.gate_fact) / _q(case.gate_plan) < _q(g["level"])]
     coefficients = []
     for r in case.rows:
         a = max(_q(r["fact"]) / _q(r["plan"]), Fraction(0))
@@ -361,11 +365,19 @@ def reference_statement(case: Case) -> list[int]:
             c = a
         if "cap" in r:
             c = min(c, _q(r["cap"]))
+        for g in shut:
+            if g["applies_to"] == r["kpi_id"]:
+                c = min(c, _q(g["cap"]))
         if "threshold" in r and a < _q(r["threshold"]):
             c = Fraction(0)
         if "stop_threshold" in r and a < _q(r["stop_threshold"]):
             d = Fraction(0)
         coefficients.append(c)
+    payout = sum(_q(r["weight"]) * c for r, c in zip(case.rows, coefficients))
+    for g in shut:  # a shut gate on the total caps the weighted payout factor: every line x cap / R
+        if g["applies_to"] == "total" and payout > _q(g["cap"]):
+            d *= _q(g["cap"]) / payout
+            payout = _q(g["cap"])
     return [math.floor(fund * _q(r["weight"]) * c * d * 100 + Fraction(1, 2)) for r, c in zip(case.rows, coefficients)]
 
 
@@ -385,7 +397,12 @@ def case_client(case: Case):
     if case.rules:
         actuals.append({"period": case.period, "employee_id": "E1", "kpi_id": "turnover", "plan": None,
                         "fact": case.turnover})
+    if case.gates:
+        actuals.append({"period": case.period, "employee_id": "E1", "kpi_id": "gk", "plan": case.gate_plan,
+                        "fact": case.gate_fact})
+    kpis = [{"kpi_id": k, "name": k} for k in sorted({r["kpi_id"] for r in case.rows} | {"turnover", "gk"})]
     return make_client(
+        kpis=kpis, gates=[{"position_id": "pos", "gate_kpi_id": "gk", **g} for g in case.gates] or None,
         positions=[{"position_id": "pos", "name": "P", "department": "Sales", "variable_share": case.share,
                     "target_percent": case.target}],
         position_kpis=[{"position_id": "pos", **{k: r[k] for k in ("kpi_id", *keys) if k in r}} for r in case.rows],
@@ -417,7 +434,7 @@ def value_points(draw, kind: str):
 def cases(draw):
     """Statements with everything the formula multiplies: proration, variable-share and
     target-percent funds, payout curves (linear, steps, open, in the KPI's units) under caps and
-    thresholds, stop thresholds and stop factors."""
+    thresholds, stop thresholds, stop factors and gates on a KPI or the total."""
     rows, fund = draw(schemes())
     curves = {"linear": draw(curve_points("linear")), "steps": draw(curve_points("steps")),
               "open": (*draw(curve_points("linear")), "attainment", True),
@@ -450,6 +467,17 @@ def cases(draw):
     case.rules = [{"condition": c, "limit": float(limit),
                    "factor": float(draw(st.decimals(min_value=0, max_value=1, places=2)))} for c, limit in conditions]
     case.turnover = float(draw(two_places))
+    targets = st.sampled_from(["total"] + [r["kpi_id"] for r in rows])
+    gates = draw(st.lists(st.fixed_dictionaries({
+        "level": st.one_of(st.just(0.9), st.decimals(min_value=Decimal("0.5"), max_value=Decimal("1.2"),
+                                                     places=2).map(float)),
+        "applies_to": targets,
+        "cap": st.decimals(min_value=0, max_value=Decimal("1.5"), places=2).map(float)}),
+        max_size=2, unique_by=lambda g: g["applies_to"]))
+    case.gates = gates
+    case.gate_plan = float(draw(value))
+    at_level = float(Decimal(repr(case.gate_plan)) * Decimal("0.9"))  # exactly at a level of 0.9
+    case.gate_fact = draw(st.one_of(st.just(at_level), value.map(float)))
     return case
 
 
