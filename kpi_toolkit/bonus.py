@@ -353,6 +353,50 @@ class _Calculation:
         self.gate_exact = capped & ((payout > self.total_cap) | near(payout, self.total_cap))
         return scale
 
+    def modifiers(self, n_groups: int) -> tuple[np.ndarray, dict[int, list]]:
+        """Per group, the product of the modifiers of its period that reach its employee (by
+        company, department, position or employee), and per group the modifier rows applied."""
+        L, rules = self.lines, self.client.modifiers
+        factor = np.ones(n_groups)
+        applied: dict[int, list] = {}
+        if rules.empty or len(L) == 0:
+            return factor, applied
+        emp, n_e = L.employees, len(L.employees)
+        keys = {"company": np.full(n_e, None, dtype=object),
+                "department": employee_departments(emp, self.client.positions).to_numpy(dtype=object),
+                "position": emp["position_id"].to_numpy(dtype=object),
+                "employee": emp["employee_id"].to_numpy(dtype=object)}
+        periods = list(L.periods)
+        for rule in rules.itertuples(index=False):
+            if rule.period not in periods:
+                continue
+            p = periods.index(rule.period)
+            who = np.ones(n_e, bool) if rule.scope == "company" else keys[rule.scope] == rule.id
+            g = p * n_e + np.flatnonzero(who)
+            factor[g] *= rule.factor
+            for gi in g:
+                applied.setdefault(int(gi), []).append(rule)
+        return factor, applied
+
+    def _total_cap_scale(self, d: np.ndarray, gate_scale: np.ndarray, modifier: np.ndarray) -> np.ndarray:
+        """Per group, what ``positions.total_cap`` multiplies every line by: ``cap / F`` where the
+        final payout factor ``F = R x gate x D x modifiers`` exceeds the cap, else 1."""
+        L = self.lines
+        positions = self.client.positions.set_index("position_id")
+        self.position_cap = np.full(L.n_groups, np.nan)
+        if "total_cap" not in positions or positions["total_cap"].isna().all():
+            return np.ones(L.n_groups)
+        n_e = len(L.employees)
+        cap = L.employees["position_id"].map(positions["total_cap"]).to_numpy(dtype=float, na_value=np.nan)
+        cap = cap[np.arange(L.n_groups) % n_e]
+        self.position_cap = cap
+        final = self._payout_factor * gate_scale * d * modifier
+        capped = ~np.isnan(cap)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(capped & (final > cap), cap / final, 1.0)
+        self.gate_exact |= capped & ((final > cap) | near(final, cap))
+        return scale
+
     def _curve_input(self, curve: PayoutCurve, m) -> np.ndarray:
         """What a curve reads on the lines ``m``: their attainment, or for a ``value`` curve their
         fact (a missing fact counted as zero is 0)."""
@@ -616,8 +660,11 @@ class _Calculation:
         fund, fund_minor, days, pdays = self.funds(n_groups)
         g = L.group
         gate_scale = self._gate_scale(c)
+        modifier, self.modifier_rules = self.modifiers(n_groups)
+        self.modifier = modifier
+        scale = gate_scale * self._total_cap_scale(d, gate_scale, modifier)
         with np.errstate(over="ignore", invalid="ignore"):  # an infinite amount is refused just below
-            amount = fund[g] * L.effective_weight * c * d[g] * gate_scale[g]
+            amount = fund[g] * L.effective_weight * c * d[g] * modifier[g] * scale[g]
         unfit = ~money_in_range(amount, dec)
         if unfit.any():
             raise ClientDataError(self._line_problems(np.flatnonzero(unfit), amount), client=self.client.slug)
@@ -635,6 +682,7 @@ class _Calculation:
         frame = lines_frame(L, self.client, {
             "coefficient": c,
             "stop_factor": d[g],
+            "modifier": modifier[g],
             "fund": fund[g],
             "fund_share": fund[g] * L.effective_weight,
             "bonus_minor": bonus_minor,
@@ -833,7 +881,7 @@ class _Calculation:
         den = np.ones(n, dtype=object)
         ok = np.ones(n, bool)
         for j, gj in enumerate(g):
-            for rule in violated.get(int(gj), []):
+            for rule in [*violated.get(int(gj), []), *self.modifier_rules.get(int(gj), [])]:
                 f, f_ok = scaled_integers(np.array([rule.factor]))
                 ok[j] &= bool(f_ok[0])
                 num[j] *= int(f[0])
@@ -862,11 +910,20 @@ class _Calculation:
         dd = Fraction(1)
         for rule in violated.get(int(g), []):
             dd *= _fraction(rule.factor)
-        if self.gate_exact[g]:  # a shut gate on the total: every line scaled by cap / R, exactly
-            dd *= self._exact_gate_scale(int(g), members)
+        for rule in self.modifier_rules.get(int(g), []):
+            dd *= _fraction(rule.factor)
+        if self.gate_exact[g]:  # a shut gate on the total or a total cap: every line scaled, exactly
+            payout = self._exact_payout(int(g), members)
+            if not np.isnan(self.total_cap[g]) and payout > _fraction(self.total_cap[g]):
+                dd *= _fraction(self.total_cap[g]) / payout
+                payout = _fraction(self.total_cap[g])
+            final = payout * dd
+            if not np.isnan(self.position_cap[g]) and final > _fraction(self.position_cap[g]):
+                dd *= _fraction(self.position_cap[g]) / final
         return self._exact_fund(int(g)) * w * c * dd
 
-    def _exact_gate_scale(self, g: int, members: np.ndarray) -> Fraction:
+    def _exact_payout(self, g: int, members: np.ndarray) -> Fraction:
+        """The weighted payout factor ``R = sum of w_k c_k`` of group ``g``, exactly."""
         kept = [j for j in members if not self.excluded[j]]
         weights = {j: self._weight(j) for j in kept}
         total_w = sum(weights.values())
@@ -877,8 +934,7 @@ class _Calculation:
             if cj is None:
                 cj = self._exact_line(j)[1]
             payout += (weights[j] / total_w if total_w != all_w else weights[j]) * cj
-        cap = _fraction(self.total_cap[g])
-        return cap / payout if payout > cap else Fraction(1)
+        return payout
 
     def _line_reasons(self, c, d, blocked, violated, fund, days, bonus_minor, amount) -> np.ndarray:
         L, g = self.lines, self.lines.group
@@ -960,7 +1016,17 @@ class _Calculation:
             "stop_rules": _texts(rules_text, groups, n_groups),
             "excluded_kpis": _texts(excluded, groups, n_groups),
             "gates": _texts({gi: "; ".join(v) for gi, v in self.shut.items()}, groups, n_groups),
+            "modifier": self.modifier[groups],
+            "modifier_reasons": _texts({gi: _modifier_text(rs) for gi, rs in self.modifier_rules.items()},
+                                       groups, n_groups),
         }, copy=False)
+
+
+def _modifier_text(rules) -> str:
+    """The reasons of the modifiers applied, each with its factor when there are several."""
+    if len(rules) == 1:
+        return str(rules[0].reason)
+    return "; ".join(f"{r.reason} (x{r.factor:g})" for r in rules)
 
 
 def _fraction(x) -> Fraction:

@@ -34,6 +34,7 @@ AGGREGATES = ("sum", "mean")
 AGGREGATE_OVER = ("reports", "department")
 PERIOD_AGGREGATIONS = ("sum", "mean", "last")
 CONDITIONS = ("<", "<=", ">", ">=")
+MODIFIER_SCOPES = ("company", "department", "position", "employee")
 LANGUAGES = ("en", "ru")
 
 ROW = "_row"
@@ -199,6 +200,9 @@ POSITIONS = Table(
                 "(instead of variable_share, not with it).",
            help_ru="Целевая премия как доля оклада, напр. 0.15 для 15 %; фонд = оклад * t "
                    "(вместо variable_share, не вместе с ней)."),
+        _c("total_cap", "number", opt=True, gt=0,
+           help="Final cap of the bonus as a share of the fund, after stop factors and modifiers, e.g. 2.",
+           help_ru="Итоговое ограничение премии как доли фонда после стоп-факторов и модификаторов, напр. 2."),
         _c("level", "enum", opt=True, choices=LEVELS,
            help="ceo (owns the strategy map), head, lead, or line/staff (2-3 main KPIs).",
            help_ru="ceo — генеральный директор (владелец карты целей), head — руководитель, lead — ведущий, "
@@ -290,6 +294,28 @@ GATES = Table(
     help_ru="Условия выплаты: премия зависит от выполнения другого показателя.",
 )
 
+MODIFIERS = Table(
+    "modifiers",
+    (
+        _c("period", "period", help="Period the modifier applies to, YYYY-MM.", help_ru="Период, ГГГГ-ММ."),
+        _c("scope", "enum", choices=MODIFIER_SCOPES,
+           help="company (everyone), department, position or employee.",
+           help_ru="company — все, department — подразделение, position — должность, employee — сотрудник."),
+        _c("id", "text", opt=True,
+           help="The department, position_id or employee_id (empty for company).",
+           help_ru="Подразделение, position_id или employee_id (пусто для company)."),
+        _c("factor", "number", ge=0,
+           help="Multiplier applied after the stop factors; may exceed 1, e.g. 1.1.",
+           help_ru="Множитель после стоп-факторов; может быть больше 1, напр. 1.1."),
+        _c("reason", "text", help="Why, in the client's words (shown on the statement).",
+           help_ru="Причина словами клиента (показывается в расчётном листе)."),
+    ),
+    required=False,
+    key=("period", "scope", "id"),
+    help="Modifiers: company, department, position or individual multipliers (SPEC 3.5.1).",
+    help_ru="Модификаторы: множители компании, подразделения, должности или сотрудника.",
+)
+
 EMPLOYEES = Table(
     "employees",
     (
@@ -353,7 +379,7 @@ PROJECT = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (GOALS, KPIS, POSITIONS, POSITION_KPIS, STOP_FACTORS, GATES, EMPLOYEES, ACTUALS, PROJECT)
+    for t in (GOALS, KPIS, POSITIONS, POSITION_KPIS, STOP_FACTORS, GATES, MODIFIERS, EMPLOYEES, ACTUALS, PROJECT)
 }
 
 # client.yaml keys: required ones, then optional ones with what they hold.

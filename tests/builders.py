@@ -30,7 +30,7 @@ def frame(table: str, rows: list[dict] | None) -> pd.DataFrame:
     return df
 
 
-def make_client(*, positions, position_kpis, employees, actuals, kpis=None, stop_factors=None, gates=None,
+def make_client(*, positions, position_kpis, employees, actuals, kpis=None, stop_factors=None, gates=None, modifiers=None,
                 goals=None, project=None, period="2026-09", currency="RUB", decimals=2,
                 curves=None, bonus_period_months=1, language="en") -> ClientData:
     if kpis is None:
@@ -44,7 +44,7 @@ def make_client(*, positions, position_kpis, employees, actuals, kpis=None, stop
     tables = {
         "goals": frame("goals", goals), "kpis": frame("kpis", kpis), "positions": frame("positions", positions),
         "position_kpis": frame("position_kpis", position_kpis), "stop_factors": frame("stop_factors", stop_factors),
-        "gates": frame("gates", gates),
+        "gates": frame("gates", gates), "modifiers": frame("modifiers", modifiers),
         "employees": frame("employees", employees), "actuals": frame("actuals", actuals),
         "project": frame("project", project),
     }

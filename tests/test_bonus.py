@@ -308,6 +308,8 @@ class Case:
     gates: list = field(default_factory=list)  # {level, applies_to (a row's kpi_id or total), cap} on KPI 'gk'
     gate_plan: float = 1.0
     gate_fact: float = 1.0
+    modifiers: list = field(default_factory=list)  # company factors of the period
+    total_cap: float | None = None
 
 
 def _q(x) -> Fraction:
@@ -373,11 +375,15 @@ def reference_statement(case: Case) -> list[int]:
         if "stop_threshold" in r and a < _q(r["stop_threshold"]):
             d = Fraction(0)
         coefficients.append(c)
-    payout = sum(_q(r["weight"]) * c for r, c in zip(case.rows, coefficients))
+    payout = raw = sum(_q(r["weight"]) * c for r, c in zip(case.rows, coefficients))
     for g in shut:  # a shut gate on the total caps the weighted payout factor: every line x cap / R
         if g["applies_to"] == "total" and payout > _q(g["cap"]):
             d *= _q(g["cap"]) / payout
             payout = _q(g["cap"])
+    for factor in case.modifiers:  # after D (SPEC 3.5.1)
+        d *= _q(factor)
+    if case.total_cap is not None and raw * d > _q(case.total_cap):  # d holds the gate's scale already
+        d *= _q(case.total_cap) / (raw * d)
     return [math.floor(fund * _q(r["weight"]) * c * d * 100 + Fraction(1, 2)) for r, c in zip(case.rows, coefficients)]
 
 
@@ -403,8 +409,10 @@ def case_client(case: Case):
     kpis = [{"kpi_id": k, "name": k} for k in sorted({r["kpi_id"] for r in case.rows} | {"turnover", "gk"})]
     return make_client(
         kpis=kpis, gates=[{"position_id": "pos", "gate_kpi_id": "gk", **g} for g in case.gates] or None,
+        modifiers=[{"period": case.period, "scope": "company", "factor": f, "reason": f"m{i}"}
+                   for i, f in enumerate(case.modifiers)] or None,
         positions=[{"position_id": "pos", "name": "P", "department": "Sales", "variable_share": case.share,
-                    "target_percent": case.target}],
+                    "target_percent": case.target, "total_cap": case.total_cap}],
         position_kpis=[{"position_id": "pos", **{k: r[k] for k in ("kpi_id", *keys) if k in r}} for r in case.rows],
         employees=[employee], actuals=actuals, period=case.period,
         stop_factors=[{"position_id": "pos", "kpi_id": "turnover", **rule} for rule in case.rules] or None,
@@ -434,7 +442,7 @@ def value_points(draw, kind: str):
 def cases(draw):
     """Statements with everything the formula multiplies: proration, variable-share and
     target-percent funds, payout curves (linear, steps, open, in the KPI's units) under caps and
-    thresholds, stop thresholds, stop factors and gates on a KPI or the total."""
+    thresholds, stop thresholds, stop factors, gates on a KPI or the total, modifiers and a total cap."""
     rows, fund = draw(schemes())
     curves = {"linear": draw(curve_points("linear")), "steps": draw(curve_points("steps")),
               "open": (*draw(curve_points("linear")), "attainment", True),
@@ -478,6 +486,8 @@ def cases(draw):
     case.gate_plan = float(draw(value))
     at_level = float(Decimal(repr(case.gate_plan)) * Decimal("0.9"))  # exactly at a level of 0.9
     case.gate_fact = draw(st.one_of(st.just(at_level), value.map(float)))
+    case.modifiers = [float(f) for f in draw(st.lists(st.decimals(min_value=0, max_value=2, places=2), max_size=2))]
+    case.total_cap = draw(st.one_of(st.none(), st.decimals(min_value=Decimal("0.1"), max_value=2, places=2).map(float)))
     return case
 
 
@@ -729,3 +739,46 @@ def test_a_gate_kpi_without_a_fact_is_a_client_data_error_not_an_open_gate():
     gate = [{"gate_kpi_id": "ebitda", "level": 1, "applies_to": "total", "cap": 0}]
     problems = _refused(_gated(130, 13, gate))
     assert "has no fact for it in period 2026-09" in problems[0].message
+
+
+# --- modifiers and the total cap (SPEC 3.5.1) ------------------------------------------------
+
+def _modified(facts, modifiers, turnover=None, total_cap=None):
+    from builders import frame
+    client = seed_case(facts, turnover)
+    positions = [{"position_id": "pos", "name": "Position", "department": "Sales", "total_cap": total_cap}]
+    return client.with_tables(modifiers=frame("modifiers", modifiers), positions=frame("positions", positions))
+
+
+COMPANY = {"period": "2026-09", "scope": "company", "factor": 1.1, "reason": "Company result"}
+SALES = {"period": "2026-09", "scope": "department", "id": "Sales", "factor": 0.9, "reason": "Sales department"}
+
+
+def test_modifiers_multiply_after_d_and_are_reported_apart_with_their_reasons():
+    """Seed 001 lines 45 000, 28 500, 13 000; company x1.1 and Sales x0.9: x0.99 ->
+    44 550, 28 215, 12 870 = 85 635. A modifier of another period or department does not apply."""
+    other = [{**COMPANY, "period": "2026-08", "factor": 2}, {**SALES, "id": "Logistics", "factor": 2}]
+    result = compute_bonuses(_modified((90, 95, 65), [COMPANY, SALES, *other]))
+    assert result.lines["bonus_minor"].tolist() == [4_455_000, 2_821_500, 1_287_000]
+    row = result.totals.iloc[0]
+    assert row["modifier"] == pytest.approx(0.99) and row["stop_factor"] == 1
+    assert row["modifier_reasons"] == "Company result (x1.1); Sales department (x0.9)"
+
+
+def test_a_modifier_above_one_applies_after_the_stop_factor():
+    """Turnover 12 % > 10 %: D = 0.5; then an individual x1.2: 86 500 x 0.5 x 1.2 = 51 900."""
+    person = {"period": "2026-09", "scope": "employee", "id": "E1", "factor": 1.2, "reason": "Key deal"}
+    result = compute_bonuses(_modified((90, 95, 65), [person], turnover=0.12))
+    assert result.lines["bonus_minor"].tolist() == [2_700_000, 1_710_000, 780_000]
+    assert result.totals["modifier_reasons"].iloc[0] == "Key deal"
+
+
+def test_total_cap_limits_the_final_payout_as_a_share_of_the_fund():
+    """Facts 130, 95, 65: R = 0.65 + 0.285 + 0.13 = 1.065; x1.2 (position modifier) = 1.278 > total_cap 1:
+    every line x 1 / 1.278: 65 000 x 1.2 / 1.278 = 61 032.8638… -> 61 032.86, 28 500 x … = 26 760.5633… ->
+    26 760.56, 13 000 x … = 12 206.5727… -> 12 206.57 (99 999.99, within the fund)."""
+    position = {"period": "2026-09", "scope": "position", "id": "pos", "factor": 1.2, "reason": "Season"}
+    result = compute_bonuses(_modified((130, 95, 65), [position], total_cap=1))
+    assert result.lines["bonus_minor"].tolist() == [6_103_286, 2_676_056, 1_220_657]
+    uncapped = compute_bonuses(_modified((130, 95, 65), [position], total_cap=1.5))
+    assert uncapped.lines["bonus_minor"].tolist() == [7_800_000, 3_420_000, 1_560_000]
