@@ -23,7 +23,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from .attainment import as_result, attainment_exact
+from .attainment import as_result, attainment, attainment_exact
 from .client import ClientData, PayoutCurve
 from .errors import CalculationError, ClientDataError, Problem
 from .exact import (MONEY_LIMIT_MINOR, SCALE, format_limit, half_up_ratio, minor_units, money_in_range, near,
@@ -36,7 +36,7 @@ from .teams import bonus_months
 
 #: Why a line or a statement pays nothing (or less): codes, translated by :mod:`kpi_toolkit.i18n`.
 REASONS = ("", "below_threshold", "zero_attainment", "missing_zero", "excluded", "stop_threshold",
-           "stop_factor", "no_fund", "not_employed", "rounded_to_zero")
+           "stop_factor", "no_fund", "not_employed", "rounded_to_zero", "gate")
 _R = {code: i for i, code in enumerate(REASONS)}
 
 
@@ -51,6 +51,17 @@ def bonus_fund_from_variable_share(base_salary, variable_share):
     30000.0
     """
     return as_result(np.multiply(base_salary, variable_share) / np.subtract(1.0, variable_share))
+
+
+def bonus_fund_from_target_percent(base_salary, target_percent):
+    """Bonus fund as a share ``t`` of base pay (SPEC 3.5.1): ``BF = base * t``.
+
+    Examples
+    --------
+    >>> bonus_fund_from_target_percent(80_000, 0.15)
+    12000.0
+    """
+    return as_result(np.multiply(base_salary, target_percent))
 
 
 def fund_share(bonus_fund, weight):
@@ -81,11 +92,13 @@ def correction_coefficient(a, threshold=np.nan, cap=np.nan):
 
 
 def payout_curve_coefficient(curve: PayoutCurve, a) -> np.ndarray:
-    """Coefficient from a payout curve.
+    """Coefficient from a payout curve, at attainment ``a`` (or at the fact, for a curve whose
+    ``basis`` is ``value``: its points are in the KPI's units).
 
-    ``steps``: the coefficient of the highest point whose attainment is reached (0 below the
-    first). ``linear``: interpolation between points, 0 below the first point and the last
-    coefficient above the last point.
+    ``steps``: the coefficient of the highest point reached (0 below the first). ``linear``:
+    interpolation between points, 0 below the first point and the last coefficient above the
+    last point, or, for an ``open`` curve, the last segment's slope going on (the KPI's cap, if
+    any, applies afterwards).
 
     Examples
     --------
@@ -95,6 +108,12 @@ def payout_curve_coefficient(curve: PayoutCurve, a) -> np.ndarray:
     >>> steps = PayoutCurve("steps", "steps", ((0.8, 0.5), (1.0, 1.0), (1.2, 1.3)))
     >>> payout_curve_coefficient(steps, [0.79, 0.8, 1.1, 1.25]).tolist()
     [0.0, 0.5, 1.0, 1.3]
+    >>> accelerator = PayoutCurve("acc", "linear", ((0.8, 0.5), (1.0, 1.0)), open=True)
+    >>> payout_curve_coefficient(accelerator, [1.0, 1.2]).tolist()  # slope 2.5 goes on: 1 + 0.2 x 2.5
+    [1.0, 1.5]
+    >>> sap = PayoutCurve("sap", "linear", ((620, 0.5), (1997, 1.0)), basis="value")
+    >>> payout_curve_coefficient(sap, [619, 620, 1997]).tolist()
+    [0.0, 0.5, 1.0]
     """
     a = np.asarray(a, dtype=float)
     xs = np.array([p[0] for p in curve.points])
@@ -104,17 +123,24 @@ def payout_curve_coefficient(curve: PayoutCurve, a) -> np.ndarray:
         c = np.where(i >= 0, ys[np.clip(i, 0, None)], 0.0)
     else:
         c = np.where(a < xs[0], 0.0, np.interp(a, xs, ys))
+        if curve.open and len(xs) > 1:
+            slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+            with np.errstate(over="ignore", invalid="ignore"):
+                c = np.where(a > xs[-1], ys[-1] + (a - xs[-1]) * slope, c)
     return np.where(np.isnan(a), np.nan, c)
 
 
 def payout_curve_coefficient_exact(curve: PayoutCurve, a: Fraction) -> Fraction:
-    """The same as :func:`payout_curve_coefficient` for one exact attainment.
+    """The same as :func:`payout_curve_coefficient` for one exact attainment (or fact).
 
     Examples
     --------
     >>> curve = PayoutCurve("sales", "linear", ((0.7, 0.5), (1.0, 1.0), (1.3, 1.5)))
     >>> payout_curve_coefficient_exact(curve, Fraction(17, 20))
     Fraction(3, 4)
+    >>> payout_curve_coefficient_exact(PayoutCurve("sap", "linear", ((620, 0.5), (1997, 1.0)), basis="value"),
+    ...                                Fraction(620))
+    Fraction(1, 2)
     """
     points = [(Fraction(to_decimal(x)), Fraction(to_decimal(y))) for x, y in curve.points]
     if a < points[0][0]:
@@ -122,6 +148,9 @@ def payout_curve_coefficient_exact(curve: PayoutCurve, a: Fraction) -> Fraction:
     if curve.kind == "steps":
         return [y for x, y in points if a >= x][-1]
     if a >= points[-1][0]:
+        if curve.open and len(points) > 1:
+            (x0, y0), (x1, y1) = points[-2:]
+            return y1 + (a - x1) * (y1 - y0) / (x1 - x0)
         return points[-1][1]
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
         if x0 <= a <= x1:
@@ -220,7 +249,7 @@ class BonusResult:
     comma-separated), ``employee_id, employee, position_id, position, department,
     performance_ratio, stop_factor, days_employed,
     period_days, fund_minor, bonus_fund, bonus_minor, bonus, reason, blocking_kpis, stop_rules,
-    excluded_kpis``. ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
+    excluded_kpis, gates`` (``gates``: the gates shut, ``gate_kpi < level: applies_to xcap``). ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
     kpi_id, condition, limit, fact, factor, violated``. Money columns ``*_minor`` are exact
     integers; ``bonus``/``bonus_fund`` are the same amounts in major units for display
     (``fund_minor``/``bonus_fund``: the prorated fund rounded for display, not used in the lines).
@@ -265,7 +294,11 @@ class _Calculation:
         s = lines.scheme
         self.threshold = _float(pks, "threshold")[s]
         self.stop = _float(pks, "stop_threshold")[s]
-        self.cap = _float(pks, "cap")[s]
+        self.cap = _float(pks, "cap")[s]  # the KPI's cap, lowered by a shut gate (see apply_gates)
+        self.kpi_cap = self.cap  # the KPI's own cap: a lower-is-better fact of 0 takes it as attainment
+        self.total_cap = np.full(lines.n_groups, np.nan)  # a shut gate on the total: its cap
+        self.shut: dict[int, list[str]] = {}  # per group, the gates shut (for the statement)
+        self.gate_zero = np.zeros(lines.n_groups, bool)  # a shut gate on the total with cap 0
         curve_names = pks["curve"].to_numpy(dtype=object)[s] if len(pks) else np.array([], dtype=object)
         self.curve_names = curve_names
         self.excluded = lines.fact_status == 2
@@ -284,9 +317,10 @@ class _Calculation:
         for name in pd.unique(self.curve_names[pd.notna(self.curve_names)]):
             m = self.curve_names == name
             curve = curves[name]
-            c[m] = payout_curve_coefficient(curve, a[m])
+            at = self._curve_input(curve, m)
+            c[m] = payout_curve_coefficient(curve, at)
             for x, _ in curve.points:
-                ambiguous[m] |= near(a[m], x)
+                ambiguous[m] |= near(at, x)
         c = np.where(np.isnan(self.cap), c, np.minimum(c, self.cap))
         c = np.where(a < np.nan_to_num(self.threshold, nan=-np.inf), 0.0, c)
         breach = a < np.nan_to_num(self.stop, nan=-np.inf)
@@ -305,6 +339,71 @@ class _Calculation:
                 c[i], breach[i] = float(exact_c), exact_breach
                 self.exact_c[i] = exact_c
         return c, breach
+
+    def _gate_scale(self, c: np.ndarray) -> np.ndarray:
+        """Per group, what a shut gate on the total multiplies every line by: ``cap / R`` where the
+        weighted payout factor ``R = sum of w_k c_k`` exceeds the gate's cap, else 1. Groups near
+        the cap or scaled are settled exactly (:meth:`_exact_amount`)."""
+        L = self.lines
+        payout = np.bincount(L.group, np.where(self.excluded, 0.0, L.effective_weight * c), minlength=L.n_groups)
+        self._payout_factor = payout
+        capped = ~np.isnan(self.total_cap)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(capped & (payout > self.total_cap), self.total_cap / payout, 1.0)
+        self.gate_exact = capped & ((payout > self.total_cap) | near(payout, self.total_cap))
+        return scale
+
+    def modifiers(self, n_groups: int) -> tuple[np.ndarray, dict[int, list]]:
+        """Per group, the product of the modifiers of its period that reach its employee (by
+        company, department, position or employee), and per group the modifier rows applied."""
+        L, rules = self.lines, self.client.modifiers
+        factor = np.ones(n_groups)
+        applied: dict[int, list] = {}
+        if rules.empty or len(L) == 0:
+            return factor, applied
+        emp, n_e = L.employees, len(L.employees)
+        keys = {"company": np.full(n_e, None, dtype=object),
+                "department": employee_departments(emp, self.client.positions).to_numpy(dtype=object),
+                "position": emp["position_id"].to_numpy(dtype=object),
+                "employee": emp["employee_id"].to_numpy(dtype=object)}
+        periods = list(L.periods)
+        for rule in rules.itertuples(index=False):
+            if rule.period not in periods:
+                continue
+            p = periods.index(rule.period)
+            who = np.ones(n_e, bool) if rule.scope == "company" else keys[rule.scope] == rule.id
+            g = p * n_e + np.flatnonzero(who)
+            factor[g] *= rule.factor
+            for gi in g:
+                applied.setdefault(int(gi), []).append(rule)
+        return factor, applied
+
+    def _total_cap_scale(self, d: np.ndarray, gate_scale: np.ndarray, modifier: np.ndarray) -> np.ndarray:
+        """Per group, what ``positions.total_cap`` multiplies every line by: ``cap / F`` where the
+        final payout factor ``F = R x gate x D x modifiers`` exceeds the cap, else 1."""
+        L = self.lines
+        positions = self.client.positions.set_index("position_id")
+        self.position_cap = np.full(L.n_groups, np.nan)
+        if "total_cap" not in positions or positions["total_cap"].isna().all():
+            return np.ones(L.n_groups)
+        n_e = len(L.employees)
+        cap = L.employees["position_id"].map(positions["total_cap"]).to_numpy(dtype=float, na_value=np.nan)
+        cap = cap[np.arange(L.n_groups) % n_e]
+        self.position_cap = cap
+        final = self._payout_factor * gate_scale * d * modifier
+        capped = ~np.isnan(cap)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(capped & (final > cap), cap / final, 1.0)
+        self.gate_exact |= capped & ((final > cap) | near(final, cap))
+        return scale
+
+    def _curve_input(self, curve: PayoutCurve, m) -> np.ndarray:
+        """What a curve reads on the lines ``m``: their attainment, or for a ``value`` curve their
+        fact (a missing fact counted as zero is 0)."""
+        L = self.lines
+        if curve.basis != "value":
+            return L.attainment[m]
+        return np.where(L.fact_status[m] == 1, 0.0, L.fact[m])
 
     def _decide_rational(self, i: int, an: int, ad: int, cap, threshold, stop) -> tuple[float, bool]:
         """Coefficient and stop-threshold breach of a line from its exact attainment ``an/ad``;
@@ -331,13 +430,99 @@ class _Calculation:
             a = attainment_exact(L.plan[i], L.fact[i], direction, L.baseline[i], L.band_low[i], L.band_high[i],
                                  L.band_tolerance[i], self.cap[i])
         name = self.curve_names[i]
-        c = payout_curve_coefficient_exact(self.client.config.payout_curves[name], a) if pd.notna(name) else a
+        c = a
+        if pd.notna(name):
+            curve = self.client.config.payout_curves[name]
+            at = a
+            if curve.basis == "value":  # the fact itself, exactly as typed (SPEC 3.5.1)
+                at = Fraction(0) if L.fact_status[i] == 1 else _fraction(L.fact[i])
+            c = payout_curve_coefficient_exact(curve, at)
         if not np.isnan(self.cap[i]):
             c = min(c, _fraction(self.cap[i]))
         if not np.isnan(self.threshold[i]) and a < _fraction(self.threshold[i]):
             c = Fraction(0)
         breach = bool(not np.isnan(self.stop[i]) and a < _fraction(self.stop[i]))
         return a, c, breach
+
+    # gates (SPEC 3.5.1)
+    def apply_gates(self) -> None:
+        """Decide every gate of every statement: a shut gate caps its KPI's coefficient (folded
+        into the line's cap) or the statement's weighted payout factor (``total_cap``)."""
+        L, gates = self.lines, self.client.gates
+        if gates.empty or len(L) == 0:
+            return
+        n_e, n_groups = len(L.employees), L.n_groups
+        emp_pos = L.employees["position_id"].to_numpy(dtype=object)
+        kpi_ids = L.kpis["kpi_id"].to_numpy(dtype=object)
+        cap = self.cap.copy()
+        for gate in gates.itertuples(index=False):
+            groups = np.flatnonzero(emp_pos[np.arange(n_groups) % n_e] == gate.position_id)
+            if not len(groups):
+                continue
+            shut = self._gate_shut(gate, groups)
+            g = groups[shut]
+            if not len(g):
+                continue
+            text = f"{gate.gate_kpi_id} < {gate.level:g}: {gate.applies_to} x{gate.cap:g}"
+            for gi in g:
+                self.shut.setdefault(int(gi), []).append(text)
+            if gate.applies_to == "total":
+                self.total_cap[g] = np.fmin(self.total_cap[g], gate.cap)
+                self.gate_zero[g] |= gate.cap == 0
+            else:
+                shut_group = np.zeros(n_groups, bool)
+                shut_group[g] = True
+                m = shut_group[L.group] & (kpi_ids[L.kpi] == gate.applies_to)
+                cap[m] = np.fmin(cap[m], gate.cap)
+        self.cap = cap
+
+    def _gate_shut(self, gate, groups: np.ndarray) -> np.ndarray:
+        """Whether the gate KPI's attainment is below the gate's level, per group of ``groups``;
+        decided exactly at the level, like a threshold."""
+        L, n_e = self.lines, len(self.lines.employees)
+        kpis = L.kpis.reset_index(drop=True)
+        k = int(np.flatnonzero(kpis["kpi_id"].to_numpy(dtype=object) == gate.gate_kpi_id)[0])
+        n_groups = L.n_groups
+        plan, fact = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
+        status = np.full(n_groups, -1, np.int8)  # -1: no row
+        m = L.kpi == k
+        plan[L.group[m]], fact[L.group[m]], status[L.group[m]] = L.plan[m], L.fact[m], L.fact_status[m]
+        o = self.others
+        if len(o):
+            om = (o["kpi_id"] == gate.gate_kpi_id).to_numpy()
+            if om.any():
+                oe = codes_in(o["employee_id"][om], pd.Index(L.employees["employee_id"]))
+                op = codes_in(o["period"][om], L.periods)
+                keep = (oe >= 0) & (op >= 0)
+                og = op[keep].astype(np.int64) * n_e + oe[keep]
+                plan[og], fact[og] = _float(o[om], "plan")[keep], _float(o[om], "fact")[keep]
+                status[og] = 0
+        row = kpis.iloc[k]
+        direction = {"lower": 1, "band": 2}.get(row["direction"], 0)
+        extra = [float(row[c]) if pd.notna(row[c]) else np.nan
+                 for c in ("baseline", "band_low", "band_high", "band_tolerance")]
+        p, f, st = plan[groups], fact[groups], status[groups]
+        missing = np.isnan(f) | (st == 2)
+        if (missing & (row["missing"] == "zero")).any():
+            f = np.where(np.isnan(f), 0.0, f)
+            missing = st == 2
+        if missing.any():
+            gi = groups[missing][0]
+            e = gi % n_e
+            raise ClientDataError([self._problem(
+                "actuals", None, "fact",
+                f"gate on KPI '{gate.gate_kpi_id}' of position '{gate.position_id}': employee "
+                f"'{L.employees['employee_id'].iloc[e]}' has no fact for it in period {L.periods[gi // n_e]}; "
+                "expected a plan and a fact (the gate decides whether the bonus is capped)",
+                f"add the row to actuals, or set kpis.missing of '{gate.gate_kpi_id}' to zero")],
+                client=self.client.slug)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = attainment(p, f, direction, *extra)
+        shut = a < gate.level
+        for j in np.flatnonzero(near(a, gate.level)):
+            exact = attainment_exact(p[j], f[j], ("higher", "lower", "band")[direction], *extra)
+            shut[j] = exact < _fraction(gate.level)
+        return shut
 
     # stop factors
     def stop_factors(self, n_groups: int) -> tuple[np.ndarray, pd.DataFrame, dict[int, list]]:
@@ -401,13 +586,18 @@ class _Calculation:
         emp, n_e = L.employees, len(L.employees)
         positions = self.client.positions.set_index("position_id")
         v = emp["position_id"].map(positions["variable_share"]).to_numpy(dtype=float, na_value=np.nan)
+        t = emp["position_id"].map(positions["target_percent"]).to_numpy(dtype=float, na_value=np.nan) \
+            if "target_percent" in positions else np.full(n_e, np.nan)
         given = _float(emp, "bonus_fund")
         base = _float(emp, "base_salary")
-        with np.errstate(over="ignore"):
-            full = np.where(np.isnan(given), bonus_fund_from_variable_share(base, v), given)
+        with np.errstate(over="ignore", invalid="ignore"):
+            from_base = np.where(np.isnan(t), bonus_fund_from_variable_share(base, v),
+                                 bonus_fund_from_target_percent(base, t))
+            full = np.where(np.isnan(given), from_base, given)
         full = np.where(np.isnan(full), 0.0, full)  # no fund; an infinite one stays for the check below
+        self.target = t
         self._check_funds(full, given)
-        self.given, self.base, self.share = given, base, v
+        self.given, self.base, self.share, self.target = given, base, v, t
         days = np.zeros(n_groups, np.int64)
         pdays = np.zeros(n_groups, np.int64)
         starts = emp["start_date"].to_numpy(dtype="datetime64[D]")
@@ -431,6 +621,8 @@ class _Calculation:
         e = g % len(self.lines.employees)
         if not np.isnan(self.given[e]):
             full = _fraction(self.given[e])
+        elif not np.isnan(self.base[e]) and not np.isnan(self.target[e]):
+            full = _fraction(self.base[e]) * _fraction(self.target[e])
         elif np.isnan(self.base[e]) or np.isnan(self.share[e]):
             full = Fraction(0)
         else:
@@ -445,16 +637,21 @@ class _Calculation:
         given, given_ok = scaled_integers(self.given[e])
         base, base_ok = scaled_integers(self.base[e])
         share, share_ok = scaled_integers(self.share[e])
+        target, target_ok = scaled_integers(self.target[e])
         has = ~np.isnan(self.given[e])
-        share = share.astype(object)
-        num = np.where(has, given.astype(object), base.astype(object) * share)
-        den = np.where(has, SCALE, SCALE * (SCALE - share))  # base * v / (1 - v), v in millionths
+        by_target = ~has & ~np.isnan(self.target[e])
+        share, target = share.astype(object), target.astype(object)
+        num = np.where(has, given.astype(object),
+                       base.astype(object) * np.where(by_target, target, share))
+        # base * v / (1 - v), or base * t; v and t in millionths
+        den = np.where(has, SCALE, np.where(by_target, SCALE * SCALE, SCALE * (SCALE - share)))
         return (num * self.days[g].astype(object), den * self.pdays[g].astype(object),
-                np.where(has, given_ok, base_ok & share_ok))
+                np.where(has, given_ok, base_ok & np.where(by_target, target_ok, share_ok)))
 
     def run(self) -> BonusResult:
         L, dec = self.lines, self.decimals
         n_groups = L.n_groups
+        self.apply_gates()
         c, breach = self.coefficients()
         self._c = c
         blocked = np.bincount(L.group, breach.astype(float), minlength=n_groups) > 0
@@ -462,8 +659,12 @@ class _Calculation:
         d = np.where(blocked, 0.0, factor)
         fund, fund_minor, days, pdays = self.funds(n_groups)
         g = L.group
+        gate_scale = self._gate_scale(c)
+        modifier, self.modifier_rules = self.modifiers(n_groups)
+        self.modifier = modifier
+        scale = gate_scale * self._total_cap_scale(d, gate_scale, modifier)
         with np.errstate(over="ignore", invalid="ignore"):  # an infinite amount is refused just below
-            amount = fund[g] * L.effective_weight * c * d[g]
+            amount = fund[g] * L.effective_weight * c * d[g] * modifier[g] * scale[g]
         unfit = ~money_in_range(amount, dec)
         if unfit.any():
             raise ClientDataError(self._line_problems(np.flatnonzero(unfit), amount), client=self.client.slug)
@@ -481,6 +682,7 @@ class _Calculation:
         frame = lines_frame(L, self.client, {
             "coefficient": c,
             "stop_factor": d[g],
+            "modifier": modifier[g],
             "fund": fund[g],
             "fund_share": fund[g] * L.effective_weight,
             "bonus_minor": bonus_minor,
@@ -499,7 +701,8 @@ class _Calculation:
         emp, problems = self.lines.employees, []
         for e in unfit[:_LISTED]:
             column = "bonus_fund" if not np.isnan(given[e]) else "base_salary"
-            how = "" if column == "bonus_fund" else " (base_salary x variable_share / (1 - variable_share))"
+            how = "" if column == "bonus_fund" else " (base_salary x target_percent)" \
+                if not np.isnan(self.target[e]) else " (base_salary x variable_share / (1 - variable_share))"
             problems.append(self._problem(
                 "employees", _row_of(emp, e), column,
                 f"the bonus fund of employee '{emp['employee_id'].iloc[e]}' is {_amount_text(full[e], self.decimals)}"
@@ -590,7 +793,7 @@ class _Calculation:
         w_den = np.where(renormalised, kept_sum[g], SCALE)
         d_num, d_den, d_ok = self._stop_factor_rational(g, d, violated)
         f_num, f_den, f_ok = self._fund_rational(g)
-        ok &= d_ok & f_ok
+        ok &= d_ok & f_ok & ~self.gate_exact[g]
         rational = live & ok
         if rational.any():
             r = np.flatnonzero(rational)
@@ -611,7 +814,7 @@ class _Calculation:
         lo, ok_lo = scaled_integers(L.band_low[idx])
         hi, ok_hi = scaled_integers(L.band_high[idx])
         tol, ok_tol = scaled_integers(L.band_tolerance[idx])
-        cap, ok_cap = scaled_integers(self.cap[idx])
+        cap, ok_cap = scaled_integers(self.kpi_cap[idx])
         has_b = ~np.isnan(L.baseline[idx])
         direction, status = L.direction[idx], L.fact_status[idx]
         P, F, B, lo, hi, tol, cap = (v.tolist() for v in (P, F, B, lo, hi, tol, cap))
@@ -678,7 +881,7 @@ class _Calculation:
         den = np.ones(n, dtype=object)
         ok = np.ones(n, bool)
         for j, gj in enumerate(g):
-            for rule in violated.get(int(gj), []):
+            for rule in [*violated.get(int(gj), []), *self.modifier_rules.get(int(gj), [])]:
                 f, f_ok = scaled_integers(np.array([rule.factor]))
                 ok[j] &= bool(f_ok[0])
                 num[j] *= int(f[0])
@@ -707,7 +910,31 @@ class _Calculation:
         dd = Fraction(1)
         for rule in violated.get(int(g), []):
             dd *= _fraction(rule.factor)
+        for rule in self.modifier_rules.get(int(g), []):
+            dd *= _fraction(rule.factor)
+        if self.gate_exact[g]:  # a shut gate on the total or a total cap: every line scaled, exactly
+            payout = self._exact_payout(int(g), members)
+            if not np.isnan(self.total_cap[g]) and payout > _fraction(self.total_cap[g]):
+                dd *= _fraction(self.total_cap[g]) / payout
+                payout = _fraction(self.total_cap[g])
+            final = payout * dd
+            if not np.isnan(self.position_cap[g]) and final > _fraction(self.position_cap[g]):
+                dd *= _fraction(self.position_cap[g]) / final
         return self._exact_fund(int(g)) * w * c * dd
+
+    def _exact_payout(self, g: int, members: np.ndarray) -> Fraction:
+        """The weighted payout factor ``R = sum of w_k c_k`` of group ``g``, exactly."""
+        kept = [j for j in members if not self.excluded[j]]
+        weights = {j: self._weight(j) for j in kept}
+        total_w = sum(weights.values())
+        all_w = sum(self._weight(j) for j in members)
+        payout = Fraction(0)
+        for j in kept:
+            cj = self.exact_c.get(j)
+            if cj is None:
+                cj = self._exact_line(j)[1]
+            payout += (weights[j] / total_w if total_w != all_w else weights[j]) * cj
+        return payout
 
     def _line_reasons(self, c, d, blocked, violated, fund, days, bonus_minor, amount) -> np.ndarray:
         L, g = self.lines, self.lines.group
@@ -720,6 +947,7 @@ class _Calculation:
             (zero & below, "below_threshold"),
             (zero & (L.fact_status == 1), "missing_zero"),
             (zero & (d[g] == 0) & ~blocked[g], "stop_factor"),
+            (zero & (self.gate_zero[g] | ((self.cap == 0) & (self.kpi_cap != 0))), "gate"),
             (zero & blocked[g], "stop_threshold"),
             (zero & (fund[g] == 0), "no_fund"),
             (zero & (days[g] == 0), "not_employed"),
@@ -760,6 +988,7 @@ class _Calculation:
             (bonus == 0, "zero_attainment"),
             ((bonus == 0) & all_below, "below_threshold"),
             (d < 1, "stop_factor"),
+            ((bonus == 0) & self.gate_zero, "gate"),
             (blocked, "stop_threshold"),
             (fund == 0, "no_fund"),
             (days == 0, "not_employed"),
@@ -786,7 +1015,18 @@ class _Calculation:
             "blocking_kpis": _texts(blocking, groups, n_groups),
             "stop_rules": _texts(rules_text, groups, n_groups),
             "excluded_kpis": _texts(excluded, groups, n_groups),
+            "gates": _texts({gi: "; ".join(v) for gi, v in self.shut.items()}, groups, n_groups),
+            "modifier": self.modifier[groups],
+            "modifier_reasons": _texts({gi: _modifier_text(rs) for gi, rs in self.modifier_rules.items()},
+                                       groups, n_groups),
         }, copy=False)
+
+
+def _modifier_text(rules) -> str:
+    """The reasons of the modifiers applied, each with its factor when there are several."""
+    if len(rules) == 1:
+        return str(rules[0].reason)
+    return "; ".join(f"{r.reason} (x{r.factor:g})" for r in rules)
 
 
 def _fraction(x) -> Fraction:

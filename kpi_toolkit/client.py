@@ -15,16 +15,32 @@ from .payroll import PayrollLayout
 
 @dataclass(frozen=True)
 class PayoutCurve:
-    """A payout curve: attainment -> coefficient.
+    """A payout curve: attainment (or the KPI's fact) -> coefficient (SPEC 3.5, 3.5.1).
 
-    ``kind`` is ``"steps"`` (the coefficient of the highest point whose attainment is reached;
-    below the first point, 0) or ``"linear"`` (linear interpolation between points; below the
-    first point 0; above the last point, the last coefficient).
+    ``kind`` is ``"steps"`` (the coefficient of the highest point reached; below the first
+    point, 0) or ``"linear"`` (linear interpolation between points; below the first point 0;
+    above the last point, the last coefficient, or with ``open`` the last segment's slope going
+    on). ``basis`` says what the points' first numbers are: ``"attainment"`` (1 = 100 %) or
+    ``"value"`` (facts in the KPI's own units, e.g. SAP's 620 -> 50 %). ``label`` is the curve's
+    display name per language (``{"en": ..., "ru": ...}``); see :meth:`display_name`.
     """
 
     name: str
     kind: str
     points: tuple[tuple[float, float], ...]
+    basis: str = "attainment"
+    open: bool = False
+    label: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def display_name(self, language: str) -> str | None:
+        """The curve's name for a reader of ``language`` (None when it has no label).
+
+        Examples
+        --------
+        >>> PayoutCurve("sales_curve", "linear", ((1, 1),), label={"en": "Sales scale"}).display_name("en")
+        'Sales scale'
+        """
+        return self.label.get(language) or next(iter(self.label.values()), None)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from .schema import ROW, TABLES
 log = logging.getLogger("kpi_toolkit")
 
 #: Tables whose cells decide a period's amounts (the project scorecard pays nothing).
-DECIDING = ("goals", "kpis", "positions", "position_kpis", "stop_factors", "employees", "actuals")
+DECIDING = ("goals", "kpis", "positions", "position_kpis", "stop_factors", "gates", "modifiers", "employees", "actuals")
 #: Settings that decide amounts (the rest are words, contacts and branding).
 MONEY_SETTINGS = ("currency", "currency_decimals", "bonus_period_months", "payout_curves", "strategy_method")
 

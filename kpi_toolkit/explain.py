@@ -97,9 +97,13 @@ def curve_label(curve, language: str) -> str:
     >>> curve_label(PayoutCurve("sales_curve", "linear", ((0.7, 0.5), (1.0, 1.0), (1.3, 1.5))), "en")
     'linear payout scale: 70% → 0.5; 100% → 1; 130% → 1.5'
     """
-    points = "; ".join(f"{format_percent(x, language, 0 if round(x * 100, 9).is_integer() else 1)} → "
-                       f"{_num(y, language)}" for x, y in curve.points)
-    name = getattr(curve, "label", None)
+    def at(x):  # a value-basis curve's points are facts in the KPI's units (SPEC 3.5.1)
+        if getattr(curve, "basis", "attainment") == "value":
+            return _num(x, language)
+        return format_percent(x, language, 0 if round(x * 100, 9).is_integer() else 1)
+
+    points = "; ".join(f"{at(x)} → {_num(y, language)}" for x, y in curve.points)
+    name = curve.display_name(language) if hasattr(curve, "display_name") else getattr(curve, "label", None)
     if name:
         return t("explain.curve_named", language, name=name, points=points)
     return t(f"explain.curve_{curve.kind}", language, points=points)

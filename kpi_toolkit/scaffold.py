@@ -65,15 +65,26 @@ period: "{period}"
 #   skip_zero: true
 
 # Payout curves, used by name in position_kpis.csv column 'curve'.
-# The type is steps (the coefficient of the highest point reached) or linear (interpolated);
+# The type is step (the coefficient of the highest point reached) or linear (interpolated);
 # the points are [attainment, coefficient], attainments increasing, coefficients >= 0.
+# With 'basis: value' the points are facts in the KPI's own units instead (620 -> 0.5: a fact of
+# exactly 620 pays 50 %); with 'open: true' a linear curve's last slope goes on past the last point
+# (an uncapped accelerator, up to the KPI's cap in position_kpis); 'label' is the name reports show.
 # payout_curves:
 #   sales_curve:
 #     type: linear
+#     label: {{en: Sales scale, ru: Шкала продаж}}
 #     points:
 #       - [0.8, 0.5]
 #       - [1.0, 1.0]
 #       - [1.2, 1.5]
+#   calls_curve:
+#     type: linear
+#     basis: value
+#     open: true
+#     points:
+#       - [620, 0.5]
+#       - [1997, 1.0]
 
 # Look of the reports: a logo file in this folder (png, jpg or svg; at most 2000 px and 2 MB) and a colour.
 # branding:
@@ -166,15 +177,26 @@ period: "{period}"
 #   skip_zero: true
 
 # Шкалы выплат; на них ссылается столбец 'curve' в position_kpis.csv.
-# Тип: steps (коэффициент наибольшей достигнутой точки) или linear (интерполяция);
+# Тип: step (коэффициент наибольшей достигнутой точки) или linear (интерполяция);
 # точки: [выполнение, коэффициент], выполнение по возрастанию, коэффициенты >= 0.
+# С 'basis: value' точки заданы фактом в единицах показателя (620 -> 0.5: факт ровно 620 даёт 50 %);
+# с 'open: true' за последней точкой наклон последнего отрезка продолжается (до cap показателя
+# в position_kpis); 'label' — название шкалы в отчётах.
 # payout_curves:
 #   sales_curve:
 #     type: linear
+#     label: {{en: Sales scale, ru: Шкала продаж}}
 #     points:
 #       - [0.8, 0.5]
 #       - [1.0, 1.0]
 #       - [1.2, 1.5]
+#   calls_curve:
+#     type: linear
+#     basis: value
+#     open: true
+#     points:
+#       - [620, 0.5]
+#       - [1997, 1.0]
 
 # Оформление отчётов: файл логотипа в этой папке (png, jpg или svg; не больше 2000 пикс. и 2 МБ) и цвет.
 # branding:

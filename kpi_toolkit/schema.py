@@ -34,6 +34,7 @@ AGGREGATES = ("sum", "mean")
 AGGREGATE_OVER = ("reports", "department")
 PERIOD_AGGREGATIONS = ("sum", "mean", "last")
 CONDITIONS = ("<", "<=", ">", ">=")
+MODIFIER_SCOPES = ("company", "department", "position", "employee")
 LANGUAGES = ("en", "ru")
 
 ROW = "_row"
@@ -194,6 +195,14 @@ POSITIONS = Table(
         _c("variable_share", "number", opt=True, gt=0, lt=1,
            help="Variable share of target pay, e.g. 0.25; fund = base_salary * v / (1 - v).",
            help_ru="Доля переменной части в целевом доходе, напр. 0.25."),
+        _c("target_percent", "number", opt=True, gt=0,
+           help="Target bonus as a share of base pay, e.g. 0.15 for 15 %; fund = base_salary * t "
+                "(instead of variable_share, not with it).",
+           help_ru="Целевая премия как доля оклада, напр. 0.15 для 15 %; фонд = оклад * t "
+                   "(вместо variable_share, не вместе с ней)."),
+        _c("total_cap", "number", opt=True, gt=0,
+           help="Final cap of the bonus as a share of the fund, after stop factors and modifiers, e.g. 2.",
+           help_ru="Итоговое ограничение премии как доли фонда после стоп-факторов и модификаторов, напр. 2."),
         _c("level", "enum", opt=True, choices=LEVELS,
            help="ceo (owns the strategy map), head, lead, or line/staff (2-3 main KPIs).",
            help_ru="ceo — генеральный директор (владелец карты целей), head — руководитель, lead — ведущий, "
@@ -259,6 +268,54 @@ STOP_FACTORS = Table(
     help_ru="Стоп-факторы: правила, снижающие или отменяющие премию.",
 )
 
+GATES = Table(
+    "gates",
+    (
+        _c("position_id", "id", ref="positions.position_id", help="Position the gate applies to.",
+           help_ru="Должность, к которой относится условие."),
+        _c("gate_kpi_id", "id", ref="kpis.kpi_id",
+           help="KPI whose attainment opens the gate (one of the position's KPIs, or any KPI with "
+                "the employee's plan and fact in actuals).",
+           help_ru="Показатель, выполнение которого открывает условие (показатель должности или любой "
+                   "показатель с планом и фактом сотрудника в actuals)."),
+        _c("level", "number", ge=0,
+           help="Attainment the gate KPI must reach (1 = 100 %); below it the cap applies.",
+           help_ru="Выполнение, которого должен достичь показатель (1 = 100 %); ниже — действует cap."),
+        _c("applies_to", "text",
+           help="What is capped while the gate is shut: a kpi_id of the position, or total.",
+           help_ru="Что ограничивается, пока условие не выполнено: kpi_id показателя должности или total."),
+        _c("cap", "number", ge=0,
+           help="Highest coefficient paid while the gate is shut (0 = nothing; 1 = nothing above target).",
+           help_ru="Наибольший коэффициент, пока условие не выполнено (0 — ничего; 1 — не выше цели)."),
+    ),
+    required=False,
+    key=("position_id", "gate_kpi_id", "applies_to"),
+    help="Gates: a payout depends on another KPI reaching its level (SPEC 3.5.1).",
+    help_ru="Условия выплаты: премия зависит от выполнения другого показателя.",
+)
+
+MODIFIERS = Table(
+    "modifiers",
+    (
+        _c("period", "period", help="Period the modifier applies to, YYYY-MM.", help_ru="Период, ГГГГ-ММ."),
+        _c("scope", "enum", choices=MODIFIER_SCOPES,
+           help="company (everyone), department, position or employee.",
+           help_ru="company — все, department — подразделение, position — должность, employee — сотрудник."),
+        _c("id", "text", opt=True,
+           help="The department, position_id or employee_id (empty for company).",
+           help_ru="Подразделение, position_id или employee_id (пусто для company)."),
+        _c("factor", "number", ge=0,
+           help="Multiplier applied after the stop factors; may exceed 1, e.g. 1.1.",
+           help_ru="Множитель после стоп-факторов; может быть больше 1, напр. 1.1."),
+        _c("reason", "text", help="Why, in the client's words (shown on the statement).",
+           help_ru="Причина словами клиента (показывается в расчётном листе)."),
+    ),
+    required=False,
+    key=("period", "scope", "id"),
+    help="Modifiers: company, department, position or individual multipliers (SPEC 3.5.1).",
+    help_ru="Модификаторы: множители компании, подразделения, должности или сотрудника.",
+)
+
 EMPLOYEES = Table(
     "employees",
     (
@@ -322,7 +379,7 @@ PROJECT = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (GOALS, KPIS, POSITIONS, POSITION_KPIS, STOP_FACTORS, EMPLOYEES, ACTUALS, PROJECT)
+    for t in (GOALS, KPIS, POSITIONS, POSITION_KPIS, STOP_FACTORS, GATES, MODIFIERS, EMPLOYEES, ACTUALS, PROJECT)
 }
 
 # client.yaml keys: required ones, then optional ones with what they hold.
@@ -335,7 +392,8 @@ CLIENT_YAML_OPTIONAL = (
     "questionnaire",  # dict, see kpi_toolkit.readiness.QUESTIONNAIRE_FIELDS
     "readiness",  # dict condition -> yes / partly / no, see kpi_toolkit.readiness.CONDITIONS
     "branding",  # {logo: file in the client folder, colour: "#RRGGBB"}
-    "payout_curves",  # {name: {type: steps|linear, points: [[attainment, coefficient], ...]}}
+    "payout_curves",  # {name: {type: step|linear, points: [[x, coefficient], ...], basis: attainment|value,
+    #                   open: bool, label: {en: ..., ru: ...}}}
     "funnel",  # see kpi_toolkit.funnel
     "strategy_owner",  # position_id owning the strategy map (default: the ceo-level position)
     "project_start",  # YYYY-MM-DD: start of the implementation plan (Gantt)

@@ -331,37 +331,76 @@ def _check_curves(curves: Any, problem) -> dict[str, PayoutCurve]:
             continue
         kind = spec.get("type")
         ok = True
-        if kind not in ("steps", "linear"):
-            problem(f"{path}.type", f"curve type {_show(kind)} is not known; expected steps or linear",
-                    "write type: steps (a step table) or type: linear (interpolation)")
+        if kind not in ("steps", "step", "linear"):
+            problem(f"{path}.type", f"curve type {_show(kind)} is not known; expected step or linear",
+                    "write type: step (a step table) or type: linear (interpolation)")
+            ok = False
+        kind = "steps" if kind == "step" else kind
+        unknown = sorted(set(map(str, spec)) - {"type", "points", "basis", "open", "label"})
+        for key in unknown:
+            problem(f"{path}.{key}", f"unknown curve key '{key}'; expected type, points, basis, open or label",
+                    "remove the key or correct its name")
+            ok = False
+        basis = spec.get("basis", "attainment")
+        if basis not in ("attainment", "value"):
+            problem(f"{path}.basis", f"curve basis {_show(basis)} is not known; expected attainment or value",
+                    "write basis: value for points given as facts in the KPI's units, or leave it out "
+                    "(points as attainment, 1 = 100 %)")
+            ok = False
+        is_open = spec.get("open", False)
+        if not isinstance(is_open, bool):
+            problem(f"{path}.open", f"open is {_show(is_open)}; expected true or false",
+                    "write open: true to let the last segment's slope go on past the last point")
+            ok = False
+        elif is_open and kind == "steps":
+            problem(f"{path}.open", "open: true needs a linear curve; a step curve has no slope to continue",
+                    "write type: linear, or remove open")
+            ok = False
+        label = spec.get("label")
+        if label is not None and (not isinstance(label, dict) or not label or not all(
+                str(k) in LANGUAGES and isinstance(v, str) and v.strip() for k, v in label.items())):
+            problem(f"{path}.label", f"label {_show(label)} is not a name per language; expected e.g. "
+                                     "{en: Sales scale, ru: Шкала продаж} with languages from "
+                                     f"{', '.join(LANGUAGES)}",
+                    "write label: {en: ..., ru: ...} with a non-empty name for each language")
             ok = False
         points = spec.get("points")
+        if is_open is True and kind == "linear" and isinstance(points, list) and len(points) < 2:
+            problem(f"{path}.points", f"an open curve needs at least two points (the last segment's slope "
+                                      f"goes on), found {len(points)}", "add a point before the last one")
+            ok = False
         if not isinstance(points, list) or not points:
             problem(f"{path}.points", f"expected a list of [attainment, coefficient] points, found "
                                       f"{_show(points)}", "write e.g. points: [[0.8, 0.5], [1.0, 1.0], [1.2, 1.5]]")
             continue
         parsed = []
+        x_name = "fact" if basis == "value" else "attainment"
         for i, point in enumerate(points):
             where = f"{path}.points[{i}]"
             if (not isinstance(point, list) or len(point) != 2
                     or not all(_is_number(v) for v in point)):
-                problem(where, f"point {_show(point)} is not [attainment, coefficient]",
+                problem(where, f"point {_show(point)} is not [{x_name}, coefficient]",
                         "write two numbers, e.g. [1.0, 1.0]")
                 ok = False
                 continue
             attainment, coefficient = float(point[0]), float(point[1])
+            if not (math.isfinite(attainment) and math.isfinite(coefficient)):
+                problem(where, f"point {_show(point)} is not finite", "write two finite numbers")
+                ok = False
+                continue
             if coefficient < 0:
                 problem(where, f"coefficient {_num(coefficient)} is negative; expected >= 0",
                         "coefficients are 0 or more")
                 ok = False
             if parsed and attainment <= parsed[-1][0]:
-                problem(where, f"attainment {_num(attainment)} does not increase (previous point "
-                               f"{_num(parsed[-1][0])}); expected attainments in strictly increasing order",
-                        "sort the points by attainment and remove duplicates")
+                problem(where, f"{x_name} {_num(attainment)} does not increase (previous point "
+                               f"{_num(parsed[-1][0])}); expected {x_name}s in strictly increasing order",
+                        f"sort the points by {x_name} and remove duplicates")
                 ok = False
             parsed.append((attainment, coefficient))
         if ok:
-            result[str(name)] = PayoutCurve(name=str(name), kind=kind, points=tuple(parsed))
+            result[str(name)] = PayoutCurve(name=str(name), kind=kind, points=tuple(parsed), basis=basis,
+                                            open=is_open, label={str(k): v for k, v in (label or {}).items()})
     return result
 
 

@@ -1176,8 +1176,9 @@ def payout_curve_table(client: ClientData, language: str) -> pd.DataFrame:
     """The payout curves: attainment -> coefficient points."""
     rows = []
     for curve in client.config.payout_curves.values():
-        points = "; ".join(f"{_pct(x, language)} → {_num(y, language)}" for x, y in curve.points)
-        rows.append((curve.name, _code("curve_kind", curve.kind, language), points))
+        at = (lambda x: _num(x, language)) if curve.basis == "value" else (lambda x: _pct(x, language))
+        points = "; ".join(f"{at(x)} → {_num(y, language)}" for x, y in curve.points)
+        rows.append((curve.display_name(language) or curve.name, _code("curve_kind", curve.kind, language), points))
     return pd.DataFrame(rows, columns=[_col(c, language) for c in ("curve", "curve_kind", "curve_points")])
 
 

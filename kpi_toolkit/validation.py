@@ -792,6 +792,38 @@ def check_position_kpis(ctx: _Context) -> list[Problem]:
     return problems
 
 
+def check_gates(ctx: _Context) -> list[Problem]:
+    """A gate's level is an attainment ratio; it applies to a KPI of its position or to total
+    (SPEC 3.5.1)."""
+    if not ctx.usable("gates", "position_id", "gate_kpi_id", "level", "applies_to", "cap") or \
+            not ctx.usable("position_kpis", "position_id", "kpi_id"):
+        return []
+    kpis_of: dict[str, list[str]] = {}
+    for record in ctx.records("position_kpis"):
+        kpis_of.setdefault(record["position_id"], []).append(record["kpi_id"])
+    problems = []
+    for record in ctx.records("gates"):
+        row, position, target = record[ROW], record["position_id"], record["applies_to"]
+        for column in ("level", "cap"):
+            value = record[column]
+            if value > PERCENT_LIKE and ctx.ok("gates", row, column):
+                problems.append(ctx.problem(
+                    "gates", row, column,
+                    f"{column} {_num(value)} looks like a percentage; expected an attainment ratio (1 = 100 %)",
+                    f"write {_num(value / 100)} for {_num(value)} %"))
+        if not ctx.ok("gates", row, "position_id", "applies_to") or target is None:
+            continue
+        own = kpis_of.get(position, [])
+        if target != "total" and target not in own:
+            problems.append(ctx.problem(
+                "gates", row, "applies_to",
+                f"applies_to {_show(target)} is neither a KPI of position '{position}' nor total; expected "
+                f"total or one of: {_listing(own)}",
+                f"write total, or a kpi_id that {ctx.sources.get('position_kpis', 'position_kpis')} gives "
+                f"position '{position}'"))
+    return problems
+
+
 _MAP_INPUTS = {"goals": ("goal_id", "parent_id", "strength", "root_weight", "owner"),
                "kpis": ("kpi_id", "goal_id", "share"), "positions": ("position_id", "level", "method"),
                "position_kpis": ("position_id", "kpi_id", "weight")}
@@ -933,8 +965,8 @@ def check_employees(ctx: _Context) -> list[Problem]:
     ids = [*ids, None]  # code -1 picks None
     staffed = np.array([p in positions for p in ids])[codes] & \
         ~ctx.failed_in("employees", rows, "position_id")
-    share = np.array([positions[p]["variable_share"] if p in positions else math.nan for p in ids])
-    share_ok = np.array([p in positions and ctx.ok("positions", positions[p][ROW], "variable_share")
+    share = np.array([_fund_rate(positions[p]) if p in positions else math.nan for p in ids])
+    share_ok = np.array([p in positions and ctx.ok("positions", positions[p][ROW], "variable_share", "target_percent")
                          for p in ids])
     base, fund = frame["base_salary"].to_numpy(), frame["bonus_fund"].to_numpy()
     unfunded = staffed & share_ok[codes] & ~ctx.failed_in("employees", rows, "bonus_fund", "base_salary") \
@@ -957,6 +989,30 @@ def check_employees(ctx: _Context) -> list[Problem]:
     return problems
 
 
+def _fund_rate(position: dict) -> float:
+    """What makes a fund from base pay for a position: its target_percent or variable_share
+    (NaN when neither is given)."""
+    t = position.get("target_percent", math.nan)
+    return position["variable_share"] if math.isnan(t) else t
+
+
+def check_positions(ctx: _Context) -> list[Problem]:
+    """A position gives its fund as target_percent or as variable_share, not both (SPEC 3.5.1)."""
+    if not ctx.usable("positions", "position_id", "variable_share", "target_percent"):
+        return []
+    problems = []
+    for record in ctx.records("positions"):
+        row = record[ROW]
+        v, t = record["variable_share"], record["target_percent"]
+        if not math.isnan(v) and not math.isnan(t) and ctx.ok("positions", row, "variable_share", "target_percent"):
+            problems.append(ctx.problem(
+                "positions", row, "target_percent",
+                f"position '{record['position_id']}' has both variable_share {_num(v)} and target_percent "
+                f"{_num(t)}; expected one of them (the fund is base_salary x t, or base_salary x v / (1 - v))",
+                "clear one of the two cells"))
+    return problems
+
+
 def _odd_dates(frame: pd.DataFrame, period) -> np.ndarray:
     """Rows whose dates are crossed or outside the period reported."""
     start, end = frame["start_date"].to_numpy(), frame["end_date"].to_numpy()
@@ -972,16 +1028,16 @@ def _employee_problems(ctx: _Context, record: dict, positions: dict, period) -> 
     row, employee = record[ROW], record["employee_id"]
     position = record["position_id"]
     if position in positions and ctx.ok("employees", row, "position_id"):
-        share = positions[position]["variable_share"]
+        share = _fund_rate(positions[position])
         fund_cells_ok = ctx.ok("employees", row, "bonus_fund", "base_salary") and \
-            ctx.ok("positions", positions[position][ROW], "variable_share")
+            ctx.ok("positions", positions[position][ROW], "variable_share", "target_percent")
         if fund_cells_ok and math.isnan(record["bonus_fund"]) and (
                 math.isnan(record["base_salary"]) or math.isnan(share)):
             problems.append(ctx.problem(
                 "employees", row, "bonus_fund",
                 f"employee '{employee}' has neither a bonus_fund nor a base_salary with a "
-                f"variable_share for position '{position}'; expected one of them",
-                "fill bonus_fund, or base_salary here and variable_share in "
+                f"variable_share or target_percent for position '{position}'; expected one of them",
+                "fill bonus_fund, or base_salary here and variable_share or target_percent in "
                 f"{ctx.sources.get('positions', 'positions')}"))
     start, end = record["start_date"], record["end_date"]
     if pd.notna(start) and pd.notna(end) and start > end:
@@ -1428,19 +1484,27 @@ def check_money(ctx: _Context) -> list[Problem]:
 def _check_funds_from_share(ctx: _Context, beyond: str) -> list[Problem]:
     """Employees without a bonus_fund whose base_salary x v / (1 - v) is beyond the limit."""
     if not ctx.usable("employees", "employee_id", "position_id", "base_salary") or \
-            not ctx.usable("positions", "position_id", "variable_share"):
+            not (ctx.usable("positions", "position_id", "variable_share")
+                 or ctx.usable("positions", "position_id", "target_percent")):
         return []
     positions = ctx.tables["positions"].drop_duplicates("position_id").set_index("position_id")
     frame = ctx.tables["employees"]
     share = frame["position_id"].map(positions["variable_share"]).to_numpy(dtype=float, na_value=np.nan)
+    target = frame["position_id"].map(positions["target_percent"]).to_numpy(dtype=float, na_value=np.nan)
     base, fund = frame["base_salary"].to_numpy(dtype=float), frame["bonus_fund"].to_numpy(dtype=float)
     with np.errstate(over="ignore", invalid="ignore"):
-        derived = base * share / (1 - share)
+        derived = np.where(np.isnan(target), base * share / (1 - share), base * target)
     problems = []
     beyond_limit = ~np.isnan(derived) & ~money_in_range(derived, ctx.config.currency_decimals)
     for i in np.flatnonzero(np.isnan(fund) & beyond_limit):
         row, position = int(frame[ROW].iloc[i]), frame["position_id"].iloc[i]
-        if ctx.ok("employees", row, "base_salary", "bonus_fund"):
+        if ctx.ok("employees", row, "base_salary", "bonus_fund") and not np.isnan(target[i]):
+            problems.append(ctx.problem(
+                "employees", row, "base_salary",
+                f"the bonus fund of employee '{frame['employee_id'].iloc[i]}', base_salary {_amount(base[i])} x "
+                f"target_percent {_amount(target[i])} of position '{position}', is {_amount(derived[i])}; {beyond}",
+                "check base_salary and the position's target_percent, or give the fund in bonus_fund"))
+        elif ctx.ok("employees", row, "base_salary", "bonus_fund"):
             problems.append(ctx.problem(
                 "employees", row, "base_salary",
                 f"the bonus fund of employee '{frame['employee_id'].iloc[i]}', base_salary {_amount(base[i])} x "
@@ -1455,5 +1519,5 @@ def _amount(value: float) -> str:
     return np.format_float_positional(value, trim="-") if abs(value) < 1e21 else repr(float(value))
 
 
-RULES = (check_references, check_goals, check_kpis, check_position_kpis, check_employees,
+RULES = (check_references, check_goals, check_kpis, check_positions, check_position_kpis, check_gates, check_employees,
          check_actuals, check_team_kpis, check_period_aggregation, check_methodology, check_money)

@@ -30,19 +30,21 @@ def frame(table: str, rows: list[dict] | None) -> pd.DataFrame:
     return df
 
 
-def make_client(*, positions, position_kpis, employees, actuals, kpis=None, stop_factors=None,
+def make_client(*, positions, position_kpis, employees, actuals, kpis=None, stop_factors=None, gates=None, modifiers=None,
                 goals=None, project=None, period="2026-09", currency="RUB", decimals=2,
                 curves=None, bonus_period_months=1, language="en") -> ClientData:
     if kpis is None:
         ids = sorted({r["kpi_id"] for r in position_kpis} | {r["kpi_id"] for r in (stop_factors or [])})
         kpis = [{"kpi_id": k, "name": k} for k in ids]
-    curves = {name: PayoutCurve(name, kind, tuple(map(tuple, pts))) for name, (kind, pts) in (curves or {}).items()}
+    curves = {name: PayoutCurve(name, kind, tuple(map(tuple, pts)), *rest)  # rest: basis, open
+              for name, (kind, pts, *rest) in (curves or {}).items()}
     config = ClientConfig(name="Test client", language=language, currency=currency, period=period,
                           currency_decimals=decimals, bonus_period_months=bonus_period_months,
                           payout_curves=curves)
     tables = {
         "goals": frame("goals", goals), "kpis": frame("kpis", kpis), "positions": frame("positions", positions),
         "position_kpis": frame("position_kpis", position_kpis), "stop_factors": frame("stop_factors", stop_factors),
+        "gates": frame("gates", gates), "modifiers": frame("modifiers", modifiers),
         "employees": frame("employees", employees), "actuals": frame("actuals", actuals),
         "project": frame("project", project),
     }

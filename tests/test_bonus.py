@@ -15,6 +15,7 @@ from builders import make_client, one_employee
 from kpi_toolkit.loading import load_client
 from kpi_toolkit.bonus import (bonus_fund_from_variable_share, compute_bonuses, days_employed, period_bounds,
                                seed_001_bonus)
+from kpi_toolkit.client import PayoutCurve
 from kpi_toolkit.errors import ClientDataError
 
 SEED_001 = [  # fund 100 000 split 50/30/20; thresholds 70 %, 85 % (blocking), 60 %
@@ -297,12 +298,18 @@ class Case:
     fund: Decimal | None = None
     base: Decimal | None = None
     share: Decimal | None = None
+    target: Decimal | None = None
     period: str = "2026-09"
     start: date | None = None
     end: date | None = None
     curves: dict = field(default_factory=dict)
     rules: list = field(default_factory=list)
     turnover: float | None = None
+    gates: list = field(default_factory=list)  # {level, applies_to (a row's kpi_id or total), cap} on KPI 'gk'
+    gate_plan: float = 1.0
+    gate_fact: float = 1.0
+    modifiers: list = field(default_factory=list)  # company factors of the period
+    total_cap: float | None = None
 
 
 def _q(x) -> Fraction:
@@ -310,9 +317,10 @@ def _q(x) -> Fraction:
     return Fraction(repr(float(x)))
 
 
-def reference_curve(kind: str, points, a: Fraction) -> Fraction:
+def reference_curve(kind: str, points, a: Fraction, basis: str = "attainment", open_: bool = False) -> Fraction:
     """A payout curve by its definition: 0 below the first point; steps pay the level of the
-    highest point reached; linear interpolates and pays the last level past the last point."""
+    highest point reached; linear interpolates and pays the last level past the last point, or
+    when open continues the last segment's slope (``a`` is the fact for a value-basis curve)."""
     pts = [(_q(x), _q(y)) for x, y in points]
     if a < pts[0][0]:
         return Fraction(0)
@@ -321,6 +329,9 @@ def reference_curve(kind: str, points, a: Fraction) -> Fraction:
     for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
         if a <= x1:
             return y0 + (y1 - y0) * (a - x0) / (x1 - x0)
+    if open_ and len(pts) > 1:
+        (x0, y0), (x1, y1) = pts[-2:]
+        return y1 + (a - x1) * (y1 - y0) / (x1 - x0)
     return pts[-1][1]
 
 
@@ -331,6 +342,8 @@ def reference_statement(case: Case) -> list[int]:
     0.4999…)"""
     if case.fund is not None:
         fund = Fraction(case.fund)
+    elif case.target is not None:
+        fund = Fraction(case.base) * Fraction(case.target)
     else:
         v = Fraction(case.share)
         fund = Fraction(case.base) * v / (1 - v)
@@ -342,17 +355,35 @@ def reference_statement(case: Case) -> list[int]:
     for rule in case.rules:
         if OPERATORS[rule["condition"]](_q(case.turnover), _q(rule["limit"])):
             d *= _q(rule["factor"])
+    shut = [g for g in case.gates if _q(case.gate_fact) / _q(case.gate_plan) < _q(g["level"])]
     coefficients = []
     for r in case.rows:
         a = max(_q(r["fact"]) / _q(r["plan"]), Fraction(0))
-        c = reference_curve(*case.curves[r["curve"]], a) if "curve" in r else a
+        if "curve" in r:
+            kind, points, *rest = case.curves[r["curve"]]
+            basis = rest[0] if rest else "attainment"
+            c = reference_curve(kind, points, _q(r["fact"]) if basis == "value" else a, basis, *rest[1:])
+        else:
+            c = a
         if "cap" in r:
             c = min(c, _q(r["cap"]))
+        for g in shut:
+            if g["applies_to"] == r["kpi_id"]:
+                c = min(c, _q(g["cap"]))
         if "threshold" in r and a < _q(r["threshold"]):
             c = Fraction(0)
         if "stop_threshold" in r and a < _q(r["stop_threshold"]):
             d = Fraction(0)
         coefficients.append(c)
+    payout = raw = sum(_q(r["weight"]) * c for r, c in zip(case.rows, coefficients))
+    for g in shut:  # a shut gate on the total caps the weighted payout factor: every line x cap / R
+        if g["applies_to"] == "total" and payout > _q(g["cap"]):
+            d *= _q(g["cap"]) / payout
+            payout = _q(g["cap"])
+    for factor in case.modifiers:  # after D (SPEC 3.5.1)
+        d *= _q(factor)
+    if case.total_cap is not None and raw * d > _q(case.total_cap):  # d holds the gate's scale already
+        d *= _q(case.total_cap) / (raw * d)
     return [math.floor(fund * _q(r["weight"]) * c * d * 100 + Fraction(1, 2)) for r, c in zip(case.rows, coefficients)]
 
 
@@ -372,12 +403,20 @@ def case_client(case: Case):
     if case.rules:
         actuals.append({"period": case.period, "employee_id": "E1", "kpi_id": "turnover", "plan": None,
                         "fact": case.turnover})
+    if case.gates:
+        actuals.append({"period": case.period, "employee_id": "E1", "kpi_id": "gk", "plan": case.gate_plan,
+                        "fact": case.gate_fact})
+    kpis = [{"kpi_id": k, "name": k} for k in sorted({r["kpi_id"] for r in case.rows} | {"turnover", "gk"})]
     return make_client(
-        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "variable_share": case.share}],
+        kpis=kpis, gates=[{"position_id": "pos", "gate_kpi_id": "gk", **g} for g in case.gates] or None,
+        modifiers=[{"period": case.period, "scope": "company", "factor": f, "reason": f"m{i}"}
+                   for i, f in enumerate(case.modifiers)] or None,
+        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "variable_share": case.share,
+                    "target_percent": case.target, "total_cap": case.total_cap}],
         position_kpis=[{"position_id": "pos", **{k: r[k] for k in ("kpi_id", *keys) if k in r}} for r in case.rows],
         employees=[employee], actuals=actuals, period=case.period,
         stop_factors=[{"position_id": "pos", "kpi_id": "turnover", **rule} for rule in case.rules] or None,
-        curves={name: (kind, [list(p) for p in points]) for name, (kind, points) in case.curves.items()})
+        curves={name: (kind, [list(p) for p in points], *rest) for name, (kind, points, *rest) in case.curves.items()})
 
 
 two_places = st.decimals(min_value=0, max_value=Decimal("0.3"), places=2)
@@ -392,21 +431,39 @@ def curve_points(draw, kind: str):
 
 
 @st.composite
+def value_points(draw, kind: str):
+    """Curve points in a KPI's own units (SPEC 3.5.1: SAP's 620 -> 50 %, 1997 -> 100 %)."""
+    xs = sorted(draw(st.sets(value, min_size=2, max_size=4)))
+    ys = sorted(draw(st.lists(st.decimals(min_value=0, max_value=2, places=2), min_size=len(xs), max_size=len(xs))))
+    return kind, tuple((float(x), float(y)) for x, y in zip(xs, ys))
+
+
+@st.composite
 def cases(draw):
-    """Statements with everything the formula multiplies: proration, variable-share funds, payout
-    curves (linear and steps) under caps and thresholds, stop thresholds and stop factors."""
+    """Statements with everything the formula multiplies: proration, variable-share and
+    target-percent funds, payout curves (linear, steps, open, in the KPI's units) under caps and
+    thresholds, stop thresholds, stop factors, gates on a KPI or the total, modifiers and a total cap."""
     rows, fund = draw(schemes())
-    curves = {"linear": draw(curve_points("linear")), "steps": draw(curve_points("steps"))}
+    curves = {"linear": draw(curve_points("linear")), "steps": draw(curve_points("steps")),
+              "open": (*draw(curve_points("linear")), "attainment", True),
+              "value": (*draw(value_points(draw(st.sampled_from(["linear", "steps"])))), "value",
+                        draw(st.booleans()))}
+    if curves["value"][0] == "steps":
+        curves["value"] = (*curves["value"][:3], False)  # a step curve is never open
     for row in rows:
-        curve = draw(st.sampled_from([None, None, "linear", "steps"]))
+        curve = draw(st.sampled_from([None, None, "linear", "steps", "open", "value"]))
         if curve:
             row["curve"] = curve
+        if curve == "value" and draw(st.booleans()):  # a fact exactly at one of the curve's points
+            row["fact"] = draw(st.sampled_from([x for x, _ in curves["value"][1]]))
     case = Case(rows, curves=curves, period=draw(st.sampled_from(["2026-09", "2026-10", "2026-02", "2024-02"])))
-    if draw(st.booleans()):
+    source = draw(st.sampled_from(["fund", "share", "target"]))
+    if source == "fund":
         case.fund = fund
     else:
         case.base = draw(money)
-        case.share = draw(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("0.6"), places=2))
+        rate = draw(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("0.6"), places=2))
+        case.share, case.target = (rate, None) if source == "share" else (None, rate)
     year, month = int(case.period[:4]), int(case.period[5:])
     last = calendar.monthrange(year, month)[1]
     if draw(st.booleans()):
@@ -418,6 +475,19 @@ def cases(draw):
     case.rules = [{"condition": c, "limit": float(limit),
                    "factor": float(draw(st.decimals(min_value=0, max_value=1, places=2)))} for c, limit in conditions]
     case.turnover = float(draw(two_places))
+    targets = st.sampled_from(["total"] + [r["kpi_id"] for r in rows])
+    gates = draw(st.lists(st.fixed_dictionaries({
+        "level": st.one_of(st.just(0.9), st.decimals(min_value=Decimal("0.5"), max_value=Decimal("1.2"),
+                                                     places=2).map(float)),
+        "applies_to": targets,
+        "cap": st.decimals(min_value=0, max_value=Decimal("1.5"), places=2).map(float)}),
+        max_size=2, unique_by=lambda g: g["applies_to"]))
+    case.gates = gates
+    case.gate_plan = float(draw(value))
+    at_level = float(Decimal(repr(case.gate_plan)) * Decimal("0.9"))  # exactly at a level of 0.9
+    case.gate_fact = draw(st.one_of(st.just(at_level), value.map(float)))
+    case.modifiers = [float(f) for f in draw(st.lists(st.decimals(min_value=0, max_value=2, places=2), max_size=2))]
+    case.total_cap = draw(st.one_of(st.none(), st.decimals(min_value=Decimal("0.1"), max_value=2, places=2).map(float)))
     return case
 
 
@@ -509,3 +579,206 @@ def test_an_excluded_fact_renormalises_map_weights_exactly_at_a_half_cent():
     assert lines.loc["ka", "bonus_minor"] == 32  # 0.50 * 3/5 * 1.05 = 0.315, half up
     assert lines.loc["kb", "bonus_minor"] == 20  # 0.50 * 2/5
     assert lines.loc["kc", "bonus_minor"] == 0
+
+
+# --- target bonus as a share of base pay (SPEC 3.5.1) ---------------------------------------
+
+def _target_client(base, target, facts, weights=(0.5, 0.5)):
+    kpis = [f"k{i}" for i in range(len(facts))]
+    return make_client(
+        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "target_percent": target}],
+        position_kpis=[{"position_id": "pos", "kpi_id": k, "weight": w} for k, w in zip(kpis, weights)],
+        employees=[{"employee_id": "E1", "name": "Ann", "position_id": "pos", "base_salary": base}],
+        actuals=[{"period": "2026-09", "employee_id": "E1", "kpi_id": k, "plan": 100, "fact": f}
+                 for k, f in zip(kpis, facts)])
+
+
+def test_target_percent_fund_is_a_share_of_base_pay():
+    """BF = 80 000 x 0.15 = 12 000; lines 12 000 x 0.5 x 1.0 = 6 000 and 12 000 x 0.5 x 1.1 = 6 600:
+    12 600 (with variable_share 0.15 the fund would have been 80 000 x 0.15 / 0.85 = 14 117.65)."""
+    result = compute_bonuses(_target_client(80_000, 0.15, [100, 110]))
+    assert result.lines["bonus_minor"].tolist() == [600_000, 660_000]
+    assert int(result.totals["fund_minor"].iloc[0]) == 1_200_000
+    assert int(result.totals["bonus_minor"].iloc[0]) == 1_260_000
+
+
+def test_target_percent_half_kopeck_is_settled_exactly():
+    """BF = 1 000.03 x 0.5 = 500.015 exactly (the float is 500.01499…); weight 1 at 100 %: half-up
+    500.02, where rounding the float gives 500.01."""
+    result = compute_bonuses(_target_client(1000.03, 0.5, [100], weights=(1,)))
+    assert result.lines["bonus_minor"].tolist() == [50002]
+
+
+# --- curves in the KPI's units, open and stepped (SPEC 3.5.1) -------------------------------
+
+SAP = {"sap": PayoutCurve("sap", "linear", ((620, 0.5), (1997, 1.0)), basis="value")}
+
+
+@pytest.mark.parametrize("fact, expected", [
+    (620, 5_000_000),      # exactly at the first point: 50 %; as attainment 620 / 1990 = 0.3115577… it paid 0
+    (619.99, 0),           # below the first point: 0
+    (1308.5, 7_500_000),   # halfway (620 + 1997) / 2: 0.5 + 0.5 x 688.5 / 1377 = 0.75
+    (1997, 10_000_000),    # the last point: 100 % (attainment 1997 / 1990 = 100.35 %)
+    (2500, 10_000_000),    # past the last point of a closed curve: the last level
+])
+def test_value_basis_curve_is_decided_exactly_at_its_points(fact, expected):
+    """SAP's probe: target 1990, points 620 -> 50 %, 1997 -> 100 %; fund 100 000, weight 1."""
+    client = one_employee([{"kpi_id": "k", "weight": 1, "plan": 1990, "fact": fact, "curve": "sap"}])
+    client = client.with_config(payout_curves=SAP)
+    assert compute_bonuses(client).lines["bonus_minor"].tolist() == [expected]
+
+
+def test_value_basis_curve_still_applies_the_attainment_threshold_and_cap():
+    """Fact 620 pays 50 % on the curve, but attainment 620 / 1990 = 31.2 % is under a 40 % threshold: 0.
+    Fact 2500 pays 1.0 on the curve, capped at 0.9: 90 000."""
+    rows = [{"kpi_id": "k", "weight": 0.5, "plan": 1990, "fact": 620, "curve": "sap", "threshold": 0.4},
+            {"kpi_id": "j", "weight": 0.5, "plan": 1990, "fact": 2500, "curve": "sap", "cap": 0.9}]
+    client = one_employee(rows).with_config(payout_curves=SAP)
+    assert compute_bonuses(client).lines["bonus_minor"].tolist() == [0, 4_500_000]
+
+
+@pytest.mark.parametrize("fact, cap, expected", [
+    (120, None, 1_500_000),   # open: slope (1.0 - 0.5) / (1.0 - 0.8) = 2.5 goes on: 1 + 0.2 x 2.5 = 1.5
+    (120, 1.4, 1_400_000),    # ... up to the KPI's cap 1.4
+    (300, None, 6_000_000),   # 1 + 2.0 x 2.5 = 6: an uncapped accelerator
+    (90, None, 750_000),      # inside the curve: 0.5 + 0.1 x 2.5 = 0.75
+])
+def test_open_curve_continues_the_last_slope_up_to_the_cap(fact, cap, expected):
+    """Fund 10 000, weight 1, plan 100; curve 80 % -> 0.5, 100 % -> 1.0, open."""
+    row = {"kpi_id": "k", "weight": 1, "plan": 100, "fact": fact, "curve": "acc"}
+    if cap is not None:
+        row["cap"] = cap
+    client = one_employee([row], fund=10_000).with_config(
+        payout_curves={"acc": PayoutCurve("acc", "linear", ((0.8, 0.5), (1.0, 1.0)), open=True)})
+    assert compute_bonuses(client).lines["bonus_minor"].tolist() == [expected]
+
+
+def test_open_curve_beyond_the_money_limit_is_refused_not_wrapped():
+    client = one_employee([{"kpi_id": "k", "weight": 1, "plan": 1, "fact": 1e12, "curve": "acc"}],
+                          fund=10_000_000).with_config(
+        payout_curves={"acc": PayoutCurve("acc", "linear", ((0.8, 0.5), (1.0, 1.0)), open=True)})
+    problems = _refused(client)
+    assert problems[0].column == "fact" and "2**52 minor units" in problems[0].message
+
+
+def test_value_basis_step_curve_pays_the_level_of_the_highest_point_reached():
+    """Calls per month: 40 -> 0.5, 60 -> 1.0, 80 -> 1.3 (fund 1 000): fact 59.999 -> 0.5, 60 -> 1.0, 95 -> 1.3."""
+    curves = {"calls": PayoutCurve("calls", "steps", ((40, 0.5), (60, 1.0), (80, 1.3)), basis="value")}
+    rows = [{"kpi_id": f"k{i}", "weight": w, "plan": 50, "fact": f, "curve": "calls"}
+            for i, (w, f) in enumerate([(0.25, 59.999), (0.25, 60), (0.5, 95)])]
+    client = one_employee(rows, fund=1000).with_config(payout_curves=curves)
+    assert compute_bonuses(client).lines["bonus_minor"].tolist() == [12500, 25000, 65000]
+
+
+def test_a_curve_has_a_display_name_per_language():
+    curve = PayoutCurve("sales_curve", "linear", ((1, 1),), label={"en": "Sales scale", "ru": "Шкала продаж"})
+    assert (curve.display_name("en"), curve.display_name("ru")) == ("Sales scale", "Шкала продаж")
+    assert PayoutCurve("c", "linear", ((1, 1),)).display_name("en") is None
+
+
+# --- gates (SPEC 3.5.1) ----------------------------------------------------------------------
+
+def _gated(sales, margin, gates, ebitda=None):
+    """Fund 100 000; sales weight 0.6 (plan 100), margin weight 0.4 (plan 13)."""
+    rows = [{"kpi_id": "sales", "weight": 0.6, "plan": 100, "fact": sales},
+            {"kpi_id": "margin", "weight": 0.4, "plan": 13, "fact": margin}]
+    extra = [] if ebitda is None else [
+        {"period": "2026-09", "employee_id": "E1", "kpi_id": "ebitda", "plan": 200, "fact": ebitda}]
+    client = one_employee(rows, extra_actuals=extra,
+                          kpis=[{"kpi_id": k, "name": k} for k in ("ebitda", "margin", "sales")])
+    from builders import frame
+    return client.with_tables(gates=frame("gates", [{"position_id": "pos", **g} for g in gates]))
+
+
+SALES_GATE = [{"gate_kpi_id": "margin", "level": 0.9, "applies_to": "sales", "cap": 1}]
+
+
+@pytest.mark.parametrize("margin, lines, shut", [
+    (11.05, [6_000_000, 3_400_000], True),   # margin 85 % < 90 %: sales capped at 1.0: 60 000; margin 0.4 x 0.85
+    (11.7, [7_800_000, 3_600_000], False),   # 11.7 / 13 is exactly 90 % (the float says 0.8999…): open, 0.6 x 1.3
+])
+def test_gate_caps_a_kpi_until_the_gate_kpi_reaches_its_level(margin, lines, shut):
+    result = compute_bonuses(_gated(130, margin, SALES_GATE))
+    assert result.lines["bonus_minor"].tolist() == lines
+    assert (result.totals["gates"].iloc[0] == "margin < 0.9: sales x1") is shut
+
+
+def test_gate_on_the_total_with_cap_zero_pays_nothing_and_says_why():
+    """EBITDA (a company KPI not paid on) 190 of 200 = 95 % < 100 %: the total is capped at 0."""
+    result = compute_bonuses(_gated(130, 13, [{"gate_kpi_id": "ebitda", "level": 1, "applies_to": "total", "cap": 0}],
+                                    ebitda=190))
+    assert result.lines["bonus_minor"].tolist() == [0, 0]
+    assert result.lines["reason"].tolist() == ["gate", "gate"]
+    assert result.totals["reason"].iloc[0] == "gate"
+
+
+def test_gate_on_the_total_caps_the_weighted_payout_factor():
+    """Shut gate, cap 1: R = 0.6 x 1.3 + 0.4 x 1.0 = 1.18 > 1, every line x 1 / 1.18:
+    78 000 / 1.18 = 66 101.6949… -> 66 101.69 and 40 000 / 1.18 = 33 898.3050… -> 33 898.31 (100 000.00).
+    EBITDA at exactly 100 % opens the gate: 78 000 + 40 000."""
+    gate = [{"gate_kpi_id": "ebitda", "level": 1, "applies_to": "total", "cap": 1}]
+    assert compute_bonuses(_gated(130, 13, gate, ebitda=190)).lines["bonus_minor"].tolist() == [6_610_169, 3_389_831]
+    assert compute_bonuses(_gated(130, 13, gate, ebitda=200)).lines["bonus_minor"].tolist() == [7_800_000, 4_000_000]
+
+
+def test_gate_total_scale_settles_a_half_kopeck_exactly():
+    """Cap 0.5 with R = 0.6 x 1 + 0.4 x 1.5 = 1.2: scale 5/12; fund 100.02: sales line
+    100.02 x 0.6 x 1 x 5/12 = 25.005 exactly -> 25.01 (half-up), margin 100.02 x 0.4 x 1.5 x 5/12 = 25.005 -> 25.01."""
+    rows = [{"kpi_id": "sales", "weight": 0.6, "plan": 100, "fact": 100},
+            {"kpi_id": "margin", "weight": 0.4, "plan": 100, "fact": 150}]
+    from builders import frame
+    client = one_employee(rows, fund=100.02, extra_actuals=[
+        {"period": "2026-09", "employee_id": "E1", "kpi_id": "ebitda", "plan": 1, "fact": 0.5}],
+        kpis=[{"kpi_id": k, "name": k} for k in ("ebitda", "margin", "sales")])
+    client = client.with_tables(gates=frame("gates", [
+        {"position_id": "pos", "gate_kpi_id": "ebitda", "level": 1, "applies_to": "total", "cap": 0.5}]))
+    assert compute_bonuses(client).lines["bonus_minor"].tolist() == [2501, 2501]
+
+
+def test_a_gate_kpi_without_a_fact_is_a_client_data_error_not_an_open_gate():
+    gate = [{"gate_kpi_id": "ebitda", "level": 1, "applies_to": "total", "cap": 0}]
+    problems = _refused(_gated(130, 13, gate))
+    assert "has no fact for it in period 2026-09" in problems[0].message
+
+
+# --- modifiers and the total cap (SPEC 3.5.1) ------------------------------------------------
+
+def _modified(facts, modifiers, turnover=None, total_cap=None):
+    from builders import frame
+    client = seed_case(facts, turnover)
+    positions = [{"position_id": "pos", "name": "Position", "department": "Sales", "total_cap": total_cap}]
+    return client.with_tables(modifiers=frame("modifiers", modifiers), positions=frame("positions", positions))
+
+
+COMPANY = {"period": "2026-09", "scope": "company", "factor": 1.1, "reason": "Company result"}
+SALES = {"period": "2026-09", "scope": "department", "id": "Sales", "factor": 0.9, "reason": "Sales department"}
+
+
+def test_modifiers_multiply_after_d_and_are_reported_apart_with_their_reasons():
+    """Seed 001 lines 45 000, 28 500, 13 000; company x1.1 and Sales x0.9: x0.99 ->
+    44 550, 28 215, 12 870 = 85 635. A modifier of another period or department does not apply."""
+    other = [{**COMPANY, "period": "2026-08", "factor": 2}, {**SALES, "id": "Logistics", "factor": 2}]
+    result = compute_bonuses(_modified((90, 95, 65), [COMPANY, SALES, *other]))
+    assert result.lines["bonus_minor"].tolist() == [4_455_000, 2_821_500, 1_287_000]
+    row = result.totals.iloc[0]
+    assert row["modifier"] == pytest.approx(0.99) and row["stop_factor"] == 1
+    assert row["modifier_reasons"] == "Company result (x1.1); Sales department (x0.9)"
+
+
+def test_a_modifier_above_one_applies_after_the_stop_factor():
+    """Turnover 12 % > 10 %: D = 0.5; then an individual x1.2: 86 500 x 0.5 x 1.2 = 51 900."""
+    person = {"period": "2026-09", "scope": "employee", "id": "E1", "factor": 1.2, "reason": "Key deal"}
+    result = compute_bonuses(_modified((90, 95, 65), [person], turnover=0.12))
+    assert result.lines["bonus_minor"].tolist() == [2_700_000, 1_710_000, 780_000]
+    assert result.totals["modifier_reasons"].iloc[0] == "Key deal"
+
+
+def test_total_cap_limits_the_final_payout_as_a_share_of_the_fund():
+    """Facts 130, 95, 65: R = 0.65 + 0.285 + 0.13 = 1.065; x1.2 (position modifier) = 1.278 > total_cap 1:
+    every line x 1 / 1.278: 65 000 x 1.2 / 1.278 = 61 032.8638… -> 61 032.86, 28 500 x … = 26 760.5633… ->
+    26 760.56, 13 000 x … = 12 206.5727… -> 12 206.57 (99 999.99, within the fund)."""
+    position = {"period": "2026-09", "scope": "position", "id": "pos", "factor": 1.2, "reason": "Season"}
+    result = compute_bonuses(_modified((130, 95, 65), [position], total_cap=1))
+    assert result.lines["bonus_minor"].tolist() == [6_103_286, 2_676_056, 1_220_657]
+    uncapped = compute_bonuses(_modified((130, 95, 65), [position], total_cap=1.5))
+    assert uncapped.lines["bonus_minor"].tolist() == [7_800_000, 3_420_000, 1_560_000]

@@ -38,6 +38,8 @@ def fill_template(template: Path, dest: Path, settings: dict | None = None,
     for name, table in TABLES.items():
         ws = workbook[name]
         header = [cell.value for cell in ws[1]]
+        if not (VALID / f"{name}.csv").exists():  # an optional table valid_minimal does not have
+            continue
         with open(VALID / f"{name}.csv", encoding="utf-8", newline="") as handle:
             for r, record in enumerate(csv.DictReader(handle), start=2):
                 for c, column in enumerate(header, start=1):

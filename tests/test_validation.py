@@ -387,3 +387,104 @@ def test_a_rate_summed_over_a_quarter_is_warned_about(client_copy, make_fixtures
     warned = [p for p in validate_client(folder) if p.column == "period_aggregation"]
     assert [(p.severity, p.row) for p in warned] == [("warning", 3), ("warning", 7)]  # RET and TOV, in %
     assert "summed over the bonus period" in warned[0].message and "mean" in warned[0].fix
+
+
+def _add_column(make_fixtures, folder, file, column, values):
+    rows = make_fixtures.read_csv(folder / file)
+    make_fixtures.write_csv(folder / file, [rows[0] + [column]] + [r + [v] for r, v in zip(rows[1:], values)])
+
+
+def test_target_percent_and_variable_share_together_are_refused_at_the_row(client_copy, make_fixtures):
+    folder = client_copy()
+    _add_column(make_fixtures, folder, "positions.csv", "target_percent", ["0.15", "", ""])
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.table, p.row, p.column) for p in errors] == [("positions.csv", 2, "target_percent")]
+    assert "both variable_share 0.3 and target_percent 0.15" in errors[0].message
+    assert errors[0].fix == "clear one of the two cells"
+
+
+def test_target_percent_replaces_variable_share_as_the_funds_source(client_copy, make_fixtures):
+    folder = client_copy()
+    _add_column(make_fixtures, folder, "positions.csv", "target_percent", ["0.15", "", ""])
+    make_fixtures.set_cell(folder, "positions.csv", 2, "variable_share", "")
+    assert [p for p in validate_client(folder) if p.severity == "error"] == []
+    make_fixtures.set_cell(folder, "positions.csv", 2, "target_percent", "2")
+    make_fixtures.set_cell(folder, "employees.csv", 2, "base_salary", "30000000000000")
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.table, p.row, p.column) for p in errors] == [("employees.csv", 2, "base_salary")]
+    assert "x target_percent 2 of position 'sales-manager', is 60000000000000" in errors[0].message
+
+
+CURVES_YAML = """payout_curves:
+  sales_curve:
+    type: step
+    basis: value
+    label: {en: Sales scale, ru: Шкала продаж}
+    points:
+      - [620, 0.5]
+      - [1997, 1.0]
+  accelerator:
+    type: linear
+    open: true
+    points:
+      - [0.8, 0.5]
+      - [1.0, 1.0]
+"""
+
+
+def _with_curves(folder, text):
+    yaml = (folder / "client.yaml").read_text(encoding="utf-8")
+    start, end = yaml.index("payout_curves:"), yaml.index("project_thresholds:")
+    (folder / "client.yaml").write_text(yaml[:start] + text + yaml[end:], encoding="utf-8")
+
+
+def test_value_basis_step_and_open_curves_with_labels_are_read(client_copy):
+    folder = client_copy()
+    _with_curves(folder, CURVES_YAML)
+    curves = load_client(folder).config.payout_curves
+    sales, acc = curves["sales_curve"], curves["accelerator"]
+    assert (sales.kind, sales.basis, sales.open, sales.points) == ("steps", "value", False, ((620, 0.5), (1997, 1.0)))
+    assert sales.display_name("ru") == "Шкала продаж"
+    assert (acc.kind, acc.basis, acc.open) == ("linear", "attainment", True)
+
+
+@pytest.mark.parametrize("spec, path, fragment", [
+    ("{type: step, open: true, points: [[0.8, 0.5], [1.0, 1.0]]}", "payout_curves.sales_curve.open",
+     "open: true needs a linear curve"),
+    ("{type: linear, basis: units, points: [[0.8, 0.5]]}", "payout_curves.sales_curve.basis",
+     "curve basis 'units' is not known; expected attainment or value"),
+    ("{type: linear, open: yes please, points: [[0.8, 0.5], [1, 1]]}", "payout_curves.sales_curve.open",
+     "expected true or false"),
+    ("{type: linear, open: true, points: [[0.8, 0.5]]}", "payout_curves.sales_curve.points",
+     "an open curve needs at least two points"),
+    ("{type: linear, label: {de: Skala}, points: [[0.8, 0.5]]}", "payout_curves.sales_curve.label",
+     "is not a name per language"),
+    ("{type: linear, basis: value, points: [[620, 0.5], [600, 1]]}", "payout_curves.sales_curve.points[1]",
+     "fact 600 does not increase"),
+    ("{type: linear, shape: s, points: [[0.8, 0.5]]}", "payout_curves.sales_curve.shape", "unknown curve key"),
+])
+def test_bad_curve_settings_are_reported_at_their_key(client_copy, spec, path, fragment):
+    folder = client_copy()
+    _with_curves(folder, f"payout_curves:\n  sales_curve: {spec}\n")
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.table, p.column) for p in errors] == [("client.yaml", path)]
+    assert fragment in errors[0].message and errors[0].row is not None
+
+
+@pytest.mark.parametrize("row, column, fragment", [
+    ("head-of-sales,REV,0.9,RET,1", None, None),
+    ("head-of-sales,REV,0.9,total,0", None, None),
+    ("head-of-sales,REV,90,total,0", "level", "level 90 looks like a percentage"),
+    ("head-of-sales,REV,0.9,ORD,1", "applies_to", "applies_to 'ORD' is neither a KPI of position 'head-of-sales' "
+                                                  "nor total; expected total or one of:"),
+    ("head-of-sales,NOPE,0.9,total,1", "gate_kpi_id", "unknown kpi_id 'NOPE': not in kpis.csv"),
+])
+def test_gates_are_checked_where_they_are_written(client_copy, make_fixtures, row, column, fragment):
+    folder = client_copy()
+    (folder / "gates.csv").write_text("position_id,gate_kpi_id,level,applies_to,cap\n" + row + "\n", encoding="utf-8")
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    if column is None:
+        assert errors == []
+        return
+    assert [(p.table, p.row, p.column) for p in errors] == [("gates.csv", 2, column)]
+    assert fragment in errors[0].message
