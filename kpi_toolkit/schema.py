@@ -334,7 +334,7 @@ CLIENT_YAML_OPTIONAL = (
     "contacts",  # list of {name, role, email, phone}
     "questionnaire",  # dict, see kpi_toolkit.readiness.QUESTIONNAIRE_FIELDS
     "readiness",  # dict condition -> yes / partly / no, see kpi_toolkit.readiness.CONDITIONS
-    "branding",  # {logo: file in the client folder, colour: "#RRGGBB"}
+    "branding",  # {logo: file in the client folder, colour: "#RRGGBB", consultancy: name (PDF author)}
     "payout_curves",  # {name: {type: steps|linear, points: [[attainment, coefficient], ...]}}
     "funnel",  # see kpi_toolkit.funnel
     "strategy_owner",  # position_id owning the strategy map (default: the ceo-level position)

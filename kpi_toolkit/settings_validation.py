@@ -229,6 +229,9 @@ def _check_nested(values: dict, folder: Path, problem) -> dict[str, Any]:
     return out
 
 
+SUPPORTED_LABEL_LANGUAGES = ("en", "ru")
+
+
 def _check_curves(curves: Any, problem) -> dict[str, PayoutCurve]:
     result: dict[str, PayoutCurve] = {}
     example = "{type: linear, points: [[0.8, 0.5], [1.0, 1.0], [1.2, 1.5]]}"
@@ -273,13 +276,26 @@ def _check_curves(curves: Any, problem) -> dict[str, PayoutCurve]:
                         "sort the points by attainment and remove duplicates")
                 ok = False
             parsed.append((attainment, coefficient))
+        names = spec.get("label")
+        if names is not None:
+            if isinstance(names, str):
+                names = {language: names for language in SUPPORTED_LABEL_LANGUAGES}
+            if (not isinstance(names, dict) or not names
+                    or not all(k in SUPPORTED_LABEL_LANGUAGES and isinstance(v, str) and v.strip()
+                               for k, v in names.items())):
+                problem(f"{path}.label", f"display name {_show(names)} is not a name per language",
+                        f"write e.g. label: {{en: Sales scale, ru: Шкала продаж}} (languages: "
+                        f"{', '.join(SUPPORTED_LABEL_LANGUAGES)})")
+                ok = False
+            else:
+                names = {k: " ".join(v.split()) for k, v in names.items()}
         if ok:
-            result[str(name)] = PayoutCurve(name=str(name), kind=kind, points=tuple(parsed))
+            result[str(name)] = PayoutCurve(name=str(name), kind=kind, points=tuple(parsed), label=names)
     return result
 
 
 def _check_branding(branding: Any, folder: Path, problem) -> dict:
-    result: dict[str, Any] = {"logo": None, "colour": None}
+    result: dict[str, Any] = {"logo": None, "colour": None, "consultancy": None}
     if not isinstance(branding, dict):
         problem("branding", f"expected logo and colour, found {_show(branding)}",
                 "write branding: {logo: logo.png, colour: \"#1F4E79\"}")
@@ -304,4 +320,11 @@ def _check_branding(branding: Any, folder: Path, problem) -> dict:
                     "write a hex colour in quotes, e.g. \"#1F4E79\"")
         else:
             result["colour"] = colour
+    consultancy = branding.get("consultancy")
+    if consultancy is not None:
+        if not isinstance(consultancy, str) or not consultancy.strip() or len(consultancy) > 120:
+            problem("branding.consultancy", f"consultancy {_show(consultancy)} is not a name of 1 to 120 characters",
+                    "write the consultancy's name in quotes, e.g. \"Ledger & Partners LLP\"")
+        else:
+            result["consultancy"] = " ".join(consultancy.split())
     return result
