@@ -104,14 +104,33 @@ def _styled(chart):
 
 
 class ReportFigure(Figure):
-    """A Figure that shows itself in Jupyter whatever the matplotlib backend (not managed by pyplot)."""
+    """A Figure that shows itself in Jupyter whatever the matplotlib backend (not managed by pyplot).
+
+    ``caption`` and ``data`` are its text alternative: a sentence saying what it shows and the
+    numbers it shows, as rows of text (the first row is the header). They travel with the
+    image in the notebook output's metadata (``alt`` and ``data``), and the report prints the
+    caption under the chart and gives screen readers the numbers as a table.
+    """
+
+    caption: str = ""
+    data: list = []
 
     def _repr_png_(self):
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", dpi=self.dpi, bbox_inches="tight", pad_inches=0.05)
         png = buffer.getvalue()
         width_px = int.from_bytes(png[16:20], "big")
-        return png, {"width": round(width_px * 96 / self.dpi)}  # shown at its printed size
+        metadata = {"width": round(width_px * 96 / self.dpi)}  # shown at its printed size
+        if self.caption:
+            metadata.update(alt=self.caption, data=self.data)
+        return png, metadata
+
+
+def _described(fig: ReportFigure, caption: str, header: list, rows) -> ReportFigure:
+    """Give `fig` its text alternative: `caption` and the numbers it shows (text cells)."""
+    fig.caption = caption
+    fig.data = [[str(c) for c in header]] + [["" if v is None else str(v) for v in row] for row in rows]
+    return fig
 
 
 def _figure(height: float, width: float = FIG_WIDTH) -> ReportFigure:
@@ -297,7 +316,14 @@ def strategy_map_chart(goals: pd.DataFrame, links: pd.DataFrame, language: str) 
                                 shrinkA=1, shrinkB=1, zorder=2.5)
         arrow.set_gid(f"link:{child}->{parent}")
         ax.add_patch(arrow)
-    return fig
+    names = dict(zip(goals["goal_id"], goals["name"]))
+    supports = links.groupby("goal_id")["parent_id"].apply(lambda ids: "; ".join(str(names[i]) for i in ids)).to_dict()
+    return _described(fig, t("chart.alt.strategy_map", language, goals=len(goals)),
+                      [t("chart.alt.goal", language), t("chart.alt.perspective", language),
+                       t("chart.goal_weight", language), t("chart.alt.supports", language)],
+                      [(g.name, label("perspective", g.perspective, language),
+                        format_percent(g.weight, language, 1) if not pd.isna(g.weight) else "",
+                        supports.get(g.goal_id, "")) for g in goals.itertuples()])
 
 
 def _clear_bend(start, end, obstacles, same_row: bool) -> float:
@@ -396,7 +422,12 @@ def gantt_chart(plan: pd.DataFrame, language: str) -> Figure:
     ax.grid(axis="x", visible=True)
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
-    return fig
+    return _described(fig, t("chart.alt.gantt", language, steps=len(plan)),
+                      [t("chart.alt.step", language), t("chart.alt.start", language), t("chart.alt.end", language),
+                       t("chart.alt.weeks", language)],
+                      [(f"{row.step}. {row.name}", format_date(start.date(), language), format_date(end.date(), language),
+                        "" if pd.isna(row.weeks) else format_number(row.weeks, language, 0))
+                       for row, start, end in zip(plan.itertuples(), starts, ends)])
 
 
 _ATTAINMENT_CMAP = LinearSegmentedColormap.from_list(
@@ -448,7 +479,10 @@ def attainment_heatmap(matrix: pd.DataFrame, language: str, *, vmin: float = 0.5
                   rotation_mode="anchor")
     ax.set_yticks(np.arange(n_rows) + 0.5, [_wrap(r, 28) for r in grid.index], rotation=0)
     ax.tick_params(length=0)
-    return fig
+    return _described(fig, t("chart.alt.heatmap", language),
+                      [t("chart.alt.employee", language), *grid.columns],
+                      [(name, *("" if pd.isna(v) else format_percent(v, language, 0) for v in values))
+                       for name, values in zip(grid.index, grid.to_numpy())])
 
 
 @_styled
@@ -501,7 +535,11 @@ def kpi_weights_chart(weights: pd.DataFrame, language: str, *, min_weight: float
     ax.grid(axis="x", visible=True)
     ax.tick_params(axis="y", length=0)
     ax.legend(loc="lower right", ncols=2, bbox_to_anchor=(1, 1.0))
-    return fig
+    return _described(fig, t("chart.alt.kpi_weights", language, weight=format_percent(min_weight, language, 0)),
+                      [t("chart.alt.kpi", language), t("chart.before_pruning", language), t("chart.after_pruning", language)],
+                      [(row.kpi, format_percent(row.raw_weight, language, 1),
+                        format_percent(row.weight, language, 1) if row.kept else t("chart.dropped", language))
+                       for row in data.itertuples()])
 
 
 # --------------------------------------------------------------------------- bonus
@@ -547,7 +585,10 @@ def pool_vs_budget_chart(pool: float, budget: float | None, currency: str, langu
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
     ax.spines["left"].set_visible(False)
-    return fig
+    no_budget = budget is None or pd.isna(budget)
+    return _described(fig, status, [t("bonus.pool", language), t("bonus.budget", language)],
+                      [(format_money(pool, currency, language, decimals=0),
+                        "" if no_budget else format_money(budget, currency, language, decimals=0))])
 
 
 @_styled
@@ -588,7 +629,10 @@ def bonus_by_department_chart(df: pd.DataFrame, currency: str, language: str) ->
     ax.grid(axis="x", visible=True)
     ax.tick_params(axis="y", length=0)
     ax.legend(loc="lower right", ncols=2, bbox_to_anchor=(1, 1.0))
-    return fig
+    return _described(fig, t("chart.alt.bonus_by_department", language),
+                      [t("chart.alt.department", language), t("chart.alt.bonus", language), t("chart.alt.fund", language)],
+                      [(row.department, format_money(row.bonus, currency, language, decimals=0),
+                        format_money(row.fund, currency, language, decimals=0)) for row in data.itertuples()])
 
 
 @_styled
@@ -621,7 +665,10 @@ def sensitivity_chart(df: pd.DataFrame, budget: float | None, currency: str, lan
     _percent_axis(ax.xaxis, language, signed=True)
     _money_axis(ax.yaxis, currency, language)
     ax.legend(loc="upper left")
-    return fig
+    return _described(fig, t("chart.alt.sensitivity", language),
+                      [t("bonus.attainment_shift", language), t("bonus.pool", language)],
+                      [(("+" if row.shift > 1e-12 else "") + format_percent(row.shift, language, 0),
+                        format_money(row.pool, currency, language, decimals=0)) for row in data.itertuples()])
 
 
 # --------------------------------------------------------------------------- pilot and project
@@ -667,7 +714,10 @@ def plan_fact_chart(series: pd.DataFrame, title: str, language: str, *, directio
     ax.set_xlim(-0.4, len(x) - 0.6)
     ax.set_title(_wrap(title, 70))
     ax.autoscale(axis="y")
-    return fig
+    return _described(fig, t("chart.alt.plan_fact", language, title=title),
+                      [t("chart.alt.period", language), t("chart.plan", language), t("chart.fact", language)],
+                      [(format_period(row.period, language), "" if pd.isna(row.plan) else format_number(row.plan, language, 2),
+                        "" if pd.isna(row.fact) else format_number(row.fact, language, 2)) for row in data.itertuples()])
 
 
 @_styled
@@ -700,7 +750,12 @@ def earned_value_chart(scorecard: pd.DataFrame, currency: str, language: str) ->
     _period_ticks(ax, data["period"], language)
     _money_axis(ax.yaxis, currency, language)
     ax.legend(loc="lower right")
-    return fig
+    return _described(fig, t("chart.alt.earned_value", language),
+                      [t("chart.alt.period", language), t("chart.planned_value", language),
+                       t("chart.earned_value_ev", language), t("chart.actual_cost", language)],
+                      [(format_period(row.period, language), *(format_money(v, currency, language, decimals=0)
+                                                                for v in (row.pv, row.ev, row.ac)))
+                       for row in data.itertuples()])
 
 
 # --------------------------------------------------------------------------- sales
@@ -748,7 +803,10 @@ def funnel_chart(plan: pd.DataFrame, language: str) -> Figure:
     ax.tick_params(axis="y", length=0)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
-    return fig
+    return _described(fig, t("chart.alt.funnel", language),
+                      [t("chart.alt.funnel_stage", language), t("chart.alt.required", language)],
+                      [(_stage_name(row.stage, language), format_number(row.required_total, language, 0))
+                       for row in data.itertuples()])
 
 
 def _stage_name(stage: str, language: str) -> str:

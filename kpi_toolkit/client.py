@@ -57,7 +57,7 @@ class ClientConfig:
     contacts: tuple[dict, ...] = ()
     questionnaire: dict = field(default_factory=dict)
     readiness: dict = field(default_factory=dict)
-    branding: dict = field(default_factory=dict)  # {"logo": Path | None, "colour": "#RRGGBB"}
+    branding: dict = field(default_factory=dict)  # {"logo": Path | None, "colour": "#RRGGBB", "consultancy": str | None}
     payout_curves: dict[str, PayoutCurve] = field(default_factory=dict)
     funnel: dict | None = None
     strategy_owner: str | None = None  # position owning the strategy map (None: the ceo-level one)

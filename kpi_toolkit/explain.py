@@ -12,10 +12,12 @@ def reason_label(code: str, language: str) -> str:
     return label("reason", code, language) if code else ""
 
 
-def statement_reason(row, language: str, kpi_names: dict[str, str] | None = None) -> str:
+def statement_reason(row, language: str, kpi_names: dict[str, str] | None = None,
+                     kpi_units: dict[str, str] | None = None, currency: str | None = None) -> str:
     """Why an employee's statement pays what it pays: the main reason and its details.
 
-    ``row`` is a row of :attr:`kpi_toolkit.bonus.BonusResult.totals`.
+    ``row`` is a row of :attr:`kpi_toolkit.bonus.BonusResult.totals`. With `kpi_units` (KPI id
+    -> unit) a stop factor's limit is shown in its KPI's unit ("more than 10%", not 0.1).
     """
     kpi_names = kpi_names or {}
 
@@ -29,10 +31,11 @@ def statement_reason(row, language: str, kpi_names: dict[str, str] | None = None
         if code == "stop_threshold" and row["blocking_kpis"]:
             text += f": {names(row['blocking_kpis'])}"
         elif code == "stop_factor" and row["stop_rules"]:
-            text += f": {_rules(row['stop_rules'], kpi_names, language)}"
+            text += f": {_rules(row['stop_rules'], kpi_names, language, kpi_units, currency)}"
         parts.append(text)
     if row["stop_rules"] and code not in ("stop_threshold", "stop_factor"):
-        parts.append(t("explain.stop_rules", language, rules=_rules(row["stop_rules"], kpi_names, language)))
+        parts.append(t("explain.stop_rules", language,
+                       rules=_rules(row["stop_rules"], kpi_names, language, kpi_units, currency)))
     if row["excluded_kpis"]:
         parts.append(t("explain.excluded", language, kpis=names(row["excluded_kpis"])))
     if 0 < row["days_employed"] < row["period_days"]:
@@ -41,14 +44,18 @@ def statement_reason(row, language: str, kpi_names: dict[str, str] | None = None
     return "; ".join(parts)
 
 
-def _rules(rules: str, kpi_names: dict[str, str], language: str) -> str:
-    """The engine's ``"kpi_id > 0.1: x0.5; …"`` in the reader's words: ``Staff turnover more than 0.1: ×0.5``."""
+def _rules(rules: str, kpi_names: dict[str, str], language: str, kpi_units: dict[str, str] | None = None,
+           currency: str | None = None) -> str:
+    """The engine's ``"kpi_id > 0.1: x0.5; …"`` in the reader's words: ``Staff turnover more than 10%: ×0.5``
+    (the limit in the KPI's unit when `kpi_units` knows it)."""
     out = []
     for rule in rules.split("; "):
         head, _, factor = rule.rpartition(": x")
         kpi_id, condition, limit = head.split(" ", 2)
+        shown = (kpi_value(float(limit), kpi_units[kpi_id], language, currency) if kpi_units and kpi_id in kpi_units
+                 else _num(float(limit), language))
         out.append(f"{kpi_names.get(kpi_id, kpi_id)} {label('condition', condition, language)} "
-                   f"{_num(float(limit), language)}: ×{_num(float(factor), language)}")
+                   f"{shown}: ×{_num(float(factor), language)}")
     return "; ".join(out)
 
 
@@ -96,6 +103,10 @@ def curve_label(curve, language: str) -> str:
     >>> from kpi_toolkit.client import PayoutCurve
     >>> curve_label(PayoutCurve("sales_curve", "linear", ((0.7, 0.5), (1.0, 1.0), (1.3, 1.5))), "en")
     'linear payout scale: 70% → 0.5; 100% → 1; 130% → 1.5'
+    >>> curve_name(PayoutCurve("sales_curve", "steps", ((1.0, 1.0),), {"en": "Sales scale"}), "en")
+    'Sales scale'
+    >>> curve_name(PayoutCurve("sales_curve", "steps", ((1.0, 1.0),)), "ru")
+    'ступенчатая шкала выплат'
     """
     def at(x):  # a value-basis curve's points are facts in the KPI's units (SPEC 3.5.1)
         if getattr(curve, "basis", "attainment") == "value":
@@ -107,6 +118,12 @@ def curve_label(curve, language: str) -> str:
     if name:
         return t("explain.curve_named", language, name=name, points=points)
     return t(f"explain.curve_{curve.kind}", language, points=points)
+
+
+def curve_name(curve, language: str) -> str:
+    """A payout curve's short name for a table cell: its display name in `language`, else its kind."""
+    names = getattr(curve, "label", None) or {}
+    return names.get(language) or t(f"explain.curve_kind_{curve.kind}", language)
 
 
 #: Units whose values are shares of one, shown as percents.

@@ -8,6 +8,7 @@ anything nor make printing wait.
 from __future__ import annotations
 
 import html
+import io
 import logging
 import os
 import shutil
@@ -127,8 +128,12 @@ class PdfPrinter:
             self._playwright = None
 
     def print_pdf(self, html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
-                  language: str | None = None, footer_text: str = "") -> Path:
+                  language: str | None = None, footer_text: str = "", metadata: dict | None = None) -> Path:
         """Print `html_path` to `pdf_path` (A4, backgrounds, page numbers), written atomically.
+
+        The PDF is tagged (its structure follows the HTML's, and ``/Lang`` is the page's
+        ``lang``), has bookmarks from the headings (h1 > h2 > h3) and its title from ``<title>``.
+        `metadata` adds document information, e.g. ``{"/Author": ..., "/Subject": ...}``.
 
         Raises
         ------
@@ -140,7 +145,7 @@ class PdfPrinter:
         html_path = Path(html_path).resolve()
         context, page = self._new_page()
         try:
-            return self._print(page, html_path, pdf_path, language, footer_text)
+            return self._print(page, html_path, pdf_path, language, footer_text, metadata)
         finally:
             context.close()
 
@@ -175,7 +180,8 @@ class PdfPrinter:
             raise ReportError(f"the browser could not open a page to print: {message}") from None
         return context, page
 
-    def _print(self, page, html_path: Path, pdf_path, language: str | None, footer_text: str) -> Path:
+    def _print(self, page, html_path: Path, pdf_path, language: str | None, footer_text: str,
+               metadata: dict | None = None) -> Path:
         if not html_path.is_file():
             raise ReportError(f"cannot print '{html_path.name}': the HTML file does not exist")
         try:
@@ -186,10 +192,13 @@ class PdfPrinter:
                 format="A4", print_background=True, prefer_css_page_size=True, margin=MARGINS,
                 display_header_footer=True, header_template="<span></span>",
                 footer_template=footer_template(language or self.language, footer_text),
+                tagged=True, outline=True,
             )
         except Exception as error:  # Playwright's errors carry the browser's log; keep the gist
             message = str(getattr(error, "message", error)).splitlines()[0]
             raise ReportError(f"cannot print '{html_path.name}' to PDF: {message}") from None
+        if metadata:
+            pdf = with_metadata(pdf, metadata)
         return write_bytes_atomic(pdf_path, pdf)
 
     def _filter(self, route) -> None:
@@ -200,3 +209,57 @@ class PdfPrinter:
             self.blocked.append(url)
             log.warning("blocked a request for %s while printing a report", url)
             route.abort("blockedbyclient")
+
+
+def with_metadata(pdf: bytes, metadata: dict[str, str]) -> bytes:
+    """Return `pdf` with document information added (``/Author``, ``/Subject`` ...); its tags,
+    bookmarks, links and ``/Lang`` are kept.
+
+    Examples
+    --------
+    >>> import pypdf
+    >>> writer = pypdf.PdfWriter(); _ = writer.add_blank_page(595, 842)
+    >>> buffer = io.BytesIO(); _ = writer.write(buffer)
+    >>> signed = with_metadata(buffer.getvalue(), {"/Author": "Ledger & Partners"})
+    >>> pypdf.PdfReader(io.BytesIO(signed)).metadata["/Author"]
+    'Ledger & Partners'
+    """
+    import pypdf
+
+    _quiet_pypdf()
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
+    writer.add_metadata({key: str(value) for key, value in metadata.items() if value})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def destination_pages(pdf_path: str | os.PathLike) -> dict[str, int]:
+    """Return the page (1-based) of every named destination in a PDF Chromium printed: every
+    element with an ``id`` that a link points to, so every heading of the contents.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.html").write_text('<a href="#b">b</a><h2 style="break-before: page" id="b">B</h2>')
+    >>> with PdfPrinter() as printer:
+    ...     destination_pages(printer.print_pdf(folder / "a.html", folder / "a.pdf"))
+    {'b': 2}
+    """
+    import pypdf
+
+    _quiet_pypdf()
+    reader = pypdf.PdfReader(str(pdf_path))
+    pages = {}
+    for name, destination in reader.named_destinations.items():
+        number = reader.get_destination_page_number(destination)
+        if number is not None and number >= 0:
+            pages[str(name).lstrip("/")] = number + 1
+    return pages
+
+
+def _quiet_pypdf() -> None:
+    """pypdf warns about harmless quirks of Chromium's PDFs ("Object count ... exceeds defined
+    trailer size"); those warnings mean nothing to a consultant."""
+    logging.getLogger("pypdf").setLevel(logging.ERROR)

@@ -138,7 +138,8 @@ def table(df: pd.DataFrame, language: str, *, formats: dict[str, str] | None = N
 
 def render_notebook_html(nb: nbformat.NotebookNode, *, client_name: str, stage_title: str,
                          period_label: str, language: str, logo_path: str | os.PathLike | None = None,
-                         colour: str = "#1F4E79", date: dt.date | None = None) -> str:
+                         colour: str = "#1F4E79", date: dt.date | None = None,
+                         author: str | None = None) -> str:
     """Render one executed stage notebook as a self-contained client report.
 
     Parameters
@@ -155,6 +156,8 @@ def render_notebook_html(nb: nbformat.NotebookNode, *, client_name: str, stage_t
         The client's colour, ``#RRGGBB``: headings, rules, table headers.
     date : date, optional
         Date on the cover; default today.
+    author : str, optional
+        The consultancy that prepared the report (cover and PDF metadata).
 
     Returns
     -------
@@ -168,13 +171,14 @@ def render_notebook_html(nb: nbformat.NotebookNode, *, client_name: str, stage_t
     """
     return render_combined_html([(stage_title, nb)], client_name=client_name,
                                 period_label=period_label, language=language, title=stage_title,
-                                logo_path=logo_path, colour=colour, date=date)
+                                logo_path=logo_path, colour=colour, date=date, author=author)
 
 
 def render_combined_html(parts: list[tuple[str, nbformat.NotebookNode]], *, client_name: str,
                          period_label: str, language: str, title: str | None = None,
                          logo_path: str | os.PathLike | None = None, colour: str = "#1F4E79",
-                         date: dt.date | None = None) -> str:
+                         date: dt.date | None = None, author: str | None = None,
+                         page_numbers: dict[str, int] | None = None) -> str:
     """Render several stage notebooks as one report: one cover, one contents, a page per stage.
 
     Parameters
@@ -184,6 +188,13 @@ def render_combined_html(parts: list[tuple[str, nbformat.NotebookNode]], *, clie
     title : str, optional
         Title on the cover; default "KPI and bonus system" in `language`. With one part, the
         stage's title.
+    author : str, optional
+        Who prepared the report (``branding.consultancy``): on the cover and in the PDF's
+        metadata; default "KPI Toolkit".
+    page_numbers : dict, optional
+        Heading anchor -> page number, read from a first printing
+        (:func:`kpi_toolkit.pdf.destination_pages`), shown in the contents. Without it the
+        contents keep an empty slot of the same width, so filling it in moves nothing.
 
     Other parameters are those of :func:`render_notebook_html`.
     """
@@ -201,19 +212,25 @@ def render_combined_html(parts: list[tuple[str, nbformat.NotebookNode]], *, clie
         # the combined report's contents list each stage's sections, not every subsection
         toc += [{"level": level, "text": text, "anchor": ident} for level, text, ident in headings
                 if single or level <= 2]
+    for entry in toc:
+        entry["page"] = (page_numbers or {}).get(entry["anchor"], "")
+    title = title or (parts[0][0] if single else t("report.combined_title", language))
     template = _environment().get_template("report.html.j2")
     return template.render(
         language=language,
         client_name=client_name,
-        title=title or (parts[0][0] if single else t("report.combined_title", language)),
+        title=title,
+        author=author or "KPI Toolkit",
+        subject=t("report.subject", language, title=title, client=client_name, period=period_label),
         subtitles=[] if single else [p[0] for p in parts],
         period_label=period_label,
         date_label=format_date(date or dt.date.today(), language),
         logo=_logo_data_uri(logo_path) if logo_path else None,
         colour=colour,
         tint=_tint(colour, 0.86),
-        texts={key: t(f"report.{key}", language)
-               for key in ("prepared_for", "prepared_by", "period", "contents")},
+        texts={**{key: t(f"report.{key}", language) for key in ("prepared_for", "period", "contents", "page")},
+               "prepared_by": (t("report.prepared_by_name", language, name=author) if author
+                               else t("report.prepared_by", language))},
         toc=toc,
         stages=stages,
     )
@@ -285,8 +302,33 @@ def _image_html(mime: str, data, metadata: dict) -> str:
     width = metadata.get("width") if isinstance(metadata, dict) else None
     if not width and mime == "image/png":
         width = _png_css_width(base64.b64decode(_joined(data)))
+    alt = metadata.get("alt", "") if isinstance(metadata, dict) else ""
+    rows = metadata.get("data") if isinstance(metadata, dict) else None
+    return figure_html(uri, width, alt, rows)
+
+
+def figure_html(uri: str, width: float | None, caption: str = "", rows: list | None = None) -> str:
+    """An image as a report figure with its text alternative: `caption` as the image's ``alt``
+    and under it, and `rows` (the numbers the chart shows; the first row is the header) as a
+    table for screen readers, not printed.
+
+    Examples
+    --------
+    >>> print(figure_html("data:image/png;base64,AA==", 300, "Pool <£1m", [["Pool"], ["£1"]]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    <figure><img src="data:image/png;base64,AA==" alt="Pool &lt;£1m" style="width: 300px"><figcaption>Pool &lt;£1m</figcaption><table class="chart-data"><caption>Pool &lt;£1m</caption><thead><tr><th scope="col">Pool</th></tr></thead><tbody><tr><td>£1</td></tr></tbody></table></figure>
+    """
     style = f' style="width: {round(width)}px"' if width else ""
-    return f'<figure><img src="{uri}" alt=""{style}></figure>'
+    text = html.escape(caption or "")
+    markup = f'<figure><img src="{uri}" alt="{text}"{style}>'
+    if caption:
+        markup += f"<figcaption>{text}</figcaption>"
+    if caption and rows and len(rows) > 1:
+        head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in rows[0])
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows[1:])
+        markup += (f'<table class="chart-data"><caption>{text}</caption><thead><tr>{head}</tr></thead>'
+                   f"<tbody>{body}</tbody></table>")
+    return markup + "</figure>"
 
 
 def _data_uri(mime: str, data) -> str:
@@ -548,7 +590,8 @@ class _Rewriter(HTMLParser):
         ident = _unique_id(self.prefix + _slug(text), self.used_ids)
         element.set("id", ident)
         level = int(element.name[1])
-        if level in (2, 3) and text:
+        listed = "no-toc" not in (dict(element.attrs).get("class") or "").split()
+        if level in (2, 3) and text and listed:
             self.headings.append((level, text, ident))
 
     # -- numeric columns

@@ -373,6 +373,7 @@ class _Look:
     colour: str
     date: dt.date
     stage_titles: dict[str, str]
+    author: str | None = None  # branding.consultancy: the PDF's author and the cover's "prepared by"
 
 
 def _look(client, period: str, options: RunOptions) -> _Look:
@@ -395,7 +396,7 @@ def _look(client, period: str, options: RunOptions) -> _Look:
         except KeyError:  # a notebook of the consultant's own, not one of the seven stages
             titles[stage.code] = stage.code.replace("_", " ").capitalize()
     return _Look(client.config.name, language, label, logo, branding.get("colour") or DEFAULT_COLOUR,
-                 options.date or dt.date.today(), titles)
+                 options.date or dt.date.today(), titles, branding.get("consultancy"))
 
 
 # --------------------------------------------------------------------------- publishing
@@ -527,7 +528,8 @@ class ReportWriter:
         title = look.stage_titles[stage.code]
         html = render_notebook_html(notebook, client_name=look.client_name, stage_title=title,
                                     period_label=look.period_label, language=look.language,
-                                    logo_path=look.logo, colour=look.colour, date=look.date)
+                                    logo_path=look.logo, colour=look.colour, date=look.date,
+                                    author=look.author)
         self._write(html, folder / stage.name, look, title, formats)
         if done is not None:
             done()
@@ -547,19 +549,38 @@ class ReportWriter:
         from .i18n import t
         from .report import render_combined_html
 
+        from .pdf import destination_pages
+
         parts = [(look.stage_titles[stage.code], notebook) for stage, notebook in executed]
-        html = render_combined_html(parts, client_name=look.client_name, period_label=look.period_label,
-                                    language=look.language, logo_path=look.logo, colour=look.colour,
-                                    date=look.date)
-        self._write(html, folder / COMBINED, look, t("report.combined_title", look.language), formats)
+
+        def render(page_numbers=None):
+            return render_combined_html(parts, client_name=look.client_name, period_label=look.period_label,
+                                        language=look.language, logo_path=look.logo, colour=look.colour,
+                                        date=look.date, author=look.author, page_numbers=page_numbers)
+
+        title = t("report.combined_title", look.language)
+        stem = folder / COMBINED
+        if "pdf" in formats and self._printer is not None:
+            # printed twice: the first printing tells on which page each heading of the contents
+            # falls; the contents keep a slot of the same width for the numbers, so the second
+            # printing, with the numbers, lays out every page as the first one did
+            self._write(render(), stem, look, title, {"pdf"})
+            pages = destination_pages(stem.with_suffix(".pdf"))
+            self._write(render(pages), stem, look, title, formats)
+        else:
+            self._write(render(), stem, look, title, formats)
 
     def _write(self, html: str, stem: Path, look: _Look, title: str, formats) -> None:
+        from .i18n import t
         from .report import write_text_atomic
 
         html_path = write_text_atomic(stem.with_suffix(".html"), html)
         if "pdf" in formats and self._printer is not None:
+            subject = t("report.subject", look.language, title=title, client=look.client_name,
+                        period=look.period_label)
             self._printer.print_pdf(html_path, stem.with_suffix(".pdf"), language=look.language,
-                                    footer_text=f"{look.client_name} · {title} · {look.period_label}")
+                                    footer_text=f"{look.client_name} · {title} · {look.period_label}",
+                                    metadata={"/Author": look.author or "KPI Toolkit", "/Subject": subject})
         if "html" not in formats:
             html_path.unlink()
 

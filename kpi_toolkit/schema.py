@@ -391,7 +391,7 @@ CLIENT_YAML_OPTIONAL = (
     "contacts",  # list of {name, role, email, phone}
     "questionnaire",  # dict, see kpi_toolkit.readiness.QUESTIONNAIRE_FIELDS
     "readiness",  # dict condition -> yes / partly / no, see kpi_toolkit.readiness.CONDITIONS
-    "branding",  # {logo: file in the client folder, colour: "#RRGGBB"}
+    "branding",  # {logo: file in the client folder, colour: "#RRGGBB", consultancy: name (PDF author)}
     "payout_curves",  # {name: {type: step|linear, points: [[x, coefficient], ...], basis: attainment|value,
     #                   open: bool, label: {en: ..., ru: ...}}}
     "funnel",  # see kpi_toolkit.funnel

@@ -315,7 +315,6 @@ def _check_payroll(payroll: Any, problem) -> PayrollLayout | None:
     return PayrollLayout(tuple(columns), {c: str(h).strip() for c, h in names.items()},
                          code.strip() if code else None, skip)
 
-
 def _check_curves(curves: Any, problem) -> dict[str, PayoutCurve]:
     result: dict[str, PayoutCurve] = {}
     example = "{type: linear, points: [[0.8, 0.5], [1.0, 1.0], [1.2, 1.5]]}"
@@ -405,7 +404,7 @@ def _check_curves(curves: Any, problem) -> dict[str, PayoutCurve]:
 
 
 def _check_branding(branding: Any, folder: Path, problem) -> dict:
-    result: dict[str, Any] = {"logo": None, "colour": None}
+    result: dict[str, Any] = {"logo": None, "colour": None, "consultancy": None}
     if not isinstance(branding, dict):
         problem("branding", f"expected logo and colour, found {_show(branding)}",
                 "write branding: {logo: logo.png, colour: \"#1F4E79\"}")
@@ -430,4 +429,11 @@ def _check_branding(branding: Any, folder: Path, problem) -> dict:
                     "write a hex colour in quotes, e.g. \"#1F4E79\"")
         else:
             result["colour"] = colour
+    consultancy = branding.get("consultancy")
+    if consultancy is not None:
+        if not isinstance(consultancy, str) or not consultancy.strip() or len(consultancy) > 120:
+            problem("branding.consultancy", f"consultancy {_show(consultancy)} is not a name of 1 to 120 characters",
+                    "write the consultancy's name in quotes, e.g. \"Ledger & Partners LLP\"")
+        else:
+            result["consultancy"] = " ".join(consultancy.split())
     return result

@@ -34,7 +34,7 @@ from .catalogue import classification_summary
 from .client import ClientData
 from .closing import settle
 from .errors import Problem, ScenarioError
-from .explain import statement_reason
+from .explain import curve_name, kpi_value, statement_reason
 from .i18n import catalogue, format_date, format_money, format_number, format_percent, format_period, t
 from .kpi_weights import (KPI_COUNT, KPI_COUNT_DEFAULT, MIN_WEIGHT, check_selection_rules, goal_owners, map_owner,
                           position_kpi_weights, position_methods)
@@ -43,7 +43,7 @@ from .matrix import department_rollup, employee_departments, kpi_matrix
 from .teams import team_kpis
 from .readiness import (IMPLEMENTATION_STEPS, effort_estimate, implementation_plan, questionnaire_table,
                         readiness_assessment, readiness_level, readiness_score)
-from .report import Html, escape, table
+from .report import Html, escape, figure_html, table
 from .statement import statement_css, statement_html
 from .strategy_map import goal_links
 from .targets import suggest_targets
@@ -335,8 +335,9 @@ def rag_table(df: pd.DataFrame, statuses: dict | None = None, *, strong_rows=(),
                 f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-def _heading(title: str, level: int) -> str:
-    return f"<h{level}>{html.escape(str(title))}</h{level}>"
+def _heading(title: str, level: int, toc: bool = True) -> str:
+    hidden = "" if toc else ' class="no-toc"'  # kept out of the contents (kpi_toolkit.report)
+    return f"<h{level}{hidden}>{html.escape(str(title))}</h{level}>"
 
 
 def _figure_html(fig) -> str:
@@ -346,12 +347,13 @@ def _figure_html(fig) -> str:
     png = buffer.getvalue()
     width = round(int.from_bytes(png[16:20], "big") * 96 / fig.dpi)
     data = base64.b64encode(png).decode("ascii")
-    return f'<figure><img src="data:image/png;base64,{data}" alt="" style="width: {width}px"></figure>'
+    return figure_html(f"data:image/png;base64,{data}", width, getattr(fig, "caption", ""), getattr(fig, "data", None))
 
 
-def _sections(parts, level: int = 3) -> Html:
-    """Sections of one HTML fragment: ``(title, html)`` pairs, each title a heading."""
-    return Html("\n".join(f"{_heading(title, level)}\n{body}" for title, body in parts))
+def _sections(parts, level: int = 3, toc: bool = True) -> Html:
+    """Sections of one HTML fragment: ``(title, html)`` pairs, each title a heading (listed in
+    the report's contents unless `toc` is false)."""
+    return Html("\n".join(f"{_heading(title, level, toc)}\n{body}" for title, body in parts))
 
 
 def _rag_legend(language: str) -> str:
@@ -782,7 +784,9 @@ def _scheme_columns(rows: pd.DataFrame, client: ClientData, language: str, tags:
     data[_col("threshold", language)] = [_pct(v, language) for v in rows["threshold"]]
     data[_col("stop_threshold", language)] = [_pct(v, language) for v in rows["stop_threshold"]]
     data[_col("cap", language)] = [_pct(v, language) for v in rows["cap"]]
-    data[_col("curve", language)] = [DASH if _missing(c) or c == "" else str(c) for c in rows["curve"]]
+    curves = client.config.payout_curves
+    data[_col("curve", language)] = [DASH if _missing(c) or c == "" else
+                                     curve_name(curves[c], language) if c in curves else str(c) for c in rows["curve"]]
     return pd.DataFrame(data)
 
 
@@ -825,7 +829,7 @@ def selection_tables(client: ClientData, language: str) -> Html:
         else:
             body += f"\n<p>{html.escape(t('stage02.rules.none', language))}</p>"
         parts.append((_position_title(rows.iloc[0], language), body))
-    return _sections(parts, level=4)  # one per position: too many for the contents
+    return _sections(parts, level=3, toc=False)  # one per position: too many for the contents
 
 
 def _selection_problems(client: ClientData) -> list[Problem]:
@@ -1159,17 +1163,19 @@ def scheme_tables(client: ClientData, language: str) -> Html:
     pk = _scheme(client)
     rules = client.stop_factors
     names = _kpi_names(client)
+    units = _kpi_attr(client, "unit")
     parts = []
     for position_id, rows in pk.groupby("position_id", sort=False):
         body = str(table(_scheme_columns(rows, client, language), language))
         mine = rules[rules["position_id"] == position_id]
         for rule in mine.itertuples():
             words = t("stage04.scheme.stop_rule", language, kpi=names.get(rule.kpi_id, rule.kpi_id),
-                      condition=_code("condition", rule.condition, language), limit=_num(rule.limit, language),
+                      condition=_code("condition", rule.condition, language),
+                      limit=kpi_value(rule.limit, units.get(rule.kpi_id), language, client.config.currency),
                       factor=_num(rule.factor, language))
             body += f"\n<p>{html.escape(words)}</p>"
         parts.append((_position_title(rows.iloc[0], language), body))
-    return _sections(parts, level=4)  # one per position: too many for the contents
+    return _sections(parts, level=3, toc=False)  # one per position: too many for the contents
 
 
 def payout_curve_table(client: ClientData, language: str) -> pd.DataFrame:
@@ -1178,7 +1184,7 @@ def payout_curve_table(client: ClientData, language: str) -> pd.DataFrame:
     for curve in client.config.payout_curves.values():
         at = (lambda x: _num(x, language)) if curve.basis == "value" else (lambda x: _pct(x, language))
         points = "; ".join(f"{at(x)} → {_num(y, language)}" for x, y in curve.points)
-        rows.append((curve.display_name(language) or curve.name, _code("curve_kind", curve.kind, language), points))
+        rows.append((curve_name(curve, language), _code("curve_kind", curve.kind, language), points))
     return pd.DataFrame(rows, columns=[_col(c, language) for c in ("curve", "curve_kind", "curve_points")])
 
 
@@ -1199,7 +1205,8 @@ def bonus_summary(results: Results, language: str) -> Html:
         _col("performance_ratio", language): [_num(v, language, 3) for v in t_["performance_ratio"]],
         _col("fund", language): [_money(v, client, language) for v in t_["bonus_fund"]],
         _col("bonus", language): [_money(v, client, language) for v in t_["bonus"]],
-        _col("reason", language): [statement_reason(r, language, names) for _, r in t_.iterrows()],
+        _col("reason", language): [statement_reason(r, language, names, _kpi_attr(client, "unit"), client.config.currency)
+                                     for _, r in t_.iterrows()],
     })
     total = {c: "" for c in df.columns}
     total[_col("employee", language)] = t("report.total", language)
@@ -1296,7 +1303,8 @@ def stopped_bonuses(results: Results, language: str):
     return rag_table(pd.DataFrame({
         _col("employee", language): hit["employee"].astype(str),
         _col("position", language): hit["position"].astype(str),
-        _col("reason", language): [statement_reason(r, language, names) for _, r in hit.iterrows()],
+        _col("reason", language): [statement_reason(r, language, names, _kpi_attr(client, "unit"), client.config.currency)
+                                     for _, r in hit.iterrows()],
         _col("without_stop", language): [_money(before.get(e, 0.0), client, language) for e in hit["employee_id"]],
         _col("bonus", language): [_money(b, client, language) for b in hit["bonus"]],
         _col("withheld", language): [_money(max(before.get(e, 0.0) - b, 0.0), client, language)

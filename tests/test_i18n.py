@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from kpi_toolkit import schema
+from kpi_toolkit import i18n, schema
 from kpi_toolkit.i18n import (
     LOCALES,
     STAGES,
@@ -171,3 +172,30 @@ def test_format_period_in_nominative(period, en, ru):
 def test_format_period_short():
     assert format_period("2026-09", "en", short=True) == "Sept 2026"
     assert format_period("2026-09", "ru", short=True) == "сент. 2026"
+
+
+# --------------------------------------------------------------------------- glossary
+
+def _glossary():
+    import yaml
+
+    path = Path(i18n.__file__).parent / "locale" / "glossary.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["terms"]
+
+
+def test_the_russian_catalogue_uses_the_glossarys_terms():
+    en, ru = i18n.catalogue("en"), i18n.catalogue("ru")
+    off = []
+    for term in _glossary():
+        pattern = re.compile(term["en_pattern"], re.I)
+        for key, text in en.items():
+            if pattern.search(text) and term["ru_stem"].lower() not in ru[key].lower():
+                off.append(f"{key}: '{term['en']}' is not '{term['ru']}' in: {ru[key]}")
+    assert off == []
+
+
+def test_the_russian_catalogue_avoids_the_words_the_glossary_rules_out():
+    ru = i18n.catalogue("ru")
+    off = [f"{key}: '{word}' in: {text}" for term in _glossary() for word in term.get("avoid", ())
+           for key, text in ru.items() if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.I)]
+    assert off == []

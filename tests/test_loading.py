@@ -167,8 +167,19 @@ def test_branding_logo_is_checked_and_hashed(client_copy, make_fixtures):
     assert [(p.column, p.row) for p in errors] == [("branding.logo", 9)]
     shutil.copy(DEMO_LOGO, folder / "logo.png")
     data = load_client(folder)
-    assert data.config.branding == {"logo": folder / "logo.png", "colour": "#1F4E79"}
+    assert data.config.branding == {"logo": folder / "logo.png", "colour": "#1F4E79", "consultancy": None}
     assert "logo.png" in data.input_hashes
+
+
+def test_branding_consultancy_is_the_reports_author(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000",
+                           'bonus_budget: 6000\nbranding:\n  consultancy: "  Ledger &  Partners "')
+    assert load_client(folder).config.branding["consultancy"] == "Ledger & Partners"
+    make_fixtures.set_yaml(folder, 'consultancy: "  Ledger &  Partners "', "consultancy: [a, b]")
+    errors = _errors(folder)
+    assert [(p.column, p.row) for p in errors] == [("branding.consultancy", 9)]
+    assert "['a', 'b']" in errors[0].message and "in quotes" in errors[0].fix
 
 
 def test_unsafe_yaml_tag_is_never_executed(client_copy, make_fixtures, tmp_path):

@@ -104,7 +104,7 @@ def test_cover(notebook, tmp_path):
     logo = tmp_path / "logo.png"
     logo.write_bytes(tiny_png())
     html = render(notebook, logo_path=logo, colour="#AA3300")
-    cover = html[html.index('<section class="cover">'):html.index("</section>")]
+    cover = html[html.index('<header class="cover">'):html.index("</header>")]
     assert "ACME Ltd" in cover and "Bonus scheme" in cover and "September 2026" in cover
     assert "Prepared by KPI Toolkit" in cover and "5 October 2026" in cover
     assert f'src="data:image/png;base64,{b64(tiny_png())}"' in cover
@@ -129,11 +129,45 @@ def test_print_css(notebook):
 def test_table_of_contents_links_to_h2_and_h3(notebook):
     html = render(notebook)
     toc = html[html.index('<nav class="toc"'):html.index("</nav>")]
-    entries = re.findall(r'<li class="toc-level-(\d)"><a href="#([^"]+)">([^<]+)</a>', toc)
+    entries = re.findall(r'<li class="toc-level-(\d)"><a href="#([^"]+)"><span class="toc-text">([^<]+)</span>', toc)
     assert [(level, text) for level, _, text in entries] == [
         ("2", "The bonus formula"), ("3", "Thresholds"), ("2", "Pool against budget")]
     for _, anchor, _ in entries:
         assert f'id="{anchor}"' in html
+    assert '<span class="toc-page"></span>' in toc  # no numbers until printed once
+
+
+def test_contents_show_the_page_of_each_heading(notebook):
+    first = render(notebook)
+    anchors = re.findall(r'<a href="#([^"]+)">', first)
+    html = report.render_combined_html([("Bonus scheme", notebook)], client_name="ACME Ltd", language="en",
+                                       period_label="September 2026", page_numbers={anchors[0]: 3, anchors[1]: 12})
+    assert f'<a href="#{anchors[0]}"><span class="toc-text">' in html
+    pages = re.findall(r'<span class="toc-page"><span class="visually-hidden">page </span>(\d+)</span>', html)
+    assert pages == ["3", "12"]
+    assert '<meta name="author" content="KPI Toolkit">' in html and "Prepared by KPI Toolkit" in html
+    signed = render(notebook, author="Ledger & Partners")
+    assert '<meta name="author" content="Ledger &amp; Partners">' in signed
+    assert "Prepared by Ledger &amp; Partners" in signed
+
+
+def test_landmarks_and_no_heading_skipped(notebook):
+    html = render(notebook)
+    assert html.index('<header class="cover">') < html.index("<nav") < html.index("<main>") < html.index("</main>")
+    assert "<section" not in html[:html.index("<main>")]
+
+
+def test_a_chart_has_a_caption_and_its_numbers_as_a_table():
+    nb = new_notebook()
+    cell = new_code_cell("chart")
+    cell.outputs = [new_output("display_data", data={"image/png": b64(tiny_png())},
+                               metadata={"image/png": {"width": 300, "alt": "Pool & budget",
+                                                       "data": [["Pool", "Budget"], ["£9", "£10"]]}})]
+    nb.cells = [cell]
+    html = render(nb)
+    assert '<img src="data:image/png;base64,' in html and 'alt="Pool &amp; budget"' in html
+    assert "<figcaption>Pool &amp; budget</figcaption>" in html
+    assert re.search(r'<th scope="col"[^>]*>Budget</th>', html) and ">£10</td>" in html
 
 
 def test_client_strings_are_escaped(notebook):
@@ -206,12 +240,12 @@ def test_combined_report_has_one_cover_and_one_contents():
     second.cells = [new_markdown_cell("## Risks\n\nother text")]
     html = report.render_combined_html([("Diagnostic", first), ("Pilot", second)], client_name="ACME",
                                        period_label="September 2026", language="en")
-    assert html.count('<section class="cover">') == 1
+    assert html.count('<header class="cover">') == 1
     assert html.count('<nav class="toc"') == 1
     assert html.count('<section class="stage"') == 2
     assert "KPI and bonus system" in html
     toc = html[html.index('<nav class="toc"'):html.index("</nav>")]
-    entries = re.findall(r'<li class="toc-level-(\d)"><a href="#([^"]+)">([^<]+)</a>', toc)
+    entries = re.findall(r'<li class="toc-level-(\d)"><a href="#([^"]+)"><span class="toc-text">([^<]+)</span>', toc)
     assert [(level, text) for level, _, text in entries] == [
         ("1", "Diagnostic"), ("2", "Questionnaire"), ("2", "Risks"), ("1", "Pilot"), ("2", "Risks")]
     anchors = [anchor for _, anchor, _ in entries]

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 import kpi_toolkit as kt
+from kpi_toolkit import i18n
+from kpi_toolkit.pdf import find_browser
 from kpi_toolkit.results import write_results
 from kpi_toolkit.runner import default_notebooks_dir, find_stages
 
@@ -113,7 +115,7 @@ def test_the_pdf_shows_the_client_every_stage_and_a_computed_bonus(demo_run, eng
 def test_the_cover_has_the_clients_name_logo_and_colour(demo_run, engine, slug):
     client, _ = engine[slug]
     html = (folder(demo_run, slug, engine) / "report.html").read_text(encoding="utf-8")
-    cover = html[html.index('<section class="cover"'):html.index("</section>")]
+    cover = html[html.index('<header class="cover"'):html.index("</header>")]
     assert kt.escape(client.config.name) in cover or client.config.name in cover
     logo = Path(client.config.branding["logo"])
     logo = logo if logo.is_absolute() else ROOT / logo
@@ -132,6 +134,102 @@ def test_the_combined_report_has_one_table_of_contents_and_every_stage(demo_run,
     toc = html[html.index('<nav class="toc"'):html.index("</nav>")]
     for title in titles:
         assert title in toc
+
+
+@pytest.mark.parametrize("slug", DEMOS)
+def test_the_combined_pdf_is_navigable_tagged_and_signed(demo_run, engine, slug):
+    import pypdf
+
+    client, _ = engine[slug]
+    base = folder(demo_run, slug, engine)
+    reader = pypdf.PdfReader(str(base / "report.pdf"))
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == client.config.language
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    info = reader.metadata
+    assert info["/Author"] == client.config.branding["consultancy"]
+    assert info["/Title"].startswith(client.config.name)
+    assert client.config.name in info["/Subject"]
+    # bookmarks: one per stage at the top, its sections under it
+    tops = [item.title for item in reader.outline if not isinstance(item, list)]
+    titles = [kt.stage_title(s.code, client.config.language) for s in STAGES]
+    assert [t for t in tops if t in titles] == titles
+    assert sum(isinstance(item, list) for item in reader.outline) >= len(titles)
+    # the contents give, for every entry, the page its heading is on
+    html = (base / "report.html").read_text(encoding="utf-8")
+    pages = {str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1
+             for name, dest in reader.named_destinations.items()}
+    entries = re.findall(r'<a href="#([^"]+)"><span class="toc-text">[^<]*</span><span class="toc-page">'
+                         r'<span class="visually-hidden">[^<]*</span>(\d+)</span>', html)
+    assert len(entries) == html.count('class="toc-text"') > len(titles)
+    assert {anchor: int(page) for anchor, page in entries} == {anchor: pages[anchor] for anchor, _ in entries}
+    # and the printed contents page shows them
+    contents = subprocess.run(["pdftotext", "-f", "2", "-l", "2", "-layout", str(base / "report.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+    first = titles[0]
+    assert re.search(rf"{re.escape(first)}\s+{pages[entries[0][0]]}\n", contents)
+
+
+@pytest.fixture(scope="session")
+def axe_page():
+    """A Chromium page to run axe-core (shipped by the dev dependency axe-playwright-python) in."""
+    import axe_playwright_python
+    from playwright.sync_api import sync_playwright
+
+    script = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(find_browser()), args=["--no-sandbox"])
+        page = browser.new_page()
+        yield page, script
+        browser.close()
+
+
+def axe_violations(axe_page, path: Path) -> list[str]:
+    page, script = axe_page
+    page.goto(path.resolve().as_uri())
+    page.add_script_tag(content=script)
+    found = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({len(v['nodes'])}x): {v['nodes'][0]['html'][:120]}" for v in found["violations"]]
+
+
+@pytest.mark.parametrize("slug", DEMOS)
+def test_the_html_reports_pass_axe_core(demo_run, engine, axe_page, slug):
+    base = folder(demo_run, slug, engine)
+    for path in [base / "report.html", *sorted(base.glob("0*.html"))]:
+        assert axe_violations(axe_page, path) == [], path.name
+    html = (base / "report.html").read_text(encoding="utf-8")
+    # every chart has its caption as alt text and under it; the numbers are a table for screen readers
+    figures = re.findall(r"<figure>.*?</figure>", html, re.S)
+    assert figures and all('alt=""' not in f and "<figcaption>" in f for f in figures)
+    assert sum('class="chart-data"' in f for f in figures) == len(figures)
+
+
+def codes_a_client_must_not_read(client) -> set[str]:
+    """The client's identifiers written as codes (``sales_curve``, ``head-of-sales``) and every
+    catalogue key (``stage04.scenarios.none``) and enumerated code (``clients_in_work``)."""
+    ids = {*client.config.payout_curves, *client.kpis["kpi_id"], *client.positions["position_id"],
+           *client.goals["goal_id"]}
+    codes = {key.rsplit(".", 1)[-1] for key in i18n.catalogue("en") if key.startswith("label.")}
+    return ({str(i) for i in ids | codes if re.search(r"[a-z][_-][a-z]", str(i))}
+            | {key for key in i18n.catalogue("en") if "." in key})
+
+
+@pytest.mark.parametrize("slug", DEMOS)
+def test_reports_show_words_not_codes(demo_run, engine, slug):
+    client, _ = engine[slug]
+    codes = codes_a_client_must_not_read(client)
+    assert "sales_curve" in codes or "sales_steps" in codes
+    base = folder(demo_run, slug, engine)
+    for path in [base / "report.pdf", *sorted(base.glob("0*.pdf"))]:
+        words = set(re.findall(r"[\w.-]+", pdf_text(path)))
+        words |= {w.strip(".") for w in words}
+        assert not words & codes, (path.name, sorted(words & codes)[:10])
+    text = pdf_text(base / "report.pdf")
+    # a stop factor's limit is in its KPI's unit (a share of one is a percent)
+    assert not re.search(r"(more than|less than|больше|меньше) 0[.,]\d", text)
+    # a section with nothing in it is left out; the section that would use it says what is not set
+    scenarios = kt.t("stage04.scenarios.title", client.config.language)
+    assert scenarios not in text and kt.t("stage04.scenarios.none", client.config.language) in text
 
 
 def every_report(run: Run):

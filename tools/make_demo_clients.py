@@ -724,11 +724,13 @@ readiness:
 branding:
   logo: logo.png
   colour: "#1F4E79"
+  consultancy: Meridian Performance Consulting   # who prepared the reports (PDF author)
 
 # Payout curves (attainment -> coefficient), used by position_kpis.curve.
 payout_curves:
   sales_curve:                # key account managers: 70 % pays half, 100 % pays in full, 130 % pays 1.5
     type: linear
+    label: {en: Key account sales scale, ru: Шкала продаж ключевым клиентам}
     points: [[0.7, 0.5], [1.0, 1.0], [1.3, 1.5]]
 
 # Sales funnel and activity norms (SPEC 3.7), per month.
@@ -1051,11 +1053,13 @@ readiness:
 branding:
   logo: logo.png
   colour: "#A4262C"
+  consultancy: ООО «Меридиан Консалтинг»   # кто подготовил отчёты (автор PDF)
 
 # Шкалы выплат (выполнение -> коэффициент), на них ссылается position_kpis.curve.
 payout_curves:
   sales_steps:                # менеджеры по ключевым клиентам: ступенчатая шкала
     type: steps
+    label: {ru: Шкала продаж ключевым клиентам, en: Key account sales scale}
     points: [[0.8, 0.5], [0.9, 0.8], [1.0, 1.0], [1.1, 1.2], [1.2, 1.4]]
 
 # Воронка продаж и нормативы активности (SPEC 3.7), на месяц.
