@@ -157,24 +157,8 @@ def goal_weights(goals: pd.DataFrame) -> pd.DataFrame:
     4         p2             Process 2   processes  0.1667
     5         p3             Process 3   processes  0.1667
     """
-    links = _links(goals)
-    edges = list(zip(links["parent_id"], links["goal_id"]))
-    nodes = list(dict.fromkeys(goals["goal_id"]))
-    try:
-        order = topological_order(edges, nodes)
-    except ValueError:
-        raise _cycle_error(find_cycle(edges)) from None
-
-    weight = {g: 0.0 for g in order}
-    weight.update(root_weights(goals))
-    children = {g: [] for g in order}
-    for parent, child, strength in links.itertuples(index=False):
-        children[parent].append((child, strength))
-    for parent in order:
-        total = math.fsum(s for _, s in children[parent])
-        for child, strength in children[parent]:
-            weight[child] += weight[parent] * strength / total
-
+    weight = {g: float(w) for g, w in goal_weights_exact(goals).items()}  # one cascade, exact
+    nodes = list(weight)
     first = goals.drop_duplicates("goal_id").set_index("goal_id")
     result = pd.DataFrame({
         "goal_id": nodes,
@@ -194,8 +178,8 @@ def goal_weights(goals: pd.DataFrame) -> pd.DataFrame:
 def goal_weights_exact(goals: pd.DataFrame) -> dict[str, Fraction]:
     """Weight of every goal as an exact fraction, from the decimals the client wrote.
 
-    The same cascade as :func:`goal_weights` in rational arithmetic, so that KPI weights
-    derived from the map (2/3, 1/6) are known exactly where money depends on them.
+    The cascade in rational arithmetic, so that KPI weights derived from the map (2/3, 1/6)
+    are known exactly where money depends on them; :func:`goal_weights` shows them as floats.
 
     Parameters
     ----------
