@@ -48,8 +48,8 @@ WATCH_POOL = """() => { window.ktPoolChanged = new Promise(resolve => {
 def model_timings(client) -> dict:
     """Median time from a weight change to the explorer's figures, and the engine's part of it."""
     from kpi_toolkit import compute_bonuses
-    from kpi_toolkit.explorer import ExplorerModel
-    from kpi_toolkit.sensitivity import restrict_to_position
+    from kpi_toolkit.explorer.model import ExplorerModel
+    from kpi_toolkit.method.sensitivity import restrict_to_position
 
     model = ExplorerModel(client)
     kpi = next(iter(model.scheme().kpis))
@@ -74,7 +74,7 @@ def browser_timings(folder: Path) -> dict:
     """Median time in the page from a key press on the weight slider to the updated pool."""
     from playwright.sync_api import sync_playwright
 
-    from kpi_toolkit.workshop import free_port
+    from kpi_toolkit.explorer.workshop import free_port
 
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "kpi_toolkit.cli", "workshop", str(folder), "--port", str(port)],

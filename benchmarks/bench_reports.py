@@ -100,8 +100,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv or [])
 
     sys.path.insert(0, str(ROOT))
-    from kpi_toolkit.pdf import find_browser
-    from kpi_toolkit.runner import default_notebooks_dir, find_stages
+    from kpi_toolkit.outputs.pdf import find_browser
+    from kpi_toolkit.running.runner import default_notebooks_dir, find_stages
 
     browser = str(find_browser())
     notebooks = [s.path for s in find_stages(default_notebooks_dir())]

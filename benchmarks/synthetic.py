@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from kpi_toolkit.client import ClientConfig, ClientData, PayoutCurve
-from kpi_toolkit.schema import ROW, TABLES
+from kpi_toolkit.method.client import ClientConfig, ClientData, PayoutCurve
+from kpi_toolkit.method.schema import ROW, TABLES
 
 KPIS = 5
 POSITIONS = 20

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import KpiToolkitError, OutputError
+from kpi_toolkit.errors import KpiToolkitError, OutputError
 
 #: A staging folder whose owner cannot be checked (another machine, an older toolkit) is stale
 #: when it has not changed for this long: no client's run takes a day.
@@ -38,6 +38,19 @@ MACHINE_FAULTS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC
                             errno.EIO, errno.EMFILE, errno.ENFILE})
 
 _SAFE_NAME = re.compile(r"[a-z0-9]+([-_][a-z0-9]+)*")
+
+
+def package_notebooks() -> Path:
+    """The stage and explorer notebooks the toolkit ships.
+
+    An installed wheel carries them as ``kpi_toolkit/notebooks``; a source checkout keeps them in
+    its top-level ``notebooks/`` (the same files: the wheel is built from that folder).
+    """
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "notebooks", package.parent / "notebooks"):
+        if (candidate / "scenario_explorer.ipynb").is_file():
+            return candidate
+    return package / "notebooks"
 
 
 @contextmanager

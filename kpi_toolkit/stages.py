@@ -1,17 +1,17 @@
 """What the engagement stage notebooks show (SPEC §2): one function per table, chart or section.
 
-Each function takes a client (:class:`~kpi_toolkit.client.ClientData`) or its results
-(:class:`~kpi_toolkit.calculate.Results`) and the reader's language, and returns what a notebook
+Each function takes a client (:class:`~kpi_toolkit.method.client.ClientData`) or its results
+(:class:`~kpi_toolkit.method.calculate.Results`) and the reader's language, and returns what a notebook
 displays, every fixed word taken from the message catalogue:
 
-- a DataFrame of formatted text under translated column names, for :func:`kpi_toolkit.report.table`;
-- a Figure from :mod:`kpi_toolkit.charts`;
-- an :class:`~kpi_toolkit.report.Html` fragment where a table has red/amber/green cells or a
+- a DataFrame of formatted text under translated column names, for :func:`kpi_toolkit.outputs.html.table`;
+- a Figure from :mod:`kpi_toolkit.outputs.charts`;
+- an :class:`~kpi_toolkit.outputs.html.Html` fragment where a table has red/amber/green cells or a
   section repeats per position or department (client strings escaped);
 - a :class:`Markdown` paragraph (client strings escaped).
 
 Nothing here writes files; only :func:`load_stage_client` (and :func:`open_stage`) reads the
-client folder. Scenarios come from :mod:`kpi_toolkit.scenarios` when that module and saved
+client folder. Scenarios come from :mod:`kpi_toolkit.inputs.scenarios` when that module and saved
 scenarios exist; without them the notebooks still run.
 """
 from __future__ import annotations
@@ -27,26 +27,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import charts
-from .bonus import compute_bonuses, days_employed, period_bounds
-from .calculate import Results, calculate
-from .catalogue import classification_summary
-from .client import ClientData
-from .closing import settle
-from .errors import Problem, ScenarioError
-from .explain import curve_name, kpi_value, statement_reason
-from .i18n import catalogue, format_date, format_money, format_number, format_percent, format_period, t
-from .kpi_weights import (KPI_COUNT, KPI_COUNT_DEFAULT, MIN_WEIGHT, check_selection_rules, goal_owners, map_owner,
+from kpi_toolkit.outputs import charts
+from kpi_toolkit.method.bonus import compute_bonuses, days_employed, period_bounds
+from kpi_toolkit.method.calculate import Results, calculate
+from kpi_toolkit.method.catalogue import classification_summary
+from kpi_toolkit.method.client import ClientData
+from kpi_toolkit.cycle.closing import settle
+from kpi_toolkit.errors import Problem, ScenarioError
+from kpi_toolkit.outputs.explain import curve_name, kpi_value, statement_reason
+from kpi_toolkit.outputs.i18n import catalogue, format_date, format_money, format_number, format_percent, format_period, t
+from kpi_toolkit.method.kpi_weights import (KPI_COUNT, KPI_COUNT_DEFAULT, MIN_WEIGHT, check_selection_rules, goal_owners, map_owner,
                           position_kpi_weights, position_methods)
-from .loading import load_client
-from .matrix import department_rollup, employee_departments, kpi_matrix
-from .teams import team_kpis
-from .readiness import (IMPLEMENTATION_STEPS, effort_estimate, implementation_plan, questionnaire_table,
+from kpi_toolkit.inputs.loading import load_client
+from kpi_toolkit.method.matrix import department_rollup, employee_departments, kpi_matrix
+from kpi_toolkit.method.teams import team_kpis
+from kpi_toolkit.method.readiness import (IMPLEMENTATION_STEPS, effort_estimate, implementation_plan, questionnaire_table,
                         readiness_assessment, readiness_level, readiness_score)
-from .report import Html, escape, figure_html, table
-from .statement import statement_css, statement_html
-from .strategy_map import goal_links
-from .targets import suggest_targets
+from kpi_toolkit.outputs.html import Html, escape, figure_html, table
+from kpi_toolkit.outputs.statement import statement_css, statement_html
+from kpi_toolkit.method.strategy_map import goal_links
+from kpi_toolkit.method.targets import suggest_targets
+from kpi_toolkit.fileio import package_notebooks
 
 DASH = "—"
 SHIFTS = (-0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2)
@@ -79,7 +80,7 @@ def resolve_client_dir(client_dir) -> Path:
     path = Path(client_dir).expanduser()
     if path.is_absolute() or path.exists():
         return path
-    beside_notebooks = Path(__file__).resolve().parent.parent / "notebooks" / path
+    beside_notebooks = package_notebooks() / path
     return beside_notebooks.resolve() if beside_notebooks.exists() else path
 
 
@@ -94,7 +95,7 @@ def _optional_module(name: str):
 
 
 def _scenarios_module():
-    """:mod:`kpi_toolkit.scenarios`, or None while the toolkit has no scenario explorer."""
+    """:mod:`kpi_toolkit.inputs.scenarios`, or None while the toolkit has no scenario explorer."""
     return _optional_module("scenarios")
 
 
@@ -336,7 +337,7 @@ def rag_table(df: pd.DataFrame, statuses: dict | None = None, *, strong_rows=(),
 
 
 def _heading(title: str, level: int, toc: bool = True) -> str:
-    hidden = "" if toc else ' class="no-toc"'  # kept out of the contents (kpi_toolkit.report)
+    hidden = "" if toc else ' class="no-toc"'  # kept out of the contents (kpi_toolkit.outputs.html)
     return f"<h{level}{hidden}>{html.escape(str(title))}</h{level}>"
 
 
@@ -1219,7 +1220,7 @@ def bonus_summary(results: Results, language: str) -> Html:
 
 def bonus_statements(results: Results, language: str) -> Html:
     """Every employee's bonus statement, grouped by department (a heading each): the statement
-    each employee receives (:func:`kpi_toolkit.statement.statement_html`), without the signature
+    each employee receives (:func:`kpi_toolkit.outputs.statement.statement_html`), without the signature
     lines, and naming the members a team KPI counts."""
     client = results.client
     people = dict(zip(client.employees["employee_id"].astype(str), client.employees["name"].astype(str)))
@@ -1384,7 +1385,7 @@ def pool_sensitivity(client: ClientData, period: str | None = None, shifts=SHIFT
     """The bonus pool when every attainment of the period changes by each shift (-0.1 = 10 % lower).
 
     Facts are moved as :func:`_shifted` says and the bonuses computed again, so thresholds,
-    caps, curves and stop factors all take effect. Uses :mod:`kpi_toolkit.sensitivity` when the
+    caps, curves and stop factors all take effect. Uses :mod:`kpi_toolkit.method.sensitivity` when the
     toolkit has it (the scenario explorer shares it).
 
     Returns
@@ -1853,9 +1854,9 @@ def pool_by_period(results: Results, database: str | None = None) -> pd.DataFram
     ledger stored when it was closed or adjusted) and ``computed`` for an open one (recomputed
     from the client's data now); a scenario is always recomputed, never the ledger's.
     """
-    from .closing import closed_pools
-    from .errors import KpiToolkitError
-    from .matrix import all_bonus_periods
+    from kpi_toolkit.cycle.closing import closed_pools
+    from kpi_toolkit.errors import KpiToolkitError
+    from kpi_toolkit.method.matrix import all_bonus_periods
 
     client = results.client
     dec = results.bonus.decimals

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi_toolkit.client import ClientConfig, ClientData, PayoutCurve
-from kpi_toolkit.schema import ROW, TABLES
+from kpi_toolkit.method.client import ClientConfig, ClientData, PayoutCurve
+from kpi_toolkit.method.schema import ROW, TABLES
 
 
 def frame(table: str, rows: list[dict] | None) -> pd.DataFrame:

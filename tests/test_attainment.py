@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from builders import one_employee
-from kpi_toolkit.attainment import (attainment, attainment_band, attainment_exact, attainment_lower,
+from kpi_toolkit.method.attainment import (attainment, attainment_band, attainment_exact, attainment_lower,
                                     attainment_with_baseline, performance_ratio)
-from kpi_toolkit.matrix import department_rollup, kpi_matrix, performance_ratios
+from kpi_toolkit.method.matrix import department_rollup, kpi_matrix, performance_ratios
 
 
 @pytest.mark.parametrize("plan, fact, direction, extra, expected", [

@@ -12,10 +12,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from builders import make_client, one_employee
-from kpi_toolkit.loading import load_client
-from kpi_toolkit.bonus import (bonus_fund_from_variable_share, compute_bonuses, days_employed, period_bounds,
+from kpi_toolkit.inputs.loading import load_client
+from kpi_toolkit.method.bonus import (bonus_fund_from_variable_share, compute_bonuses, days_employed, period_bounds,
                                seed_001_bonus)
-from kpi_toolkit.client import PayoutCurve
+from kpi_toolkit.method.client import PayoutCurve
 from kpi_toolkit.errors import ClientDataError
 
 SEED_001 = [  # fund 100 000 split 50/30/20; thresholds 70 %, 85 % (blocking), 60 %

@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from kpi_toolkit.catalogue import (
+from kpi_toolkit.method.catalogue import (
     ROLE_NAMES,
     catalogue_for_role,
     catalogue_roles,
@@ -12,7 +12,7 @@ from kpi_toolkit.catalogue import (
     role_name,
     starter_catalogue,
 )
-from kpi_toolkit.schema import (
+from kpi_toolkit.method.schema import (
     DIRECTIONS,
     FORMS,
     HORIZONS,

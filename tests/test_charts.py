@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
-from kpi_toolkit import charts
+from kpi_toolkit.outputs import charts
 from kpi_toolkit.errors import ReportError
 
 

@@ -2,14 +2,15 @@
 import pytest
 import sqlalchemy as sa
 
-from kpi_toolkit import ledger as db
-from kpi_toolkit.calculate import calculate, load_for_period
-from kpi_toolkit.cli import main
-from kpi_toolkit.closing import changes_since, close_period, history, reopen_period, snapshot
-from kpi_toolkit.collect import collect
+from kpi_toolkit.cycle import ledger as db
+from kpi_toolkit.method.calculate import calculate
+from kpi_toolkit.inputs.loading import load_for_period
+from kpi_toolkit.cli.main import main
+from kpi_toolkit.cycle.closing import changes_since, close_period, history, reopen_period, snapshot
+from kpi_toolkit.cycle.collect import collect
 from kpi_toolkit.errors import ClosedPeriodChangedError, KpiToolkitError, PeriodClosedError, SubmissionError
-from kpi_toolkit.merge import merge
-from kpi_toolkit.runner import RunOptions, _load
+from kpi_toolkit.cycle.merge import merge
+from kpi_toolkit.running.runner import RunOptions, _load
 
 from cycle_helpers import FIXTURES, fill, workspace_client
 
@@ -130,7 +131,7 @@ def test_stored_amounts_stand_when_the_toolkit_computes_others(northwind, url, c
 
 
 def test_adjust_needs_a_change(northwind, url):
-    from kpi_toolkit.closing import adjust_period
+    from kpi_toolkit.cycle.closing import adjust_period
 
     with pytest.raises(PeriodClosedError, match="not closed"):
         adjust_period(northwind, "2026-08", "anna", url)

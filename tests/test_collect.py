@@ -3,7 +3,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kpi_toolkit.collect import (COLUMNS, FACT_COLUMN, META_SHEET, collect, entry_rows, load_for_entry,
+from kpi_toolkit.cycle.collect import (COLUMNS, FACT_COLUMN, META_SHEET, collect, entry_rows, load_for_entry,
                                  team_kpis)
 from kpi_toolkit.errors import ClientDataError, KpiToolkitError
 

@@ -4,8 +4,10 @@ import csv
 import pandas as pd
 import pytest
 
-from kpi_toolkit.calculate import calculate, load_for_period
-from kpi_toolkit.cli import main
+from kpi_toolkit.method.calculate import calculate
+
+from kpi_toolkit.inputs.loading import load_for_period
+from kpi_toolkit.cli.main import main
 
 from cycle_helpers import blank_facts, fill, workspace_client
 

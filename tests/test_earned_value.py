@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_toolkit.earned_value import (
+from kpi_toolkit.method.earned_value import (
     cost_performance_index,
     cost_variance,
     cpi,

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpi_toolkit.errors import CalculationError
-from kpi_toolkit.exact import (MONEY_LIMIT_MINOR, format_minor, format_money, format_ratio, minor_units,
+from kpi_toolkit.method.exact import (MONEY_LIMIT_MINOR, format_minor, format_money, format_ratio, minor_units,
                                minor_units_exact, money_limit, near, round_half_up)
 
 

@@ -1,7 +1,7 @@
 """Reasons in the reader's language."""
 import pandas as pd
 
-from kpi_toolkit.explain import statement_reason
+from kpi_toolkit.outputs.explain import statement_reason
 
 
 def row(**kw):

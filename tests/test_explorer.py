@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 
 from builders import make_client, one_employee
-from kpi_toolkit.bonus import compute_bonuses
+from kpi_toolkit.method.bonus import compute_bonuses
 from kpi_toolkit.errors import SchemeError
-from kpi_toolkit.explorer import ExplorerModel, renormalised_weights, scenario_explorer
-from kpi_toolkit.explorer_view import ExplorerView, budget_status, parse_percent, percent_text, statements_html
-from kpi_toolkit.i18n import format_money
-from kpi_toolkit.loading import load_client
-from kpi_toolkit.scenarios import Scenario, apply_scenario, save_scenario
-from kpi_toolkit.sensitivity import (attainment_sensitivity, restrict_to_position, shift_attainment,
+from kpi_toolkit.explorer.model import ExplorerModel, renormalised_weights, scenario_explorer
+from kpi_toolkit.explorer.view import ExplorerView, budget_status, parse_percent, percent_text, statements_html
+from kpi_toolkit.outputs.i18n import format_money
+from kpi_toolkit.inputs.loading import load_client
+from kpi_toolkit.inputs.scenarios import Scenario, apply_scenario, save_scenario
+from kpi_toolkit.method.sensitivity import (attainment_sensitivity, restrict_to_position, shift_attainment,
                                      stacked_pools, threshold_sensitivity)
 
 DEMO = Path(__file__).resolve().parent.parent / "clients"
@@ -151,7 +151,7 @@ def test_every_setting_recomputes_what_the_engine_gives(northwind):
 
 
 def test_only_the_changed_position_is_recomputed(northwind, monkeypatch):
-    import kpi_toolkit.explorer as explorer
+    import kpi_toolkit.explorer.model as explorer
 
     model = ExplorerModel(northwind, position="sales-manager")
     seen = []

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpi_toolkit.errors import SchemeError
-from kpi_toolkit.funnel import (
+from kpi_toolkit.method.funnel import (
     contact_workload,
     deals_needed,
     funnel_from_config,

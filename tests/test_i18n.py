@@ -8,8 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_toolkit import i18n, schema
-from kpi_toolkit.i18n import (
+from kpi_toolkit.outputs import i18n
+
+from kpi_toolkit.method import schema
+from kpi_toolkit.outputs.i18n import (
     LOCALES,
     STAGES,
     catalogue,

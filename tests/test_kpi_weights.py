@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpi_toolkit.errors import CalculationError
-from kpi_toolkit.kpi_weights import (
+from kpi_toolkit.method.kpi_weights import (
     check_selection_rules,
     kpi_raw_weights,
     map_owner,

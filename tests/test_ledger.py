@@ -2,9 +2,9 @@
 import sqlalchemy as sa
 import pytest
 
-from kpi_toolkit import ledger as ledger_module
+from kpi_toolkit.cycle import ledger as ledger_module
 from kpi_toolkit.errors import LedgerError
-from kpi_toolkit.ledger import Ledger, database_url, workspace_of
+from kpi_toolkit.cycle.ledger import Ledger, database_url, workspace_of
 
 
 def test_new_ledger_is_migrated_to_head(ledger_url):

@@ -13,11 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_toolkit import loading, validation
-from kpi_toolkit.client import ClientData, PayoutCurve
+from kpi_toolkit.inputs import loading
+
+from kpi_toolkit.inputs import validation
+from kpi_toolkit.method.client import ClientData, PayoutCurve
 from kpi_toolkit.errors import ClientDataError
-from kpi_toolkit.loading import load_client, parse_csv, read_client, read_table
-from kpi_toolkit.schema import ROW, TABLES
+from kpi_toolkit.inputs.loading import load_client, parse_csv, read_client, read_table
+from kpi_toolkit.method.schema import ROW, TABLES
 
 from conftest import CLIENTS
 
@@ -660,7 +662,7 @@ def test_a_huge_cell_is_quoted_cut_short(client_copy, make_fixtures, where):
 def test_ods_formula_results_are_read_as_libreoffice_stores_them(tmp_path, make_fixtures):
     """What LibreOffice saves for formulas: a number, an empty text (no type, an empty
     paragraph), an error shown as text; only a formula with neither is refused."""
-    from kpi_toolkit import workbooks
+    from kpi_toolkit.inputs import workbooks
 
     path = tmp_path / "f.ods"
     make_fixtures.write_ods(path, {"t": [["a", "b", "c", "d"], ["", "", "", ""]]},

@@ -10,10 +10,12 @@ import pytest
 from nbformat.v4 import new_notebook
 from PIL import Image
 
-from kpi_toolkit import cli, report
+from kpi_toolkit.cli import main as cli
+
+from kpi_toolkit.outputs import html as report
 from kpi_toolkit.errors import ReportError
-from kpi_toolkit.loading import read_client
-from kpi_toolkit.logo import MAX_BYTES, MAX_SIDE, image_size, logo_problem
+from kpi_toolkit.inputs.loading import read_client
+from kpi_toolkit.inputs.logo import MAX_BYTES, MAX_SIDE, image_size, logo_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 

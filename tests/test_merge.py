@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from kpi_toolkit import ledger as db
-from kpi_toolkit.cli import main
-from kpi_toolkit.collect import collect
+from kpi_toolkit.cycle import ledger as db
+from kpi_toolkit.cli.main import main
+from kpi_toolkit.cycle.collect import collect
 from kpi_toolkit.errors import SubmissionError
-from kpi_toolkit.merge import merge
+from kpi_toolkit.cycle.merge import merge
 
 from cycle_helpers import FIXTURES, blank_facts, fill, workspace_client
 
@@ -214,7 +214,7 @@ def test_client_workbook_gets_the_facts_in_its_actuals_sheet(tmp_path):
 
 def _merge_slowly(folder, file, url, barrier):
     """A consultant's merge whose write comes a moment after it read actuals (a lost update without the lock)."""
-    import kpi_toolkit.merge as module
+    import kpi_toolkit.cycle.merge as module
 
     write = module.write_bytes_atomic
 

@@ -28,7 +28,7 @@ import pytest
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
-from kpi_toolkit.runner import default_notebooks_dir, find_stages
+from kpi_toolkit.running.runner import default_notebooks_dir, find_stages
 
 ROOT = Path(__file__).resolve().parent.parent
 SANITIZE = Path(__file__).parent / "fixtures" / "nbval_sanitize.cfg"

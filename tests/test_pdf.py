@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from kpi_toolkit import pdf, report
+from kpi_toolkit.outputs import pdf
+
+from kpi_toolkit.outputs import html as report
 from kpi_toolkit.errors import BrowserNotFoundError, ReportError
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from kpi_toolkit.errors import ClientDataError
-from kpi_toolkit.readiness import (
+from kpi_toolkit.method.readiness import (
     CONDITION_CODES,
     CONDITIONS,
     IMPLEMENTATION_STEPS,

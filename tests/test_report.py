@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from kpi_toolkit import report
+from kpi_toolkit.outputs import html as report
 from kpi_toolkit.errors import ReportError
 
 EVIL = "<script>alert(1)</script>"

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 import kpi_toolkit as kt
-from kpi_toolkit import i18n
-from kpi_toolkit.pdf import find_browser
-from kpi_toolkit.results import write_results
-from kpi_toolkit.runner import default_notebooks_dir, find_stages
+from kpi_toolkit.outputs import i18n
+from kpi_toolkit.outputs.pdf import find_browser
+from kpi_toolkit.outputs.results import write_results
+from kpi_toolkit.running.runner import default_notebooks_dir, find_stages
 
 ROOT = Path(__file__).resolve().parent.parent
 KPI_TOOLKIT = Path(sys.executable).parent / "kpi-toolkit"

@@ -16,7 +16,7 @@ import pytest
 
 from kpi_toolkit import calculate, load_client
 from kpi_toolkit.errors import OutputError
-from kpi_toolkit.results import csv_cell, csv_table, result_tables, write_results
+from kpi_toolkit.outputs.results import csv_cell, csv_table, result_tables, write_results
 
 DEMO = Path(__file__).parent.parent / "clients"
 
@@ -57,7 +57,7 @@ def test_results_appear_whole_or_not_at_all(northwind, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("kpi_toolkit.results.json.dumps", broken)  # fails after the CSVs and workbook
+    monkeypatch.setattr("kpi_toolkit.outputs.results.json.dumps", broken)  # fails after the CSVs and workbook
     with pytest.raises(OutputError):
         write_results(northwind, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]  # no staging folder left behind
@@ -281,7 +281,7 @@ def test_default_payroll_file_pays_bonus_plus_adjustment(northwind, tmp_path):
 
 def scaffold_payroll_example(language: str) -> str:
     """The commented ``payroll:`` example of the scaffold's client.yaml, uncommented."""
-    from kpi_toolkit import scaffold
+    from kpi_toolkit.inputs import scaffold
 
     text = scaffold._YAML[language].format(slug="x", name="x", period="2026-09")
     lines = text[text.index("# payroll:"):].splitlines()

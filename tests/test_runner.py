@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from kpi_toolkit import runner
-from kpi_toolkit.batch import BatchResult, format_summary
+from kpi_toolkit.cli import run as run_command
+from kpi_toolkit.running import runner
+from kpi_toolkit.running.batch import BatchResult, format_summary
 from kpi_toolkit.errors import KpiToolkitError
-from kpi_toolkit.runner import ClientOutcome, find_stages
+from kpi_toolkit.running.runner import ClientOutcome, find_stages
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLIENTS = FIXTURES / "clients"
@@ -62,13 +63,13 @@ def test_find_stages_names_the_missing_stage(tmp_path):
 
 @pytest.mark.parametrize("text, expected", [("html", {"html"}), ("PDF", {"pdf"}), ("html,pdf", {"html", "pdf"})])
 def test_formats(text, expected):
-    assert runner._formats(text) == expected
+    assert run_command._formats(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "docx", "html,docx"])
 def test_bad_formats(text):
     with pytest.raises(Exception, match="formats are html and pdf"):
-        runner._formats(text)
+        run_command._formats(text)
 
 
 def test_target_dir_of_a_scenario():
@@ -321,7 +322,7 @@ def test_target_dir_never_leaves_out(slug, period, scenario):
 
 
 def test_the_same_client_by_dot_and_by_name_is_run_once_and_a_namesake_is_refused(tmp_path, monkeypatch):
-    from kpi_toolkit.batch import _distinct
+    from kpi_toolkit.running.batch import _distinct
 
     acme = copy_client(tmp_path, "acme")
     namesake = tmp_path / "other" / "acme"
@@ -347,7 +348,7 @@ def _refuse_mkdir(monkeypatch, code: int, under: Path):
                                         (errno.EACCES, "permission denied on"),
                                         (errno.ENOSPC, "the disk is full")])
 def test_run_into_an_out_it_cannot_write_names_the_path_and_the_fix(tmp_path, monkeypatch, capsys, code, what):
-    from kpi_toolkit.cli import main
+    from kpi_toolkit.cli.main import main
 
     client = copy_client(tmp_path, "acme")
     out = tmp_path / "reports"

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from kpi_toolkit.errors import ClientDataError
-from kpi_toolkit.loading import load_client
-from kpi_toolkit.schema import CLIENT_YAML_OPTIONAL, CLIENT_YAML_REQUIRED, TABLES
-from kpi_toolkit.scaffold import new_client
+from kpi_toolkit.inputs.loading import load_client
+from kpi_toolkit.method.schema import CLIENT_YAML_OPTIONAL, CLIENT_YAML_REQUIRED, TABLES
+from kpi_toolkit.inputs.scaffold import new_client
 
 from conftest import CLIENTS
 

@@ -12,12 +12,12 @@ import pytest
 import yaml
 
 from builders import one_employee
-from kpi_toolkit import cli
-from kpi_toolkit.bonus import compute_bonuses
+from kpi_toolkit.cli import main as cli
+from kpi_toolkit.method.bonus import compute_bonuses
 from kpi_toolkit.errors import ScenarioError
-from kpi_toolkit.explorer import ExplorerModel
-from kpi_toolkit.loading import load_client
-from kpi_toolkit.scenarios import (Scenario, apply_scenario, check_name, list_scenarios, load_scenario,
+from kpi_toolkit.explorer.model import ExplorerModel
+from kpi_toolkit.inputs.loading import load_client
+from kpi_toolkit.inputs.scenarios import (Scenario, apply_scenario, check_name, list_scenarios, load_scenario,
                                    read_scenario, save_scenario, scenario_problems, scenario_yaml)
 
 DEMO = Path(__file__).resolve().parent.parent / "clients"

@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 
 from kpi_toolkit import calculate, compute_bonuses, stages
 from kpi_toolkit.errors import ScenarioError
-from kpi_toolkit.i18n import catalogue, t
-from kpi_toolkit.report import Html
+from kpi_toolkit.outputs.i18n import catalogue, t
+from kpi_toolkit.outputs.html import Html
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = ROOT / "clients"
@@ -499,7 +499,7 @@ def test_pool_by_quarter_and_year_to_date_add_up_the_periods(stage):
 
 
 def test_closed_periods_show_the_pool_the_ledger_stored(client_copy, capsys, monkeypatch, tmp_path):
-    from kpi_toolkit.cli import main
+    from kpi_toolkit.cli.main import main
 
     folder = client_copy()
     url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from kpi_toolkit import calculate, stages
-from kpi_toolkit.cli import main
+from kpi_toolkit.cli.main import main
 from kpi_toolkit.errors import KpiToolkitError, ReportError
-from kpi_toolkit.statement import statement_html, statement_page
-from kpi_toolkit.statements import file_stem, write_statements
+from kpi_toolkit.outputs.statement import statement_html, statement_page
+from kpi_toolkit.outputs.statements import file_stem, write_statements
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = ROOT / "clients"
@@ -36,7 +36,7 @@ def sever():
 
 def _total(results, employee_id: str, language: str) -> str:
     """The employee's total as a statement prints it, from the engine's integer minor units."""
-    from kpi_toolkit.i18n import format_money
+    from kpi_toolkit.outputs.i18n import format_money
 
     totals = results.bonus.totals.set_index("employee_id")
     text = format_money(int(totals.at[employee_id, "bonus_minor"]) / 10 ** results.bonus.decimals,
@@ -291,7 +291,7 @@ def test_a_failed_write_leaves_the_previous_statements_whole(tmp_path, northwind
     folder = tmp_path / "out"
     write_statements(northwind, folder, formats={"html"})
     before = sorted(p.name for p in (folder / "statements").iterdir())
-    import kpi_toolkit.statement as statement
+    import kpi_toolkit.outputs.statement as statement
 
     calls = {"n": 0}
     real = statement.statement_page

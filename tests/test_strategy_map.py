@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpi_toolkit.errors import SchemeError
-from kpi_toolkit.strategy_map import goal_links, goal_weights, root_weights
+from kpi_toolkit.method.strategy_map import goal_links, goal_weights, root_weights
 
 NAN = float("nan")
 

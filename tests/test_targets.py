@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_toolkit.targets import suggest_targets, suggested_target
+from kpi_toolkit.method.targets import suggest_targets, suggested_target
 
 NAN = float("nan")
 

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from builders import make_client
-from kpi_toolkit.bonus import compute_bonuses
-from kpi_toolkit.matrix import kpi_matrix
-from kpi_toolkit.teams import bonus_months, combine_months
+from kpi_toolkit.method.bonus import compute_bonuses
+from kpi_toolkit.method.matrix import kpi_matrix
+from kpi_toolkit.method.teams import bonus_months, combine_months
 
 SALES_POSITIONS = [
     {"position_id": "head", "name": "Head of sales", "department": "Sales"},
@@ -219,7 +219,7 @@ def test_a_team_whose_every_member_is_left_out_has_no_fact():
 def test_a_large_department_team_is_counted_not_listed():
     # 60 analysts, each paid on the mean score of the 59 others: counted on every line, the ids
     # not listed (they would fill the statement); the mean of the others' 1..60 less one's own.
-    from kpi_toolkit.teams import MEMBERS_LISTED
+    from kpi_toolkit.method.teams import MEMBERS_LISTED
 
     n = MEMBERS_LISTED + 10
     client = make_client(

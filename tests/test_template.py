@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from kpi_toolkit.errors import ClientDataError
-from kpi_toolkit.loading import load_client, read_client
-from kpi_toolkit.schema import TABLES
-from kpi_toolkit.template import CLIENT_KEYS, write_intake_template
+from kpi_toolkit.inputs.loading import load_client, read_client
+from kpi_toolkit.method.schema import TABLES
+from kpi_toolkit.inputs.intake_template import CLIENT_KEYS, write_intake_template
 
 from conftest import CLIENTS
 

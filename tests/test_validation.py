@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from kpi_toolkit.errors import ClientDataError, Problem
-from kpi_toolkit.loading import load_client
-from kpi_toolkit.validation import CellError, format_problems, parse_number, validate_client
+from kpi_toolkit.inputs.loading import load_client
+from kpi_toolkit.inputs.cells import CellError, parse_number
+from kpi_toolkit.inputs.loading import validate_client
+from kpi_toolkit.inputs.validation import format_problems
 
 from conftest import CLIENTS
 

@@ -28,13 +28,13 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 
-from kpi_toolkit import cli
-from kpi_toolkit.explorer import ExplorerModel
-from kpi_toolkit.i18n import format_money
-from kpi_toolkit.loading import load_client
-from kpi_toolkit.workshop import (CULL_IDLE_SECONDS, NOTEBOOK, free_port, offline, port_is_free, unusable_ip,
+from kpi_toolkit.cli import main as cli
+from kpi_toolkit.explorer.model import ExplorerModel
+from kpi_toolkit.outputs.i18n import format_money
+from kpi_toolkit.inputs.loading import load_client
+from kpi_toolkit.explorer.workshop import (CULL_IDLE_SECONDS, NOTEBOOK, free_port, offline, port_is_free, unusable_ip,
                                   voila_command, write_notebook, write_template)
-from kpi_toolkit.workshop_server import TOKEN_ENV, host_name
+from kpi_toolkit.explorer.server import TOKEN_ENV, host_name
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "clients"
@@ -89,7 +89,7 @@ def test_the_template_loads_nothing_from_other_hosts(tmp_path):
 
 def test_voila_is_local_codeless_and_culls_idle_kernels():
     command = " ".join(voila_command(Path("app.ipynb"), 9999))
-    for option in ("-m kpi_toolkit.workshop_server", "--Voila.ip=127.0.0.1", "--port=9999", "--strip_sources=True",
+    for option in ("-m kpi_toolkit.explorer.server", "--Voila.ip=127.0.0.1", "--port=9999", "--strip_sources=True",
                    "--no-browser", f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
                    "--MappingKernelManager.cull_interval=", "--PasswordIdentityProvider.allow_password_change=False"):
         assert option in command

@@ -3,8 +3,8 @@
 
     .venv/bin/python tools/check_demo_clients.py [clients/northwind clients/sever-trade]
 
-Standalone (pandas, the table declarations of ``kpi_toolkit.schema`` and the weights of map
-positions from ``kpi_toolkit.kpi_weights``), independent of the toolkit's loader: it asserts that each demo client is well formed and that every feature the
+Standalone (pandas, the table declarations of ``kpi_toolkit.method.schema`` and the weights of map
+positions from ``kpi_toolkit.method.kpi_weights``), independent of the toolkit's loader: it asserts that each demo client is well formed and that every feature the
 demos are meant to show actually occurs in the reported period. Prints a summary per client
 and exits with status 1 listing every failed check.
 """
@@ -22,8 +22,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from kpi_toolkit import schema  # noqa: E402  (declarations)
-from kpi_toolkit.kpi_weights import position_kpi_weights  # noqa: E402  (the map's weights, SPEC 3.2)
+from kpi_toolkit.method import schema  # noqa: E402  (declarations)
+from kpi_toolkit.method.kpi_weights import position_kpi_weights  # noqa: E402  (the map's weights, SPEC 3.2)
 
 DEFAULT = [ROOT / "clients" / "northwind", ROOT / "clients" / "sever-trade"]
 READINESS = ("management_involved", "kpis_computable", "kpis_from_goals", "tied_to_motivation",
