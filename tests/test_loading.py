@@ -77,11 +77,27 @@ def test_config_sources_and_hashes():
     assert data.warnings == ()
 
 
-def test_windows_1251_semicolons_and_decimal_commas_read_like_utf8(client_copy):
-    folder = client_copy()
-    numeric = {c.name for t in TABLES.values() for c in t.columns if c.kind in ("number", "integer")}
+def _with_every_table(folder: Path) -> Path:
+    """Add the optional tables valid_minimal leaves out (gates, modifiers), so an encoding test
+    reads every table of the schema, numbers with fractions included."""
+    (folder / "gates.csv").write_text(
+        "position_id,gate_kpi_id,level,applies_to,cap\n"
+        "sales-manager,RET,0.85,REV,1\n", encoding="utf-8")
+    (folder / "modifiers.csv").write_text(
+        "period,scope,id,factor,reason\n"
+        "2024-03,department,Sales,0.9,Отгрузки сорваны\n", encoding="utf-8")
+    assert {f"{name}.csv" for name in TABLES} <= {p.name for p in folder.iterdir()}
+    return folder
 
-    def excel_ru(rows):
+
+def test_windows_1251_semicolons_and_decimal_commas_read_like_utf8(client_copy):
+    folder = _with_every_table(client_copy())
+    expected = load_client(folder)
+    # per table: positions.level is a text (line/lead/head), gates.level a number
+    numeric = {name: {c.name for c in t.columns if c.kind in ("number", "integer")}
+               for name, t in TABLES.items()}
+
+    def excel_ru(rows, numeric):
         header = rows[0]
         out = [header]
         for row in rows[1:]:
@@ -97,22 +113,25 @@ def test_windows_1251_semicolons_and_decimal_commas_read_like_utf8(client_copy):
         return out
 
     for name in TABLES:
-        _rewrite(folder, f"{name}.csv", excel_ru, encoding="cp1251", delimiter=";", newline="\r\n")
+        _rewrite(folder, f"{name}.csv", lambda rows, name=name: excel_ru(rows, numeric[name]),
+                 encoding="cp1251", delimiter=";", newline="\r\n")
     raw = (folder / "actuals.csv").read_bytes()
     assert b";" in raw and b"1\xa0234\xa0567,89" in raw
     assert "Анна".encode("cp1251") in (folder / "employees.csv").read_bytes()
-    expected = load_client(CLIENTS / "valid_minimal")
+    assert b";0,85;" in (folder / "gates.csv").read_bytes()
+    assert b";line\r\n" in (folder / "positions.csv").read_bytes()
     got = load_client(folder)
+    assert got.tables["gates"].loc[0, "level"] == 0.85
     for name in TABLES:
         pd.testing.assert_frame_equal(got.tables[name], expected.tables[name], check_exact=True)
 
 
 def test_utf8_with_bom_and_crlf(client_copy):
-    folder = client_copy()
+    folder = _with_every_table(client_copy())
+    expected = load_client(folder)
     for name in TABLES:
         _rewrite(folder, f"{name}.csv", lambda rows: rows, encoding="utf-8-sig", newline="\r\n")
     assert (folder / "goals.csv").read_bytes().startswith(b"\xef\xbb\xbfgoal_id")
-    expected = load_client(CLIENTS / "valid_minimal")
     got = load_client(folder)
     for name in TABLES:
         pd.testing.assert_frame_equal(got.tables[name], expected.tables[name])

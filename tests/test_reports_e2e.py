@@ -170,18 +170,24 @@ def test_the_combined_pdf_is_navigable_tagged_and_signed(demo_run, engine, slug)
     assert re.search(rf"{re.escape(first)}\s+{pages[entries[0][0]]}\n", contents)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def axe_page():
-    """A Chromium page to run axe-core (shipped by the dev dependency axe-playwright-python) in."""
+    """A Chromium page to run axe-core (shipped by the dev dependency axe-playwright-python) in.
+
+    Per test, not per session: Playwright's sync API runs an asyncio loop in this thread while
+    it is started, and every later sync_playwright() here (PdfPrinter in a doctest, the workshop's
+    browser tests) would fail with "using Playwright Sync API inside the asyncio loop".
+    """
     import axe_playwright_python
     from playwright.sync_api import sync_playwright
 
     script = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(find_browser()), args=["--no-sandbox"])
-        page = browser.new_page()
-        yield page, script
-        browser.close()
+        try:
+            yield browser.new_page(), script
+        finally:
+            browser.close()
 
 
 def axe_violations(axe_page, path: Path) -> list[str]:

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from kpi_toolkit import calculate, compute_bonuses, stages
 from kpi_toolkit.errors import ScenarioError
-from kpi_toolkit.outputs.i18n import catalogue, t
+from kpi_toolkit.outputs.i18n import catalogue, format_money, format_percent, t
 from kpi_toolkit.outputs.html import Html
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -496,6 +496,27 @@ def test_pool_by_quarter_and_year_to_date_add_up_the_periods(stage):
     assert stages._money(year / scale, client, language) in markup
     words = {"en": ["Q2 2026", "Q3 2026", "2026 to date"], "ru": ["2 кв. 2026", "3 кв. 2026", "С начала 2026 года"]}
     assert all(w in markup for w in words[language])
+
+
+def test_the_period_charts_carry_their_caption_and_numbers(stage):
+    """The charts of stages 04 and 05 across periods have a text alternative like every chart:
+    a caption (the image's alt text, printed under it) and their numbers as rows."""
+    client, results, language = stage.client, stage.results, stage.language
+    pools = stages.pool_by_period(results)
+    scale = 10 ** results.bonus.decimals
+    figure = stages.pool_by_period_chart(results, language, pools)
+    assert figure.caption == t("chart.alt.pool_by_period", language)
+    assert figure._repr_png_()[1]["alt"] == figure.caption
+    header, *rows = figure.data
+    assert header[:2] == [t("chart.alt.bonus_period", language), t("bonus.pool", language)]
+    assert [r[1] for r in rows] == [format_money(m / scale, client.config.currency, language, decimals=0)
+                                    for m in pools["pool_minor"]]
+    trends = stages.attainment_trends(results, "department")
+    figure = stages.attainment_trend_chart(results, language)
+    assert figure.caption == t("chart.alt.attainment_trend", language)
+    assert [r[0] for r in figure.data[1:]] == list(trends["department"])
+    first_month = [c for c in trends.columns[1:] if "-Q" not in c and c != "ytd"][0]
+    assert figure.data[1][1] == format_percent(trends.iloc[0][first_month], language, 0)
 
 
 def test_closed_periods_show_the_pool_the_ledger_stored(client_copy, capsys, monkeypatch, tmp_path):

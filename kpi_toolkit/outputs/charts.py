@@ -852,7 +852,13 @@ def pool_by_period_chart(periods: list[str], pools: list[float], sources: list[s
     ax.set_ylim(0, max([*pools, budget or 0]) * 1.15 or 1.0)
     _money_axis(ax.yaxis, currency, language)
     ax.set_title(t("periods.chart.title", language), fontsize=9)
-    return fig
+    return _described(fig, t("chart.alt.pool_by_period", language),
+                      [t("chart.alt.bonus_period", language), t("bonus.pool", language),
+                       *([t("bonus.budget", language)] if budget else []), t("periods.col.source", language)],
+                      [(format_period(period, language), format_money(pool, currency, language, decimals=0),
+                        *([format_money(budget, currency, language, decimals=0)] if budget else []),
+                        t(f"periods.source.{'ledger' if source == 'ledger' else 'computed'}", language))
+                       for period, pool, source in zip(periods, pools, sources)])
 
 
 @_styled
@@ -880,4 +886,7 @@ def attainment_trend_chart(trends: pd.DataFrame, language: str) -> Figure:
     _period_ticks(ax, periods, language)
     ax.set_xlim(-0.4, len(x) - 0.6)
     _percent_axis(ax.yaxis, language)
-    return fig
+    return _described(fig, t("chart.alt.attainment_trend", language),
+                      [t("chart.alt.department", language), *(format_period(p, language, short=True) for p in periods)],
+                      [(name, *("—" if pd.isna(v) else format_percent(v, language, 0) for v in row))
+                       for name, row in trends.iterrows()])

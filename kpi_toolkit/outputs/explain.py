@@ -103,7 +103,7 @@ def curve_label(curve, language: str) -> str:
     >>> from kpi_toolkit.method.client import PayoutCurve
     >>> curve_label(PayoutCurve("sales_curve", "linear", ((0.7, 0.5), (1.0, 1.0), (1.3, 1.5))), "en")
     'linear payout scale: 70% → 0.5; 100% → 1; 130% → 1.5'
-    >>> curve_name(PayoutCurve("sales_curve", "steps", ((1.0, 1.0),), {"en": "Sales scale"}), "en")
+    >>> curve_name(PayoutCurve("sales_curve", "steps", ((1.0, 1.0),), label={"en": "Sales scale"}), "en")
     'Sales scale'
     >>> curve_name(PayoutCurve("sales_curve", "steps", ((1.0, 1.0),)), "ru")
     'ступенчатая шкала выплат'
@@ -122,8 +122,8 @@ def curve_label(curve, language: str) -> str:
 
 def curve_name(curve, language: str) -> str:
     """A payout curve's short name for a table cell: its display name in `language`, else its kind."""
-    names = getattr(curve, "label", None) or {}
-    return names.get(language) or t(f"explain.curve_kind_{curve.kind}", language)
+    name = curve.display_name(language) if hasattr(curve, "display_name") else None
+    return name or t(f"explain.curve_kind_{curve.kind}", language)
 
 
 #: Units whose values are shares of one, shown as percents.

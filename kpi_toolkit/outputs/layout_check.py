@@ -55,7 +55,9 @@ def check_pdf(path: str | Path) -> list[LayoutProblem]:
     >>> import pathlib, tempfile
     >>> from kpi_toolkit.outputs.pdf import PdfPrinter
     >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> page = '<h2>Scheme</h2><p>Text.</p><p style="break-before: page">Next page.</p><div style="break-before: page"></div>'
+    >>> body = "<p>Text.</p>" * 4  # body text of 10 pt, as in report.css; headings are 11 pt and more
+    >>> page = (f'<body style="font-size: 10pt"><h2>Scheme</h2>{body}'
+    ...         f'<h2 style="break-before: page">Rules</h2>{body}<div style="break-before: page"></div></body>')
     >>> _ = (folder / "a.html").write_text(page, encoding="utf-8")
     >>> with PdfPrinter() as printer:
     ...     _ = printer.print_pdf(folder / "a.html", folder / "a.pdf", footer_text="ACME")
