@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from kpi_toolkit import calculate, compute_bonuses, stages
-from kpi_toolkit.errors import ScenarioError
+from kpi_toolkit import calculate, compute_bonuses, kpi_matrix, stages
+from kpi_toolkit.stages import bonus_scheme, common
 from kpi_toolkit.outputs.i18n import catalogue, format_money, format_percent, t
 from kpi_toolkit.outputs.html import Html
 
@@ -167,14 +167,6 @@ def test_client_dir_resolves_relative_to_the_notebooks_folder(monkeypatch):
     assert stages.resolve_client_dir(CLIENTS / "northwind") == CLIENTS / "northwind"
 
 
-def test_a_scenario_without_the_scenario_module_is_an_error(monkeypatch):
-    monkeypatch.setattr(stages, "_optional_module", lambda name: None)
-    with pytest.raises(ScenarioError, match="no scenarios"):
-        stages.load_stage_client(CLIENTS / "northwind", "revenue-heavy")
-
-
-# --------------------------------------------------------------------------- every view, both languages
-
 def test_every_view_is_built(views):
     for name, view in views.items():
         assert isinstance(view, (pd.DataFrame, Html, stages.Markdown, Figure)), name
@@ -236,7 +228,7 @@ def test_kpi_matrix_shows_each_employees_performance_ratio(stage):
 
 
 def test_bonus_summary_total_is_the_pool(stage):
-    pool = stages._money(stage.results.bonus.pool(stage.period), stage.client, stage.language)
+    pool = common._money(stage.results.bonus.pool(stage.period), stage.client, stage.language)
     markup = stages.bonus_summary(stage.results, stage.language).html
     last_row = markup.rsplit("<tr", 1)[1]
     assert t("report.total", stage.language) in last_row and f"<td>{pool}</td>" in last_row
@@ -316,37 +308,12 @@ def test_pool_sensitivity_moves_with_attainment():
     assert pools.is_monotonic_increasing
 
 
-def test_pool_sensitivity_is_the_same_without_the_sensitivity_module(monkeypatch):
-    client = stages.load_stage_client(CLIENTS / "sever-trade")
-    shared = stages.pool_sensitivity(client, shifts=(-0.1, 0.1))
-    monkeypatch.setattr(stages, "_optional_module", lambda name: None)
-    assert stages.pool_sensitivity(client, shifts=(-0.1, 0.1)).equals(shared)
-
-
-def test_shifted_facts_move_attainment_by_the_shift():
-    client = stages.load_stage_client(CLIENTS / "sever-trade")
-    shifted = stages._shifted(client, 0.1).actuals
-    before, after = client.actuals, shifted
-
-    def fact(table, kpi_id):
-        return table.loc[table["kpi_id"] == kpi_id, "fact"].iloc[0]
-
-    assert fact(after, "revenue") == pytest.approx(fact(before, "revenue") * 1.1)
-    assert fact(after, "proposal_time") == pytest.approx(fact(before, "proposal_time") / 1.1)
-    assert fact(after, "raw_stock_days") == fact(before, "raw_stock_days")  # band
-    assert fact(after, "picking_accuracy") == pytest.approx(97 + (fact(before, "picking_accuracy") - 97) * 1.1)
-
-
 def test_no_scenarios_gives_an_empty_comparison(monkeypatch):
     client = stages.load_stage_client(CLIENTS / "northwind")
     assert stages.scenario_comparison(client).empty  # no saved scenarios
-    monkeypatch.setattr(stages, "_optional_module", lambda name: None)
-    assert stages.scenario_comparison(client).empty  # no scenario module
 
 
 def test_saved_scenarios_are_compared_side_by_side(tmp_path):
-    if stages._scenarios_module() is None:
-        pytest.skip("this toolkit has no scenario module")
     folder = tmp_path / "northwind"
     shutil.copytree(CLIENTS / "northwind", folder)
     (folder / "scenarios").mkdir()
@@ -436,11 +403,11 @@ def test_bonus_summary_has_one_header_per_department(regional):
 
 def test_rollout_counts_employees_where_they_sit(regional):
     table = stages.rollout_table(regional.results, "en")
-    rows = table[[stages._col(c, "en") for c in ("department", "employees", "positions")]].values.tolist()
+    rows = table[[common._col(c, "en") for c in ("department", "employees", "positions")]].values.tolist()
     assert rows == [["Sales (Moscow)", "5", "2"], ["Sales (Kazan)", "3", "2"], ["Accounting", "1", "1"]]
-    assert set(table[stages._col("phase", "en")][:2]) == {"1. Commercial units"}
+    assert set(table[common._col("phase", "en")][:2]) == {"1. Commercial units"}
     by_department = stages.department_bonus_table(regional.results, "en")
-    assert by_department[stages._col("department", "en")].tolist() == ["Sales (Moscow)", "Sales (Kazan)",
+    assert by_department[common._col("department", "en")].tolist() == ["Sales (Moscow)", "Sales (Kazan)",
                                                                          "Accounting"]
 
 
@@ -478,7 +445,7 @@ def test_pool_by_period_is_each_periods_pool_against_its_budget(stage):
     markup = stages.pool_by_period_table(results, stage.language, pools).html
     scale = 10 ** results.bonus.decimals
     for row in pools.itertuples():
-        assert stages._money(row.pool_minor / scale, client, stage.language) in markup
+        assert common._money(row.pool_minor / scale, client, stage.language) in markup
 
 
 def test_pool_by_quarter_and_year_to_date_add_up_the_periods(stage):
@@ -489,11 +456,11 @@ def test_pool_by_quarter_and_year_to_date_add_up_the_periods(stage):
     quarters = {"2026-Q2": ["2026-04", "2026-05", "2026-06"], "2026-Q3": ["2026-07", "2026-08", "2026-09"]}
     for quarter, months in quarters.items():
         pool = int(pools.loc[pools["period"].isin(months), "pool_minor"].sum())
-        assert stages._quarter_label(quarter, language) in markup
-        assert stages._money(pool / scale, client, language) in markup
-        assert stages._money(client.config.bonus_budget * 3, client, language) in markup
+        assert bonus_scheme._quarter_label(quarter, language) in markup
+        assert common._money(pool / scale, client, language) in markup
+        assert common._money(client.config.bonus_budget * 3, client, language) in markup
     year = int(pools["pool_minor"].sum())
-    assert stages._money(year / scale, client, language) in markup
+    assert common._money(year / scale, client, language) in markup
     words = {"en": ["Q2 2026", "Q3 2026", "2026 to date"], "ru": ["2 кв. 2026", "3 кв. 2026", "С начала 2026 года"]}
     assert all(w in markup for w in words[language])
 
@@ -544,7 +511,7 @@ def test_closed_periods_show_the_pool_the_ledger_stored(client_copy, capsys, mon
 
 def test_attainment_trends_are_means_of_the_kpi_lines(stage):
     results = stage.results
-    lines = stages.kpi_matrix(stage.client, "all")
+    lines = kpi_matrix(stage.client, "all")
     lines = lines[(lines["period"].astype(str) <= stage.period) & (lines["fact_status"].astype(str) == "ok")]
     for by, key in (("kpi", "kpi"), ("department", "department")):
         trends = stages.attainment_trends(results, by).set_index(key)
@@ -557,7 +524,7 @@ def test_attainment_trends_are_means_of_the_kpi_lines(stage):
         assert trends.loc[name, "2026-Q3"] == pytest.approx(third)
         assert trends.loc[name, "ytd"] == pytest.approx(mine["attainment"].mean())
     by_department = stages.attainment_trends(results, "department")
-    assert list(by_department["department"]) == [d for d in stages._departments(stage.client)
+    assert list(by_department["department"]) == [d for d in common._departments(stage.client)
                                                  if d in set(lines["department"].astype(str))]
     markup = stages.attainment_trend_table(results, stage.language, by="department").html
     assert ("3 кв. 2026" if stage.language == "ru" else "Q3 2026") in markup
