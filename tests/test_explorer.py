@@ -1,4 +1,4 @@
-"""The scenario explorer (kpi_toolkit/explorer.py, explorer_view.py) and the sensitivity of the pool
+"""The scenario explorer (kpi_toolkit/explorer/model.py, view.py) and the sensitivity of the pool
 (kpi_toolkit/sensitivity.py)."""
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 from builders import make_client, one_employee
 from kpi_toolkit.method.bonus import compute_bonuses
 from kpi_toolkit.errors import SchemeError
-from kpi_toolkit.explorer.model import ExplorerModel, renormalised_weights, scenario_explorer
+from kpi_toolkit.explorer.model import ExplorerModel, renormalised_weights
+from kpi_toolkit.explorer.view import scenario_explorer
 from kpi_toolkit.explorer.view import ExplorerView, budget_status, parse_percent, percent_text, statements_html
 from kpi_toolkit.outputs.i18n import format_money
 from kpi_toolkit.inputs.loading import load_client
