@@ -2,4 +2,3 @@
 
 One module per family of sub-commands; nothing below imports the CLI.
 """
-from kpi_toolkit.cli.main import main  # noqa: F401

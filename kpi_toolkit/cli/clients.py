@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from kpi_toolkit.cli.options import add_client_args, client_dirs, period_arg, problems_text
+from kpi_toolkit.cli.options import add_client_args, client_dirs, in_workspace, period_arg, problems_text
 from kpi_toolkit.errors import KpiToolkitError, OutputError, ProblemsError
+from kpi_toolkit.running.workspace import REPORTS
 
 
 def add_command(subparsers) -> None:
@@ -20,7 +21,7 @@ def add_command(subparsers) -> None:
                    help="with --to: every bonus period from P1 to P2 (YYYY-MM) in one folder, "
                         "reports/<slug>/<P1>_<P2>/results/, with a 'periods' summary")
     p.add_argument("--to", dest="to_period", type=period_arg, metavar="P2", help="the last period of --from's range")
-    p.add_argument("--out", default="reports", help="output root (default: reports)")
+    p.add_argument("--out", default=in_workspace(REPORTS), help="output root (default: the workspace's reports/)")
     p.add_argument("--scenario", help="apply clients/<slug>/scenarios/NAME.yaml first")
     p.add_argument("--database", metavar="URL", help="ledger database (default: $KPI_TOOLKIT_DATABASE_URL, else "
                                                       "kpi-ledger.sqlite in the workspace)")
@@ -58,9 +59,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_calc(args) -> int:
-    from kpi_toolkit.method.calculate import calculate, periods_between
-    from kpi_toolkit.inputs.loading import load_for_period
     from kpi_toolkit.fileio import clean_stale, target_dir
+    from kpi_toolkit.inputs.loading import load_for_period
+    from kpi_toolkit.method.calculate import calculate, periods_between
     from kpi_toolkit.outputs.results import write_range_results, write_results
 
     if (args.from_period is None) != (args.to_period is None):

@@ -8,7 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kpi_toolkit.cli.options import period_arg
+from kpi_toolkit.cli.options import in_workspace, period_arg
+from kpi_toolkit.running.workspace import REPORTS
 
 
 def add_command(subparsers) -> None:
@@ -21,7 +22,7 @@ def add_command(subparsers) -> None:
     p.add_argument("--period", type=period_arg, help="period YYYY-MM (default: client.yaml's period)")
     p.add_argument("--by", choices=["department", "manager"], default="department",
                    help="one workbook per department (default) or per manager (positions.reports_to)")
-    p.add_argument("--out", default="reports", help="output root (default: reports)")
+    p.add_argument("--out", default=in_workspace(REPORTS), help="output root (default: the workspace's reports/)")
     _database_option(p)
     p.set_defaults(func=cmd_collect)
 
@@ -97,8 +98,8 @@ def cmd_collect(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    from kpi_toolkit.errors import SubmissionError
     from kpi_toolkit.cycle.merge import merge
+    from kpi_toolkit.errors import SubmissionError
     from kpi_toolkit.inputs.validation import format_problems
 
     try:
@@ -143,8 +144,8 @@ def cmd_reopen(args) -> int:
 
 
 def cmd_adjust(args) -> int:
-    from kpi_toolkit.method.adjustments import correction_note
     from kpi_toolkit.cycle.closing import adjust_period
+    from kpi_toolkit.method.adjustments import correction_note
 
     done = adjust_period(args.client, args.period, args.by or _login(), args.database)
     if not done["booked"]:

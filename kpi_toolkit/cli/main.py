@@ -11,10 +11,10 @@ import logging
 import sys
 import traceback
 
-from kpi_toolkit.version import __version__
-from kpi_toolkit.cli import clients, cycle, run, statements, workshop
+from kpi_toolkit.cli import clients, cycle, run, statements, workshop, workspace
 from kpi_toolkit.cli.options import problems_text
 from kpi_toolkit.errors import KpiToolkitError, ProblemsError
+from kpi_toolkit.version import __version__
 
 log = logging.getLogger("kpi_toolkit")
 
@@ -29,11 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: The families of sub-commands, in the order ``--help`` lists them: a client folder's (``validate``,
+#: The families of sub-commands, in the order ``--help`` lists them: the workspace's (``init``,
+#: ``notebook``), a client folder's (``validate``,
 #: ``calc``, ``new``, ``template``), ``run`` (stage notebooks and reports), ``statements`` (every
 #: employee's own), the monthly cycle (``collect``, ``merge``, ``close``, ``reopen``, ``adjust``,
 #: ``history``) and ``workshop`` (the scenario explorer as a web app).
-COMMANDS = (clients, run, statements, cycle, workshop)
+COMMANDS = (workspace, clients, run, statements, cycle, workshop)
 
 
 def main(argv: list[str] | None = None) -> int:

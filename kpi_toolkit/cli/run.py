@@ -5,9 +5,10 @@ import argparse
 import logging
 from pathlib import Path
 
-from kpi_toolkit.cli.options import client_dirs, period_arg
+from kpi_toolkit.cli.options import client_dirs, in_workspace, period_arg
 from kpi_toolkit.running.batch import format_summary, run_batch
 from kpi_toolkit.running.runner import DEFAULT_TIMEOUT, FORMATS, RunOptions, default_notebooks_dir, find_stages
+from kpi_toolkit.running.workspace import CLIENTS, REPORTS
 
 
 def add_command(subparsers) -> None:
@@ -24,12 +25,12 @@ def add_command(subparsers) -> None:
                "2 the command was used wrongly.")
     p.add_argument("clients", nargs="*", metavar="CLIENT_DIR", help="client folder(s)")
     p.add_argument("--all", action="store_true", help="every client folder under --clients-root")
-    p.add_argument("--clients-root", default="clients", help="where --all looks (default: clients)")
+    p.add_argument("--clients-root", default=in_workspace(CLIENTS), help="where --all looks (default: the workspace's clients/)")
     p.add_argument("--period", type=period_arg, help="period YYYY-MM (default: client.yaml's period)")
     p.add_argument("--stages", help="stages to run, e.g. 00,03 (default: all)")
     p.add_argument("--scenario", help="apply clients/<slug>/scenarios/NAME.yaml; published under "
                                       "<period>/scenarios/NAME/")
-    p.add_argument("--out", default="reports", help="output root (default: reports)")
+    p.add_argument("--out", default=in_workspace(REPORTS), help="output root (default: the workspace's reports/)")
     p.add_argument("--jobs", type=_positive, default=1, help="clients run in parallel processes (default: 1)")
     p.add_argument("--format", type=_formats, default=",".join(FORMATS), dest="formats",
                    help="html, pdf or html,pdf (default)")

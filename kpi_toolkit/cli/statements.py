@@ -4,12 +4,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kpi_toolkit.cli.options import client_dirs, period_arg, problems_text
+from kpi_toolkit.cli.options import client_dirs, in_workspace, period_arg, problems_text
 from kpi_toolkit.errors import KpiToolkitError, ProblemsError
 from kpi_toolkit.fileio import target_dir
 from kpi_toolkit.inputs.loading import load_for_period
 from kpi_toolkit.method.calculate import calculate
 from kpi_toolkit.outputs.statements import FORMATS, start_printer, write_statements
+from kpi_toolkit.running.workspace import CLIENTS, REPORTS
 
 
 def add_command(subparsers) -> None:
@@ -24,11 +25,11 @@ def add_command(subparsers) -> None:
                "written); 2 the command was used wrongly.")
     p.add_argument("clients", nargs="*", metavar="CLIENT_DIR", help="client folder(s)")
     p.add_argument("--all", action="store_true", help="every client folder under --clients-root")
-    p.add_argument("--clients-root", default="clients", help="where --all looks (default: clients)")
+    p.add_argument("--clients-root", default=in_workspace(CLIENTS), help="where --all looks (default: the workspace's clients/)")
     p.add_argument("--period", type=period_arg, help="period YYYY-MM (default: client.yaml's period)")
     p.add_argument("--employee", action="append", nargs="+", metavar="ID", dest="employees",
                    help="only these employees (ids as in employees); may be repeated")
-    p.add_argument("--out", default="reports", help="output root (default: reports)")
+    p.add_argument("--out", default=in_workspace(REPORTS), help="output root (default: the workspace's reports/)")
     p.add_argument("--format", type=_formats, default=",".join(FORMATS), dest="formats",
                    help="html, pdf or html,pdf (default)")
     p.set_defaults(func=cmd_statements)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpi_toolkit.cycle.closing import settle
+from kpi_toolkit.errors import KpiToolkitError
 from kpi_toolkit.fileio import package_notebooks
 from kpi_toolkit.inputs import scenarios
 from kpi_toolkit.inputs.loading import load_client
@@ -50,6 +51,9 @@ class Stage:
 def resolve_client_dir(client_dir) -> Path:
     """The client folder, whether given absolute, relative to the working directory or, as the
     notebooks' default ``../clients/<slug>`` is, relative to ``notebooks/``."""
+    if not client_dir:
+        raise KpiToolkitError("client_dir is not set in the notebook's first cell: write the client folder there "
+                              "(e.g. \"../clients/acme\"), or run: kpi-toolkit notebook acme 04")
     path = Path(client_dir).expanduser()
     if path.is_absolute() or path.exists():
         return path
