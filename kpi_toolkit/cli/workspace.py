@@ -1,6 +1,7 @@
 """``kpi-toolkit init`` (a consultant's workspace) and ``kpi-toolkit notebook`` (a stage in JupyterLab)."""
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 import sys
@@ -56,6 +57,8 @@ def cmd_notebook(args) -> int:
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={workspace.resolve()}",
                f"--ServerApp.ip={args.ip}", f"--ServerApp.port={args.port}", "--ServerApp.port_retries=0",
                f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # a container or CI: JupyterLab refuses root otherwise
+        command.append("--allow-root")
     print(f"{notebook}\nJupyterLab: {url}\n(Ctrl-C stops it)", flush=True)
     if not args.no_browser:
         import webbrowser
