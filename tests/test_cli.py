@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_toolkit.cli.main import main
+from kpi_toolkit.cli import main
 
 CLIENTS = Path(__file__).parent / "fixtures" / "clients"
 DEMO = Path(__file__).parent.parent / "clients"

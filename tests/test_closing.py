@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from kpi_toolkit.cycle import ledger as db
 from kpi_toolkit.method.calculate import calculate
 from kpi_toolkit.inputs.loading import load_for_period
-from kpi_toolkit.cli.main import main
+from kpi_toolkit.cli import main
 from kpi_toolkit.cycle.closing import changes_since, close_period, history, reopen_period, snapshot
 from kpi_toolkit.cycle.collect import collect
 from kpi_toolkit.errors import ClosedPeriodChangedError, KpiToolkitError, PeriodClosedError, SubmissionError

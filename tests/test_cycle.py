@@ -7,7 +7,7 @@ import pytest
 from kpi_toolkit.method.calculate import calculate
 
 from kpi_toolkit.inputs.loading import load_for_period
-from kpi_toolkit.cli.main import main
+from kpi_toolkit.cli import main
 
 from cycle_helpers import blank_facts, fill, workspace_client
 

@@ -10,7 +10,7 @@ import pytest
 from nbformat.v4 import new_notebook
 from PIL import Image
 
-from kpi_toolkit.cli import main as cli
+from kpi_toolkit.cli import app as cli
 
 from kpi_toolkit.outputs import html as report
 from kpi_toolkit.errors import ReportError

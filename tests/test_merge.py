@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from kpi_toolkit.cycle import ledger as db
-from kpi_toolkit.cli.main import main
+from kpi_toolkit.cli import main
 from kpi_toolkit.cycle.collect import collect
 from kpi_toolkit.errors import SubmissionError
 from kpi_toolkit.cycle.merge import merge

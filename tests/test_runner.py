@@ -348,7 +348,7 @@ def _refuse_mkdir(monkeypatch, code: int, under: Path):
                                         (errno.EACCES, "permission denied on"),
                                         (errno.ENOSPC, "the disk is full")])
 def test_run_into_an_out_it_cannot_write_names_the_path_and_the_fix(tmp_path, monkeypatch, capsys, code, what):
-    from kpi_toolkit.cli.main import main
+    from kpi_toolkit.cli import main
 
     client = copy_client(tmp_path, "acme")
     out = tmp_path / "reports"

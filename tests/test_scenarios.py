@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from builders import one_employee
-from kpi_toolkit.cli import main as cli
+from kpi_toolkit.cli import app as cli
 from kpi_toolkit.method.bonus import compute_bonuses
 from kpi_toolkit.errors import ScenarioError
 from kpi_toolkit.explorer.model import ExplorerModel

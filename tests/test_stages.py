@@ -487,7 +487,7 @@ def test_the_period_charts_carry_their_caption_and_numbers(stage):
 
 
 def test_closed_periods_show_the_pool_the_ledger_stored(client_copy, capsys, monkeypatch, tmp_path):
-    from kpi_toolkit.cli.main import main
+    from kpi_toolkit.cli import main
 
     folder = client_copy()
     url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"

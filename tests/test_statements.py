@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from kpi_toolkit import calculate, stages
-from kpi_toolkit.cli.main import main
+from kpi_toolkit.cli import main
 from kpi_toolkit.errors import KpiToolkitError, ReportError
 from kpi_toolkit.outputs.statement import statement_html, statement_page
 from kpi_toolkit.outputs.statements import file_stem, write_statements

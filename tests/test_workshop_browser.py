@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 
-from kpi_toolkit.cli import main as cli
+from kpi_toolkit.cli import app as cli
 from kpi_toolkit.explorer.model import ExplorerModel
 from kpi_toolkit.outputs.i18n import format_money
 from kpi_toolkit.inputs.loading import load_client

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_toolkit.cli.main import main
+from kpi_toolkit.cli import main
 from kpi_toolkit.errors import KpiToolkitError
 from kpi_toolkit.running.workspace import client_notebook, find_workspace, init_workspace, resolve_stage
 
