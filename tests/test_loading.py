@@ -169,7 +169,8 @@ def test_unknown_settings_key_is_a_warning(client_copy, make_fixtures):
     data = load_client(folder)
     (warning,) = data.warnings
     assert (warning.table, warning.row, warning.column) == ("client.yaml", 8, "bonus_buget")
-    assert "did you mean 'bonus_budget'" in warning.fix
+    assert "'bonus_buget' is not a settings key; did you mean 'bonus_budget'?" in warning.message
+    assert warning.fix == "rename it to 'bonus_budget', or remove it"
 
 
 def test_currency_decimals_from_iso_4217_unless_given(client_copy, make_fixtures):
