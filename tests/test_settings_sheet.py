@@ -55,21 +55,29 @@ def test_dotted_keys_nest_and_numbered_entries_make_lists():
     assert settings.place("bonus_budget") == (SHEET, 8)  # an empty row still locates "missing"
 
 
-@pytest.mark.parametrize("rows, row, fragment", [
-    ([(2, "questionnaire..activity", "x")], 2, "is not a setting's name; expected names joined by dots"),
-    ([(2, "contacts.0.name", "x")], 2, "numbers a list entry 0; expected entries numbered from 1"),
-    ([(2, "1.name", "x")], 2, "is not a setting's name"),
-    ([(2, "questionnaire activity", "x")], 2, "is not a setting's name"),
-    ([(2, "name", "a"), (3, "name", "b")], 3, "key 'name' appears twice (first in row 2)"),
-    ([(2, "branding", "x"), (3, "branding.colour", "#1F4E79")], 3,
+@pytest.mark.parametrize("rows, row, severity, fragment", [
+    ([(2, "questionnaire..activity", "x")], 2, "warning",
+     "is not a setting's name and its value is ignored; expected names joined by dots"),
+    ([(2, "contacts.0.name", "x")], 2, "warning", "numbers a list entry 0 and its value is ignored; expected entries "
+                                                  "numbered from 1"),
+    ([(2, "1.name", "x")], 2, "warning", "is not a setting's name"),
+    ([(2, "questionnaire activity", "x")], 2, "warning", "is not a setting's name"),
+    ([(2, "name", "a"), (3, "name", "b")], 3, "error", "key 'name' appears twice (first in row 2)"),
+    ([(2, "branding", "x"), (3, "branding.colour", "#1F4E79")], 3, "error",
      "key 'branding.colour' does not fit key 'branding' (first in row 2): one names a value"),
-    ([(2, "branding.colour", "#1F4E79"), (3, "branding", "x")], 3, "key 'branding' does not fit key 'branding.…'"),
+    ([(2, "branding.colour", "#1F4E79"), (3, "branding", "x")], 3, "error",
+     "key 'branding' does not fit key 'branding.…'"),
 ])
-def test_bad_keys_are_reported_at_their_row(rows, row, fragment):
+def test_bad_keys_are_reported_at_their_row(rows, row, severity, fragment):
     _, problems = sheet_settings(rows, SHEET)
     (problem,) = problems
-    assert (problem.table, problem.row, problem.column, problem.severity) == (SHEET, row, "key", "error")
+    assert (problem.table, problem.row, problem.column, problem.severity) == (SHEET, row, "key", severity)
     assert fragment in problem.message and problem.fix
+
+
+def test_a_note_without_a_value_in_the_key_column_is_no_problem():
+    settings, problems = sheet_settings([(2, "Notes: ask HR", None), (3, "name", "Acme")], SHEET)
+    assert (settings.values, problems) == ({"name": "Acme"}, [])
 
 
 # --------------------------------------------------------------------------- merged with client.yaml

@@ -42,23 +42,29 @@ def sheet_settings(rows: list[tuple[int, Any, Any]], source: str) -> tuple[RawSe
     tree: dict = {}
     rows_of: dict[tuple, int] = {}  # path parts -> the row that set it (a value) or opened it (a section)
 
-    def problem(row: int, message: str, fix: str) -> None:
-        problems.append(Problem(table=source, row=row, column="key", message=message, fix=fix))
+    def problem(row: int, message: str, fix: str, severity: str = "error") -> None:
+        problems.append(Problem(table=source, row=row, column="key", message=message, fix=fix,
+                                severity=severity))
 
     for number, key, value in rows:
         text = str(key).strip()
         parts = tuple(text.split("."))
-        if not _NAME.fullmatch(parts[0]) or not all(_NAME.fullmatch(p) or _INDEX.fullmatch(p) for p in parts[1:]):
-            problem(number, f"key '{shorten(text)}' is not a setting's name; expected names joined by dots, "
-                            f"with list entries numbered from 1 ({_EXAMPLE})",
-                    "write the key as the instructions sheet lists it")
+        unreadable = (not _NAME.fullmatch(parts[0])
+                      or not all(_NAME.fullmatch(p) or _INDEX.fullmatch(p) for p in parts[1:]))
+        if value is None:  # "not set"; its row still locates a "required key is missing"
+            if not unreadable:
+                rows_of.setdefault(parts, number)
+            continue
+        # like an unknown key, a key that cannot be read is warned about and its value ignored
+        if unreadable:
+            problem(number, f"key '{shorten(text)}' is not a setting's name and its value is ignored; expected "
+                            f"names joined by dots, with list entries numbered from 1 ({_EXAMPLE})",
+                    "write the key as the instructions sheet lists it", severity="warning")
             continue
         if any(_INDEX.fullmatch(p) and int(p) < 1 for p in parts):
-            problem(number, f"key '{text}' numbers a list entry 0; expected entries numbered from 1",
-                    f"write e.g. '{'.'.join('1' if _INDEX.fullmatch(p) else p for p in parts)}'")
-            continue
-        if value is None:  # "not set"; its row still locates a "required key is missing"
-            rows_of.setdefault(parts, number)
+            problem(number, f"key '{text}' numbers a list entry 0 and its value is ignored; expected entries "
+                            "numbered from 1",
+                    f"write e.g. '{'.'.join('1' if _INDEX.fullmatch(p) else p for p in parts)}'", severity="warning")
             continue
         clash = _clash(tree, parts)
         if clash is not None:
