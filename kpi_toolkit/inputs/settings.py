@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
