@@ -148,6 +148,39 @@ def test_new_and_template(capsys, tmp_path):
     assert code == 0 and (tmp_path / "intake.xlsx").stat().st_size > 5000
 
 
+def test_new_workbook_client_filled_in_validates_and_computes_like_its_csv_twin(capsys, tmp_path, make_fixtures):
+    code, out, _ = run(capsys, "new", "acme", "--workbook", "--root", tmp_path / "clients")
+    folder = tmp_path / "clients" / "acme"
+    assert code == 0 and "fill in client.xlsx" in out
+    assert sorted(p.name for p in folder.iterdir()) == ["client.xlsx", "client.yaml"]
+    make_fixtures.fill_workbook(folder / "client.xlsx", CLIENTS / "valid_minimal", {
+        "name": "Minimal Trading", "period": "2024-03", "bonus_period_months": 1, "bonus_budget": 6000,
+        "questionnaire.activity": "Wholesale", "contacts.1.name": "Jane Smith"})
+    with open(folder / "client.yaml", "a", encoding="utf-8") as handle:  # the curve position_kpis names
+        handle.write("payout_curves:\n  sales_curve: {type: linear, points: [[0.8, 0.5], [1.0, 1.0], [1.2, 1.5]]}\n"
+                     "project_thresholds: {green: 0.95, amber: 0.85}\n")
+    code, out, err = run(capsys, "validate", folder)
+    assert code == 0 and "usable (0 warning(s))" in out, out + err
+    code, out, err = run(capsys, "calc", folder, "--out", tmp_path / "reports")
+    assert code == 0, err
+    assert "Minimal Trading (acme), 2024-03" in out
+    code, _, _ = run(capsys, "calc", CLIENTS / "valid_minimal", "--out", tmp_path / "twin")
+    assert code == 0
+    got = pd.read_csv(tmp_path / "reports" / "acme" / "2024-03" / "results" / "bonus_totals.csv", dtype=str)
+    twin = pd.read_csv(tmp_path / "twin" / "valid_minimal" / "2024-03" / "results" / "bonus_totals.csv", dtype=str)
+    pd.testing.assert_frame_equal(got, twin)
+    manifest = json.loads((tmp_path / "reports" / "acme" / "2024-03" / "results" / "manifest.json").read_text())
+    assert set(manifest["inputs"]) == {"client.xlsx", "client.yaml"}
+
+
+def test_new_then_a_workbook_beside_its_csv_files_says_to_delete_them(capsys, tmp_path):
+    run(capsys, "new", "acme", "--root", tmp_path)
+    run(capsys, "template", tmp_path / "acme" / "client.xlsx")
+    code, out, _ = run(capsys, "validate", tmp_path / "acme")
+    assert code == 1
+    assert "the CSV files hold only their header rows (as 'kpi-toolkit new' writes them): delete them" in out
+
+
 # --------------------------------------------------------------------------- where results go
 
 def test_calc_dot_inside_the_client_folder_files_results_under_its_slug(capsys, client_copy, tmp_path, monkeypatch):

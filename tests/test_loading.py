@@ -18,7 +18,7 @@ from kpi_toolkit.inputs import loading
 from kpi_toolkit.inputs import validation
 from kpi_toolkit.method.client import ClientData, PayoutCurve
 from kpi_toolkit.errors import ClientDataError
-from kpi_toolkit.inputs.loading import load_client, parse_csv, read_client, read_table
+from kpi_toolkit.inputs.loading import load_client, parse_csv, read_client, read_table, validate_client
 from kpi_toolkit.method.schema import ROW, TABLES
 
 from conftest import CLIENTS
@@ -169,7 +169,54 @@ def test_unknown_settings_key_is_a_warning(client_copy, make_fixtures):
     data = load_client(folder)
     (warning,) = data.warnings
     assert (warning.table, warning.row, warning.column) == ("client.yaml", 8, "bonus_buget")
-    assert "did you mean 'bonus_budget'" in warning.fix
+    assert "'bonus_buget' is not a settings key; did you mean 'bonus_budget'?" in warning.message
+    assert warning.fix == "rename it to 'bonus_budget', or remove it"
+
+
+@pytest.mark.parametrize("added, column, message, fix", [
+    ("questionnaire:\n  main_activity: Trade\n", "questionnaire.main_activity",
+     "'main_activity' is not a questionnaire key; did you mean 'activity'?", "rename it to 'activity', or remove it"),
+    ("questionnaire:\n  turnover: 5\n", "questionnaire.turnover", "'turnover' is not a questionnaire key (expected "
+     "one of: organisation, contacts, activity,", "rename it to one of the expected keys, or remove it"),
+    ("contacts:\n  - {name: Ann, mail: ann@example.com}\n", "contacts[0].mail",
+     "'mail' is not a contact key; did you mean 'email'?", "rename it to 'email', or remove it"),
+    ("branding:\n  color: '#1F4E79'\n", "branding.color", "'color' is not a branding key; did you mean 'colour'?",
+     "rename it to 'colour', or remove it"),
+    ("funnel:\n  revenue_plan: 1000\n  average_deal: 100\n  sales_managers: 1\n  stages: [{stage: contracts, conversion: 0.5}]"
+     "\n  avg_deal: 5\n", "funnel.avg_deal", "'avg_deal' is not a funnel key; did you mean 'average_deal'?",
+     "rename it to 'average_deal', or remove it"),
+    ("funnel:\n  revenue_plan: 1000\n  average_deal: 100\n  sales_managers: 1\n  stages:\n"
+     "    - {stage: contracts, conversion: 0.5, conversion_rate: 1}\n", "funnel.stages[0].conversion_rate",
+     "'conversion_rate' is not a funnel stage key; did you mean 'conversion'?", "rename it to 'conversion', or remove it"),
+])
+def test_unknown_nested_keys_are_warned_about_with_the_nearest_key(client_copy, make_fixtures, added, column,
+                                                                    message, fix):
+    folder = client_copy()
+    with open(folder / "client.yaml", "a", encoding="utf-8") as handle:
+        handle.write(added)
+    first = len((CLIENTS / "valid_minimal" / "client.yaml").read_text(encoding="utf-8").splitlines()) + 2
+    (warning,) = load_client(folder).warnings
+    assert (warning.table, warning.column, warning.severity) == ("client.yaml", column, "warning")
+    assert first <= warning.row <= first + 4
+    assert warning.message.startswith(message) and "it is ignored)" in warning.message
+    assert warning.fix == fix
+
+
+@pytest.mark.parametrize("added, column, message", [
+    ("readiness:\n  kpis_computeable: 'yes'\n", "readiness.kpis_computeable",
+     "'kpis_computeable' is not a readiness condition; did you mean 'kpis_computable'?"),
+    ("project_thresholds:\n  gren: 0.9\n", "project_thresholds.gren",
+     "'gren' is not a project_thresholds key; did you mean 'green'? (expected one of: green, amber)"),
+])
+def test_unknown_keys_that_would_change_a_result_are_errors_with_the_nearest_key(client_copy, added, column,
+                                                                                  message):
+    folder = client_copy()
+    text = (folder / "client.yaml").read_text(encoding="utf-8")
+    text = text[:text.index("project_thresholds:")]  # valid_minimal's thresholds are replaced
+    (folder / "client.yaml").write_text(text + added, encoding="utf-8")
+    (error,) = [p for p in validate_client(folder) if p.severity == "error"]
+    assert (error.table, error.column) == ("client.yaml", column) and error.row is not None
+    assert error.message.startswith(message)
 
 
 def test_currency_decimals_from_iso_4217_unless_given(client_copy, make_fixtures):

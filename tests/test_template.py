@@ -100,6 +100,7 @@ def test_filled_template_with_client_yaml_loads_like_the_csv_client(template, tm
     shutil.copy(VALID / "client.yaml", folder / "client.yaml")
     workbook = openpyxl.load_workbook(dest)
     workbook["actuals"]["A2"].value = dt.datetime(2024, 2, 1)  # what Excel makes of "2024-02"
+    workbook["client"]["B3"].value = None  # the language the template fills in is client.yaml's here
     workbook.save(dest)
     got = load_client(folder)
     expected = load_client(VALID)

@@ -463,7 +463,8 @@ def test_value_basis_step_and_open_curves_with_labels_are_read(client_copy):
      "is not a name per language"),
     ("{type: linear, basis: value, points: [[620, 0.5], [600, 1]]}", "payout_curves.sales_curve.points[1]",
      "fact 600 does not increase"),
-    ("{type: linear, shape: s, points: [[0.8, 0.5]]}", "payout_curves.sales_curve.shape", "unknown curve key"),
+    ("{type: linear, shape: s, points: [[0.8, 0.5]]}", "payout_curves.sales_curve.shape",
+         "'shape' is not a payout curve key (expected one of: type, points, basis, open, label)"),
 ])
 def test_bad_curve_settings_are_reported_at_their_key(client_copy, spec, path, fragment):
     folder = client_copy()

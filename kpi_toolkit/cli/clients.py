@@ -30,6 +30,8 @@ def add_command(subparsers) -> None:
     p = subparsers.add_parser("new", help="create a client folder with every table's header")
     p.add_argument("slug", help="lower-case letters, digits and hyphens")
     p.add_argument("--language", choices=["en", "ru"], default="en")
+    p.add_argument("--workbook", action="store_true",
+                   help="the tables and settings in one intake workbook, client.xlsx, instead of CSV files")
     p.add_argument("--root", default="clients", help="where to create it (default: clients)")
     p.set_defaults(func=cmd_new)
 
@@ -130,8 +132,13 @@ def cmd_calc(args) -> int:
 def cmd_new(args) -> int:
     from kpi_toolkit.inputs.scaffold import new_client
 
-    path = new_client(args.slug, root=args.root, language=args.language)
-    print(f"created {path}: fill in the tables and client.yaml, then run: kpi-toolkit validate {path}")
+    path = new_client(args.slug, root=args.root, language=args.language, workbook=args.workbook)
+    if args.workbook:
+        print(f"created {path}: fill in client.xlsx (the tables, and the settings on its 'client' sheet; "
+              f"payout curves, payroll, branding and the funnel go in client.yaml), then run: "
+              f"kpi-toolkit validate {path}")
+    else:
+        print(f"created {path}: fill in the tables and client.yaml, then run: kpi-toolkit validate {path}")
     return 0
 
 

@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi_toolkit.fileio import atomic_path, cells_as_text
+from kpi_toolkit.method.readiness import CONDITIONS, QUESTIONNAIRE_FIELDS
 from kpi_toolkit.method.schema import LANGUAGES, TABLES, Column, Table
 
 LAST_ROW = 1000  # drop-down lists and text formats reach this row
@@ -24,8 +25,9 @@ _BOLD = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
-# key, help (en), help (ru): the scalar settings the ``client`` sheet can hold.
-CLIENT_KEYS = (
+# key, help (en), help (ru): the settings the ``client`` sheet offers, one row each; nested keys
+# are joined by dots and list entries numbered from 1 (:mod:`kpi_toolkit.inputs.settings_sheet`).
+SETTING_KEYS = (
     ("name", "Client's name as reports show it (required).",
      "Название клиента для отчётов (обязательно)."),
     ("language", "Report language: en or ru (required).", "Язык отчётов: en или ru (обязательно)."),
@@ -44,6 +46,21 @@ CLIENT_KEYS = (
     ("strategy_owner", "Position that owns the strategy map (its goals without an owner); default: the "
      "position whose level is ceo.",
      "Должность — владелец карты целей (цели без владельца); по умолчанию — должность с уровнем ceo."),
+    ("project_start", "Start of the implementation project (Gantt chart), YYYY-MM-DD.",
+     "Начало проекта внедрения (диаграмма Ганта), ГГГГ-ММ-ДД."),
+)
+_NUMBERS = ("currency_decimals", "bonus_period_months", "bonus_budget")
+CONTACTS_OFFERED = 2  # contacts.1.* and contacts.2.*; more may be added as contacts.3.name, ...
+_CONTACT_FIELDS = (("name", "name", "имя"), ("role", "role", "должность"), ("email", "e-mail", "e-mail"),
+                   ("phone", "phone (as text)", "телефон (как текст)"))
+CLIENT_KEYS = (
+    *SETTING_KEYS,
+    *((f"contacts.{n}.{key}", f"Contact {n} at the client: {en}.", f"Контактное лицо {n}: {ru}.")
+      for n in range(1, CONTACTS_OFFERED + 1) for key, en, ru in _CONTACT_FIELDS),
+    *((f"questionnaire.{f.code}", f"Questionnaire (stage 00): {f.label_en}.", f"Анкета (этап 00): {f.label_ru}.")
+      for f in QUESTIONNAIRE_FIELDS),
+    *((f"readiness.{c.code}", f"Readiness (stage 00), yes / partly / no: {c.text_en}.",
+       f"Готовность (этап 00), yes / partly / no: {c.text_ru}.") for c in CONDITIONS),
 )
 
 _GENERAL = (
@@ -60,12 +77,14 @@ _GENERAL = (
      "case-sensitive. An empty optional cell means 'not set'.",
      "Доли пишите десятичными дробями: 0.9 — это 90 %. Даты — ГГГГ-ММ-ДД, периоды — ГГГГ-ММ. "
      "Коды чувствительны к регистру. Пустая необязательная ячейка означает «не задано»."),
-    ("The 'client' sheet holds the settings (key and value). Payout curves, branding, the funnel "
-     "and contacts need a client.yaml next to this workbook (kpi-toolkit new writes a commented "
-     "one); a client.yaml replaces the 'client' sheet.",
-     "Лист 'client' содержит настройки (ключ и значение). Шкалы выплат, оформление, воронка и "
-     "контакты задаются в файле client.yaml рядом с книгой (kpi-toolkit new создаёт его с "
-     "комментариями); client.yaml заменяет лист 'client'."),
+    ("The 'client' sheet holds the settings, the contacts, the questionnaire and the readiness answers "
+     "(key and value; add rows such as contacts.3.name for more contacts). Payout curves, the payroll "
+     "file, branding and the funnel go in a client.yaml next to this workbook (kpi-toolkit new --workbook "
+     "writes a commented one). The sheet and client.yaml are read together: a key given in both is an error.",
+     "Лист 'client' содержит настройки, контакты, ответы анкеты и условия готовности (ключ и значение; "
+     "для других контактов добавьте строки, напр. contacts.3.name). Шкалы выплат, файл для зарплаты, "
+     "оформление и воронка задаются в файле client.yaml рядом с книгой (kpi-toolkit new --workbook создаёт "
+     "его с комментариями). Лист и client.yaml читаются вместе: ключ, заданный в обоих, — ошибка."),
     ("Save the filled-in workbook as client.xlsx in the client's folder, without CSV files, and "
      "run: kpi-toolkit validate <client>.",
      "Сохраните заполненную книгу как client.xlsx в папке клиента (без CSV-файлов) и выполните: "
@@ -73,26 +92,30 @@ _GENERAL = (
 )
 
 
-def write_intake_template(path: str | Path, language: str = "en") -> Path:
+def write_intake_template(path: str | Path, language: str = "en", settings: dict | None = None) -> Path:
     """Write the intake workbook to ``path`` (atomically) and return the path.
 
     ``language`` (``en`` or ``ru``) puts that language first in the notes and instructions
-    and pre-fills the ``language`` setting; both languages are always present.
+    and pre-fills the ``language`` setting; both languages are always present. ``settings``
+    pre-fills other values of the ``client`` sheet (key of :data:`CLIENT_KEYS` -> value).
     """
     if language not in LANGUAGES:
         raise ValueError(f"language {language!r} is not supported; expected one of {LANGUAGES}")
     path = Path(path)
-    workbook = build_workbook(language)
+    workbook = build_workbook(language, settings)
     with atomic_path(path) as temp:
         workbook.save(temp)
     return path
 
 
-def build_workbook(language: str = "en") -> Workbook:
-    """The intake workbook in memory."""
+def build_workbook(language: str = "en", settings: dict | None = None) -> Workbook:
+    """The intake workbook in memory, its ``client`` sheet pre-filled with ``settings``."""
+    unknown = set(settings or {}) - {key for key, _, _ in CLIENT_KEYS}
+    if unknown:
+        raise ValueError(f"settings {sorted(unknown)} are not rows of the client sheet")
     workbook = Workbook()
     _instructions_sheet(workbook.active, language)
-    _client_sheet(workbook.create_sheet("client"), language)
+    _client_sheet(workbook.create_sheet("client"), language, {"language": language, **(settings or {})})
     for table in TABLES.values():
         _table_sheet(workbook.create_sheet(table.name), table, language)
     for sheet in workbook.worksheets:  # help texts are text, whatever they start with
@@ -125,7 +148,8 @@ def _instructions_sheet(ws, language: str) -> None:
     ws.append(["sheet / лист", *heads, "columns (* required) / столбцы (* обязательные)"])
     header_row = ws.max_row
     ws.append(["client", *_pair("Settings: key and value.", "Настройки: ключ и значение.", language),
-               ", ".join(k + (" *" if i < 4 else "") for i, (k, _, _) in enumerate(CLIENT_KEYS))])
+               ", ".join(k + (" *" if i < 4 else "") for i, (k, _, _) in enumerate(SETTING_KEYS))
+               + ", contacts.<n>.name / role / email / phone, questionnaire.<question>, readiness.<condition>"])
     for table in TABLES.values():
         optional = "" if table.required else " (optional / необязательный)"
         columns = ", ".join(c.name + ("" if c.nullable else " *") for c in table.columns)
@@ -152,20 +176,27 @@ def _instructions_sheet(ws, language: str) -> None:
             cell.alignment = _WRAP
 
 
-def _client_sheet(ws, language: str) -> None:
+def _client_sheet(ws, language: str, values: dict) -> None:
     heads = ("help", "подсказка") if language == "en" else ("подсказка", "help")
     ws.append(["key", "value", *heads])
     for key, en, ru in CLIENT_KEYS:
-        ws.append([key, language if key == "language" else None, *_pair(en, ru, language)])
+        ws.append([key, values.get(key), *_pair(en, ru, language)])
     _style_header(ws)
-    for letter, width in zip("ABCD", (22, 24, 60, 60)):
+    for letter, width in zip("ABCD", (32, 24, 60, 60)):
         ws.column_dimensions[letter].width = width
-    # Excel turns "2024-03" into a date; keep the settings as typed.
-    for row in range(2, len(CLIENT_KEYS) + 2):
-        ws.cell(row=row, column=2).number_format = "@"
+    # Excel turns "2024-03" into a date and drops a phone number's "+"; keep the settings as typed,
+    # except the numbers, which a text cell would keep as text.
+    for row, (key, _, _) in enumerate(CLIENT_KEYS, start=2):
+        if key not in _NUMBERS:
+            ws.cell(row=row, column=2).number_format = "@"
     choice = DataValidation(type="list", formula1='"' + ",".join(LANGUAGES) + '"', allow_blank=True)
     choice.add("B3")
     ws.add_data_validation(choice)
+    answers = DataValidation(type="list", formula1='"yes,partly,no"', allow_blank=True)
+    for row, (key, _, _) in enumerate(CLIENT_KEYS, start=2):
+        if key.startswith("readiness."):
+            answers.add(f"B{row}")
+    ws.add_data_validation(answers)
 
 
 def _table_sheet(ws, table: Table, language: str) -> None:

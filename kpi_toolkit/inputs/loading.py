@@ -2,10 +2,10 @@
 
 A client folder (SPEC §4) holds its tables either as ``<table>.csv`` files or as sheets of
 one ``client.xlsx`` (or LibreOffice ``client.ods``) workbook, read by
-:mod:`kpi_toolkit.inputs.workbooks`, and its settings in ``client.yaml``. With a workbook and no
-``client.yaml``, the settings come from the workbook's ``client`` sheet (columns ``key`` and
-``value``); nested settings (``payout_curves``, ``funnel``, ``branding``, ``contacts``, ...)
-cannot be written in that sheet and need a ``client.yaml``, which then replaces the sheet.
+:mod:`kpi_toolkit.inputs.workbooks`, and its settings in ``client.yaml``, on the workbook's
+``client`` sheet (columns ``key`` and ``value``, nested keys joined by dots, see
+:mod:`kpi_toolkit.inputs.settings_sheet`), or in both: they are merged, and a setting given in
+both places is an error naming both.
 
 CSV files may be UTF-8 (with or without BOM) separated by ``,``, or what Excel on Windows
 writes: Windows-1251 separated by ``;`` with decimal commas (``1 234,56``).
@@ -47,6 +47,7 @@ from kpi_toolkit.method.client import ClientData
 from kpi_toolkit.errors import ClientDataError, KpiToolkitError, Problem, shorten
 from kpi_toolkit.fileio import client_slug
 from kpi_toolkit.inputs.scenarios import apply_scenario
+from kpi_toolkit.inputs.settings_sheet import merge_settings, sheet_settings
 from kpi_toolkit.method.schema import TABLES
 
 log = logging.getLogger("kpi_toolkit")
@@ -147,14 +148,18 @@ def read_sources(folder: Path) -> RawClient:
                        if p.is_file() and p.suffix.lower() == ".csv" and p.name not in linked_out)
     books = [folder / name for name in WORKBOOKS if (folder / name).is_file() or name in linked_out]
     if len(books) > 1 or (books and csv_files):
+        fix = None
         if csv_files:
             other, keep = f"CSV files ({', '.join(p.name for p in csv_files)})", "the CSV files"
+            if all(_header_only(p) for p in csv_files):
+                fix = (f"the CSV files hold only their header rows (as 'kpi-toolkit new' writes them): delete "
+                       f"them to use {books[0].name} ('kpi-toolkit new SLUG --workbook' makes a client without them)")
         else:
             other = keep = books[1].name
         raw.problems.append(Problem(
             table=books[0].name,
             message=f"both {books[0].name} and {other} are present; expected the tables in one place only",
-            fix=f"keep either {books[0].name} or {keep} and move the other away"))
+            fix=fix or f"keep either {books[0].name} or {keep} and move the other away"))
         return raw
     if books and books[0].name in linked_out:
         for name in TABLES:
@@ -167,15 +172,27 @@ def read_sources(folder: Path) -> RawClient:
     if yaml_file.name in linked_out:
         pass  # reported above; not "missing"
     elif yaml_file.is_file():
-        raw.settings = read_yaml(yaml_file, raw)
+        settings = read_yaml(yaml_file, raw)
+        if settings is not None and raw.settings is not None:  # the workbook's client sheet
+            settings, problems = merge_settings(raw.settings, settings)
+            raw.problems.extend(problems)
+        raw.settings = settings
     elif raw.settings is None:
         raw.problems.append(Problem(
             table=SETTINGS, message=f"{SETTINGS} is missing; expected the client's settings",
             fix="create client.yaml with name, language, currency and period "
                 "(kpi-toolkit new writes a commented one)"))
     if raw.settings is not None:
-        raw.sources["client"] = raw.settings.source
+        raw.sources["client"] = " + ".join(dict.fromkeys([raw.settings.source, *raw.settings.origins.values()]))
     return raw
+
+
+def _header_only(file: Path) -> bool:
+    """Whether a CSV file holds at most a header row (what ``new`` writes)."""
+    try:
+        return file.stat().st_size <= 4096 and len(file.read_bytes().strip().splitlines()) <= 1
+    except OSError:
+        return False
 
 
 def leads_outside(path: Path, folder: Path) -> bool:
@@ -451,7 +468,7 @@ def _read_workbook_into(raw: RawClient, file: Path) -> None:
                 continue
             table = raw.tables[name] = _sheet_table(book.sheet(name), name, source)
             raw.problems.extend(table.problems)
-        if SETTINGS_SHEET in sheets and not (raw.path / SETTINGS).is_file():
+        if SETTINGS_SHEET in sheets:
             raw.settings = _sheet_settings(book.sheet(SETTINGS_SHEET), raw, book_name)
     except workbooks.WorkbookError as exc:
         raw.problems.append(Problem(
@@ -530,7 +547,6 @@ def _sheet_table(sheet: workbooks.Sheet, name: str, source: str) -> RawTable:
 
 def _sheet_settings(sheet: workbooks.Sheet, raw: RawClient, book_name: str = WORKBOOK) -> RawSettings:
     source = f"{book_name} [{SETTINGS_SHEET}]"
-    settings = RawSettings(source=source, values={})
     rows = _sheet_rows(sheet)
     header = [str(h).strip().lower() if h is not None else "" for h in (rows[0][1] if rows else [])]
     raw.problems.extend(_formula_problems(sheet, source, header))
@@ -540,25 +556,18 @@ def _sheet_settings(sheet: workbooks.Sheet, raw: RawClient, book_name: str = WOR
             table=source, row=1, message=f"expected the columns 'key' and 'value' in row 1, found "
                                          f"{', '.join(repr(h) for h in header if h) or 'none'}",
             fix="write 'key' in A1 and 'value' in B1"))
-        return settings
+        return RawSettings(source=source, values={})
     k, v = header.index("key"), header.index("value")
-    for number, cells in rows[1:]:
-        cells = cells + [None] * (max(k, v) + 1 - len(cells))
-        key, value = cells[k], cells[v]
-        if key is None or number in unsaved:
-            continue
-        key = str(key)
-        if value is None:  # an empty value means "not set", as in a table
-            settings.lines.setdefault(key, number)
-            continue
-        if key in settings.values:
-            raw.problems.append(Problem(
-                table=source, row=number, column="key",
-                message=f"key '{key}' appears twice (first in row {settings.lines[key]})",
-                fix="keep one row per key"))
-            continue
-        settings.values[key] = value
-        settings.lines[key] = number
+    records = []
+    for number, values in sheet.rows:
+        values = list(values) + [None] * (max(k, v) + 1 - len(values))
+        key, value = _cell(values[k]), values[v]
+        # true and false stay what they are (payroll.skip_zero), not the text a table cell becomes
+        value = value if isinstance(value, bool) else _cell(value)
+        if number > 1 and key is not None and number not in unsaved:
+            records.append((number, key, value))
+    settings, problems = sheet_settings(records, source)
+    raw.problems.extend(problems)
     return settings
 
 

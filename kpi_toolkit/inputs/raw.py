@@ -101,21 +101,32 @@ class RawSettings:
     """Settings as read from ``client.yaml`` or the ``client`` sheet, not yet checked.
 
     ``lines`` maps a key path (``"payout_curves.bonus.points[1]"``) to its line (YAML) or row
-    (sheet), so messages can point at it.
+    (sheet), so messages can point at it. Settings merged from the ``client`` sheet and
+    ``client.yaml`` keep in ``origins`` the source of each path that is not ``source``.
     """
 
     source: str
     values: Any
     lines: dict[str, int] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
 
     def line(self, path: str) -> int | None:
         """The line of ``path``, else of its nearest parent that has one."""
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            cut = max(path.rfind("."), path.rfind("["))
-            path = path[:cut] if cut > 0 else ""
-        return None
+        return _nearest(self.lines, path)
+
+    def place(self, path: str) -> tuple[str, int | None]:
+        """Where ``path`` was written: its file or sheet, and its line or row."""
+        return _nearest(self.origins, path) or self.source, self.line(path)
+
+
+def _nearest(found: dict[str, Any], path: str) -> Any:
+    """The entry of ``path``, else of its nearest parent that has one."""
+    while path:
+        if path in found:
+            return found[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return None
 
 
 @dataclass

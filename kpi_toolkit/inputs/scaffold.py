@@ -1,9 +1,13 @@
 """Create a new, empty client folder (``kpi-toolkit new``).
 
 The folder gets every table of :mod:`kpi_toolkit.method.schema` as a CSV file holding only the
-header row, and a ``client.yaml`` whose comments explain every key, with examples. A slug that
-is not lower-case letters, digits and hyphens, or a folder that already exists, is refused
-with a :class:`~kpi_toolkit.errors.ClientDataError` holding one problem.
+header row, and a ``client.yaml`` whose comments explain every key, with examples. A
+workbook-based client (``new --workbook``) gets instead the intake workbook ``client.xlsx``
+(:mod:`kpi_toolkit.inputs.intake_template`), whose ``client`` sheet holds the settings, the
+contacts, the questionnaire and the readiness answers, and a ``client.yaml`` holding only the
+commented examples of what that sheet does not (:data:`YAML_ONLY`). A slug that is not
+lower-case letters, digits and hyphens, or a folder that already exists, is refused with a
+:class:`~kpi_toolkit.errors.ClientDataError` holding one problem.
 """
 from __future__ import annotations
 
@@ -14,9 +18,29 @@ import re
 from pathlib import Path
 
 from kpi_toolkit.errors import ClientDataError, Problem
+from kpi_toolkit.inputs.intake_template import write_intake_template
+from kpi_toolkit.inputs.loading import SETTINGS, WORKBOOK
 from kpi_toolkit.method.schema import LANGUAGES, TABLES
 
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+CURRENCY = {"en": "EUR", "ru": "RUB"}  # what a new client starts with
+# The sections that stay in client.yaml in a workbook-based client; the rest is on the client sheet.
+YAML_ONLY = ("payroll", "payout_curves", "branding", "funnel", "project_thresholds")
+_KEY = re.compile(r"^(?:# )?([a-z_]+):", re.M)
+
+_WORKBOOK_HEADER = {
+    "en": """\
+# Settings of client '{slug}' (KPI Toolkit) that the intake workbook does not hold. Lines starting
+# with '#' are comments. The tables, and on the 'client' sheet the name, language, currency,
+# period, bonus budget, contacts, questionnaire and readiness answers, go in client.xlsx. This
+# file and that sheet are read together; a key given in both is an error. Remove the '# ' in
+# front of a key to use it.""",
+    "ru": """\
+# Настройки клиента '{slug}' (KPI Toolkit), которых нет в книге. Строки, начинающиеся с '#', —
+# комментарии. Таблицы, а на листе 'client' — название, язык, валюта, период, бюджет премий,
+# контакты, ответы анкеты и условия готовности, — в книге client.xlsx. Этот файл и лист читаются
+# вместе; ключ, заданный в обоих, — ошибка. Чтобы задать ключ, уберите '# ' перед ним.""",
+}
 
 _YAML = {
     "en": """\
@@ -100,7 +124,7 @@ period: "{period}"
 
 # Answers to the intake questionnaire (stage 00), e.g.:
 # questionnaire:
-#   main_activity: Wholesale of building materials
+#   activity: Wholesale of building materials
 #   headcount: 120
 
 # Readiness conditions (stage 00): condition -> yes / partly / no, e.g.:
@@ -212,7 +236,7 @@ period: "{period}"
 
 # Ответы анкеты (этап 00), например:
 # questionnaire:
-#   main_activity: Оптовая торговля стройматериалами
+#   activity: Оптовая торговля стройматериалами
 #   headcount: 120
 
 # Условия готовности (этап 00): условие -> yes / partly / no, например:
@@ -246,8 +270,9 @@ period: "{period}"
 }
 
 
-def new_client(slug: str, root: str | Path = "clients", language: str = "en") -> Path:
-    """Create ``root/slug/`` with header-only CSV tables and a commented ``client.yaml``.
+def new_client(slug: str, root: str | Path = "clients", language: str = "en", workbook: bool = False) -> Path:
+    """Create ``root/slug/`` with header-only CSV tables and a commented ``client.yaml``; with
+    ``workbook``, with the intake workbook ``client.xlsx`` instead of the CSV files.
 
     Raises
     ------
@@ -271,14 +296,30 @@ def new_client(slug: str, root: str | Path = "clients", language: str = "en") ->
             table=str(folder), column="slug",
             message=f"folder '{folder}' already exists; expected a new client",
             fix="choose another slug, or edit the existing client's files")], client=slug)
-    folder.mkdir(parents=True)
-    for table in TABLES.values():
-        _write_header(folder / f"{table.name}.csv", table.column_names)
     period = dt.date.today().strftime("%Y-%m")
     name = slug.replace("-", " ").title()
     text = _YAML[language].format(slug=slug, name=name, period=period)
-    (folder / "client.yaml").write_text(text, encoding="utf-8")
+    folder.mkdir(parents=True)
+    if workbook:
+        write_intake_template(folder / WORKBOOK, language,
+                              {"name": name, "currency": CURRENCY[language], "period": period})
+        text = workbook_yaml(text, language, slug)
+    else:
+        for table in TABLES.values():
+            _write_header(folder / f"{table.name}.csv", table.column_names)
+    (folder / SETTINGS).write_text(text, encoding="utf-8")
     return folder
+
+
+def workbook_yaml(text: str, language: str, slug: str) -> str:
+    """The commented ``client.yaml`` of a workbook-based client: the examples of :data:`YAML_ONLY`
+    out of ``text``, the CSV client's, under a header saying where the rest goes."""
+    blocks = [_WORKBOOK_HEADER[language].format(slug=slug)]
+    for block in text.split("\n\n")[1:]:
+        key = _KEY.search(block)
+        if key is not None and key.group(1) in YAML_ONLY:
+            blocks.append(block.replace("position_kpis.csv", "position_kpis").strip("\n"))
+    return "\n\n".join(blocks) + "\n"
 
 
 def _write_header(path: Path, columns: list[str]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from kpi_toolkit.errors import Problem
 from kpi_toolkit.method.funnel import funnel_problems
 from kpi_toolkit.inputs.logo import logo_problem
 from kpi_toolkit.method.payroll import DEFAULT_COLUMNS, PAYROLL_COLUMNS, PayrollLayout
-from kpi_toolkit.method.readiness import readiness_problems
+from kpi_toolkit.method.readiness import QUESTIONNAIRE_FIELDS, readiness_problems
 from kpi_toolkit.method.schema import CLIENT_YAML_OPTIONAL, CLIENT_YAML_REQUIRED, LANGUAGES
 from kpi_toolkit.inputs.cells import CellError, _num, _show, parse_date, parse_period
 from kpi_toolkit.inputs.raw import RawSettings
@@ -31,6 +32,9 @@ LONG_BONUS_PERIOD = 3  # months; longer bonus periods are warned about (seed 001
 LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
 
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+CONTACT_KEYS = ("name", "role", "email", "phone")
+FUNNEL_KEYS = ("revenue_plan", "average_deal", "sales_managers", "stages", "segments", "activity_minutes",
+               "working_hours")
 
 
 def check_config(settings: RawSettings, folder: Path) -> tuple[ClientConfig | None, list[Problem]]:
@@ -39,8 +43,9 @@ def check_config(settings: RawSettings, folder: Path) -> tuple[ClientConfig | No
     values = settings.values
 
     def problem(path: str, message: str, fix: str, severity: str = "error", rule=None) -> None:
-        problems.append(Problem(table=settings.source, row=settings.line(path), column=path,
-                                message=message, fix=fix, severity=severity, rule=rule))
+        table, row = settings.place(path)
+        problems.append(Problem(table=table, row=row, column=path, message=message, fix=fix,
+                                severity=severity, rule=rule))
 
     if values is None:
         values = {}
@@ -51,18 +56,15 @@ def check_config(settings: RawSettings, folder: Path) -> tuple[ClientConfig | No
                                 fix="write one 'key: value' per line (see kpi-toolkit new)"))
         return None, problems
     known = CLIENT_YAML_REQUIRED + CLIENT_YAML_OPTIONAL
-    for key in values:
-        if str(key) == "strategy_method":
-            continue  # replaced by positions.method: an error below, not an unknown key
-        if str(key) not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            problem(str(key), f"unknown key '{key}' is ignored; expected one of: {', '.join(known)}",
-                    f"{hint}remove or rename it", severity="warning")
+    unknown_keys({k: v for k, v in values.items() if str(k) != "strategy_method"},  # an error below
+                 "", known, "settings", problem)
     for key in CLIENT_YAML_REQUIRED:
         if values.get(key) in (None, ""):
             fix = f"add '{key}: ...' ({_KEY_HELP[key]})"
-            if settings.source != "client.yaml":
+            if "client.yaml" in settings.origins.values():
+                fix = f"fill in the value of '{key}' on the client sheet or add '{key}: ...' to client.yaml " \
+                      f"({_KEY_HELP[key]})"
+            elif settings.source != "client.yaml":
                 fix = f"fill in the value of '{key}' ({_KEY_HELP[key]})"
             problems.append(Problem(table=settings.source, row=settings.lines.get(key), column=key,
                                     message=f"required key '{key}' is missing", fix=fix))
@@ -130,8 +132,8 @@ def check_config(settings: RawSettings, folder: Path) -> tuple[ClientConfig | No
     out.update(_check_nested(values, folder, problem))
     for key, check in (("funnel", funnel_problems), ("readiness", readiness_problems)):
         if key in out:
-            problems += [replace(p, table=settings.source, row=settings.line(p.column or key))
-                         for p in check(out[key])]
+            problems += [replace(p, table=table, row=row) for p in check(out[key])
+                         for table, row in [settings.place(p.column or key)]]
     if any(p.severity == "error" for p in problems):
         return None, problems
     return ClientConfig(**out), problems
@@ -143,6 +145,38 @@ _KEY_HELP = {
     "currency": "an ISO 4217 code, e.g. EUR",
     "period": "the period reported, \"YYYY-MM\"",
 }
+
+
+def unknown_keys(section: dict, path: str, known: Sequence[str], what: str, problem,
+                 severity: str = "warning") -> bool:
+    """Report each key of ``section`` that is not in ``known``, with the nearest known key;
+    whether all were known. ``what`` names the section in the message ("a questionnaire key").
+
+    Examples
+    --------
+    >>> found = []
+    >>> unknown_keys({"main_activity": "Trade"}, "questionnaire", ("activity", "headcount"), "questionnaire",
+    ...              lambda *args, **kwargs: found.append(args))
+    False
+    >>> print(found[0][1])
+    'main_activity' is not a questionnaire key; did you mean 'activity'? (expected one of: activity, headcount; it is ignored)
+    """
+    ok = True
+    for key in section:
+        if str(key) in known:
+            continue
+        ok = False
+        close = difflib.get_close_matches(str(key), known, n=1)
+        ignored = "; it is ignored" if severity == "warning" else ""
+        listing = f"(expected one of: {', '.join(known)}{ignored})"
+        if close:
+            message = f"'{key}' is not a {what} key; did you mean '{close[0]}'? {listing}"
+            fix = f"rename it to '{close[0]}', or remove it"
+        else:
+            message = f"'{key}' is not a {what} key {listing}"
+            fix = "rename it to one of the expected keys, or remove it"
+        problem(f"{path}.{key}" if path else str(key), message, fix, severity=severity)
+    return ok
 
 
 def _as_int(value: Any) -> int | None:
@@ -176,6 +210,8 @@ def _check_nested(values: dict, folder: Path, problem) -> dict[str, Any]:
             problem("contacts", "expected a list of contacts, each with name, role, email, phone",
                     "write '- name: ...' entries under contacts")
         else:
+            for i, contact in enumerate(contacts):
+                unknown_keys(contact, f"contacts[{i}]", CONTACT_KEYS, "contact", problem)
             out["contacts"] = tuple(contacts)
     for key in ("questionnaire", "readiness", "funnel"):
         if values.get(key) is not None:
@@ -184,6 +220,15 @@ def _check_nested(values: dict, folder: Path, problem) -> dict[str, Any]:
                              f"{_show(values[key])}", f"indent the entries of '{key}' under it")
             else:
                 out[key] = values[key]
+    if "questionnaire" in out:
+        unknown_keys(out["questionnaire"], "questionnaire", [f.code for f in QUESTIONNAIRE_FIELDS],
+                     "questionnaire", problem)
+    if "funnel" in out:
+        unknown_keys(out["funnel"], "funnel", FUNNEL_KEYS, "funnel", problem)
+        stages = out["funnel"].get("stages")
+        for i, stage in enumerate(stages if isinstance(stages, list) else []):
+            if isinstance(stage, dict):
+                unknown_keys(stage, f"funnel.stages[{i}]", ("stage", "conversion"), "funnel stage", problem)
     if "strategy_method" in values:
         method = values.get("strategy_method")
         fix = ("delete 'strategy_method'; each position now has its own method: goals name the position "
@@ -214,8 +259,12 @@ def _check_nested(values: dict, folder: Path, problem) -> dict[str, Any]:
             problem("project_thresholds", "expected {green: 0.95, amber: 0.85}",
                     "write green and amber thresholds under project_thresholds")
         else:
+            unknown_keys(thresholds, "project_thresholds", tuple(result), "project_thresholds", problem,
+                         severity="error")
             for key, value in thresholds.items():
-                if key not in result or not _is_number(value) or value < 0:
+                if key not in result:
+                    continue  # reported above
+                if not _is_number(value) or value < 0:
                     problem(f"project_thresholds.{key}",
                             f"{key}: {_show(value)}; expected green or amber with a number >= 0",
                             "write e.g. green: 0.95 and amber: 0.85")
@@ -334,10 +383,8 @@ def _check_curves(curves: Any, problem) -> dict[str, PayoutCurve]:
                     "write type: step (a step table) or type: linear (interpolation)")
             ok = False
         kind = "steps" if kind == "step" else kind
-        unknown = sorted(set(map(str, spec)) - {"type", "points", "basis", "open", "label"})
-        for key in unknown:
-            problem(f"{path}.{key}", f"unknown curve key '{key}'; expected type, points, basis, open or label",
-                    "remove the key or correct its name")
+        if not unknown_keys(spec, path, ("type", "points", "basis", "open", "label"), "payout curve", problem,
+                            severity="error"):
             ok = False
         basis = spec.get("basis", "attainment")
         if basis not in ("attainment", "value"):
@@ -408,6 +455,7 @@ def _check_branding(branding: Any, folder: Path, problem) -> dict:
         problem("branding", f"expected logo and colour, found {_show(branding)}",
                 "write branding: {logo: logo.png, colour: \"#1F4E79\"}")
         return result
+    unknown_keys(branding, "branding", tuple(result), "branding", problem)
     logo = branding.get("logo")
     if logo is not None:
         file = (folder / str(logo)).resolve()

@@ -648,8 +648,9 @@ def check_position_weights(ctx: _Context) -> list[Problem]:
     owner_setting = ctx.config.strategy_owner if ctx.config is not None else None
     problems = []
     if owner_setting is not None and owner_setting not in positions:
+        table, line = ctx.settings.place("strategy_owner") if ctx.settings is not None else ("client", None)
         return [ctx.problem(
-            "client", ctx.settings.line("strategy_owner") if ctx.settings is not None else None, "strategy_owner",
+            table, line, "strategy_owner",
             f"strategy_owner '{owner_setting}' is not a position of "
             f"{ctx.sources.get('positions', 'positions')} (known: {_listing(positions)})",
             "write the position_id of the position that owns the strategy map, or delete the key to "

@@ -8,6 +8,7 @@ the score is the weighted share of the points, 0 to 100. The implementation plan
 """
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -179,9 +180,11 @@ def readiness_problems(answers: Mapping) -> list[Problem]:
     problems = []
     for code, answer in answers.items():
         if code not in CONDITION_CODES:
+            close = difflib.get_close_matches(str(code), CONDITION_CODES, n=1)
             problems.append(Problem(
                 table="client.yaml", column=f"readiness.{code}",
-                message=f"'{code}' is not a readiness condition",
+                message=f"'{code}' is not a readiness condition"
+                        + (f"; did you mean '{close[0]}'?" if close else ""),
                 fix=f"use one of: {', '.join(CONDITION_CODES)}"))
             continue
         try:
