@@ -100,9 +100,9 @@ def test_init_writes_the_workspace(workspace):
 
 
 def test_new_validate_and_calc_outside_the_checkout(installed, workspace):
-    done = run(installed, "new", "acme", cwd=workspace)
+    done = run(installed, "new", "acme", "--workbook", cwd=workspace)
     assert done.returncode == 0, done.stderr
-    assert (workspace / "clients" / "acme" / "client.yaml").is_file()
+    assert (workspace / "clients" / "acme" / "client.xlsx").is_file()
     done = run(installed, "validate", "northwind", cwd=workspace / "clients")  # a client by name, from below the top
     assert done.returncode == 0, done.stdout + done.stderr
     done = run(installed, "calc", "northwind", cwd=workspace)
