@@ -249,7 +249,10 @@ class BonusResult:
     comma-separated), ``employee_id, employee, position_id, position, department,
     performance_ratio, stop_factor, days_employed,
     period_days, fund_minor, bonus_fund, bonus_minor, bonus, reason, blocking_kpis, stop_rules,
-    excluded_kpis, gates`` (``gates``: the gates shut, ``gate_kpi < level: applies_to xcap``). ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
+    excluded_kpis, gates, payout_factor, section_rule, section_factors, modifier, modifier_reasons``
+    (``gates``: the gates shut, ``gate_kpi < level: applies_to xcap``; ``payout_factor``: the
+    weighted payout factor ``sum of w_k c_k`` combined by the sections' rule and capped by a gate
+    on the total, before D and modifiers; ``section_factors``: ``name=factor; ...`` per section). ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
     kpi_id, condition, limit, fact, factor, violated``. Money columns ``*_minor`` are exact
     integers; ``bonus``/``bonus_fund`` are the same amounts in major units for display
     (``fund_minor``/``bonus_fund``: the prorated fund rounded for display, not used in the lines).
@@ -301,11 +304,113 @@ class _Calculation:
         self.gate_zero = np.zeros(lines.n_groups, bool)  # a shut gate on the total with cap 0
         curve_names = pks["curve"].to_numpy(dtype=object)[s] if len(pks) else np.array([], dtype=object)
         self.curve_names = curve_names
+        self._init_sections()
         self.excluded = lines.fact_status == 2
         self.exact_c: dict[int, Fraction] = {}
         self._group_order = None
         self._c = None
         self._exact_weights: dict | None = None
+
+    # sections (SPEC 3.5.1)
+    def _init_sections(self) -> None:
+        """Per line its section (code 0: none), per group whether its position multiplies its
+        sections, and per line the cap a shut gate on its section sets (NaN: none)."""
+        L, pks = self.lines, self.lines.position_kpis
+        names = pks["section"].to_numpy(dtype=object)[L.scheme] if "section" in pks and len(pks) else \
+            np.full(len(L), None, dtype=object)
+        names = np.where(pd.isna(names), None, names)
+        labels = [None, *sorted({str(n) for n in names if n is not None})]
+        self.section_labels = labels
+        self.section_code = pd.Index(labels).get_indexer(names).astype(np.int64) if len(L) else np.zeros(0, np.int64)
+        positions = self.client.positions.set_index("position_id")
+        n_e = len(L.employees)
+        rule = (L.employees["position_id"].map(positions["section_rule"]).to_numpy(dtype=object)
+                if "section_rule" in positions else np.full(n_e, None, dtype=object))
+        self.section_rule = np.where(pd.isna(rule), "add", rule)[np.arange(L.n_groups) % n_e] if n_e else \
+            np.zeros(0, dtype=object)
+        self.multiply = self.section_rule == "multiply"
+        self.section_cap = np.full(len(L), np.nan)
+        self.section_exact = np.zeros(L.n_groups, bool)
+        self.section_factors: dict[int, list[tuple[str, float]]] = {}
+
+    def _sections(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per line what its position's sections multiply it by, and per group the combined
+        weighted payout factor ``P``.
+
+        A section's factor is ``f_s = sum of w_k c_k / sum of w_k`` over its KPIs (kept ones),
+        capped by a shut gate on the section. ``add``: ``P = sum of W_s f_s`` plus the KPIs
+        without a section (the seeds' ``R`` when nothing is capped), each line of a capped
+        section scaled by ``cap / f_s``. ``multiply``: ``P = product of f_s`` (a section whose
+        KPIs are all excluded counts as 1), every line scaled by ``P / R`` so the lines still
+        add up to the total. Groups scaled are settled exactly (:meth:`_exact_amount`).
+        """
+        L = self.lines
+        kept = ~self.excluded
+        wc = np.where(kept, L.effective_weight * c, 0.0)
+        ratio = np.bincount(L.group, wc, minlength=L.n_groups)
+        scale = np.ones(len(L))
+        n_s = len(self.section_labels)
+        if n_s == 1:
+            return ratio, scale
+        key = L.group * n_s + self.section_code
+        size = L.n_groups * n_s
+        w_s = np.bincount(key, np.where(kept, L.effective_weight, 0.0), minlength=size)
+        wc_s = np.bincount(key, wc, minlength=size)
+        cap_s = np.full(size, np.nan)
+        np.fmin.at(cap_s, key, self.section_cap)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.where(w_s > 0, wc_s / w_s, np.nan)
+            capped = ~np.isnan(cap_s) & (f > cap_s)
+            f_c = np.where(capped, cap_s, f)
+            sectioned = self.section_code > 0
+            scale = np.where(sectioned & capped[key], (cap_s / f)[key], 1.0)
+            add = np.bincount(L.group, wc * scale, minlength=L.n_groups)
+            product = np.prod(np.where(np.isnan(f_c), 1.0, f_c).reshape(L.n_groups, n_s)[:, 1:], axis=1)
+            scale = np.where(self.multiply[L.group],
+                             np.where(ratio[L.group] > 0, product[L.group] / ratio[L.group], 0.0), scale)
+        used = np.bincount(L.group, sectioned, minlength=L.n_groups) > 0
+        self.section_exact = used & (self.multiply | (np.bincount(
+            key // n_s, (~np.isnan(cap_s) & ((f > cap_s) | near(f, cap_s)))[key], minlength=L.n_groups) > 0))
+        grid = f_c.reshape(L.n_groups, n_s)
+        present = (np.bincount(key, minlength=size) > 0).reshape(L.n_groups, n_s)
+        for g in np.flatnonzero(used):
+            self.section_factors[int(g)] = [(self.section_labels[s], float(grid[g, s]))
+                                            for s in range(1, n_s) if present[g, s]]
+        return np.where(self.multiply, product, add), scale
+
+    def _exact_combined(self, g: int, members: np.ndarray, weights: dict) -> tuple[Fraction, dict]:
+        """The combined payout factor ``P`` of group ``g`` and the multiplier of each of its kept
+        lines, exactly (see :meth:`_sections`); ``weights``: each kept line's exact weight
+        (renormalised where KPIs are excluded)."""
+        kept = [j for j in members if not self.excluded[j]]
+        wc = {}
+        for j in kept:
+            cj = self.exact_c.get(j)
+            if cj is None:
+                cj = self._exact_line(j)[1]
+            wc[j] = weights[j] * cj
+        ratio = sum(wc.values(), Fraction(0))
+        by_section: dict[int, list[int]] = {}
+        for j in kept:
+            if self.section_code[j]:
+                by_section.setdefault(int(self.section_code[j]), []).append(j)
+        factors, scale = {}, {j: Fraction(1) for j in kept}
+        for s, js in by_section.items():
+            w = sum((weights[j] for j in js), Fraction(0))
+            f = sum((wc[j] for j in js), Fraction(0)) / w
+            caps = [self.section_cap[j] for j in js if not np.isnan(self.section_cap[j])]
+            if caps and f > _fraction(min(caps)):
+                cap = _fraction(min(caps))
+                for j in js:
+                    scale[j] = cap / f
+                f = cap
+            factors[s] = f
+        if self.multiply[g] and by_section:
+            product = Fraction(1)
+            for f in factors.values():
+                product *= f
+            return product, {j: (product / ratio if ratio else Fraction(0)) for j in kept}
+        return sum((wc[j] * scale[j] for j in kept), Fraction(0)), scale
 
     # coefficients and blocking
     def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
@@ -344,13 +449,13 @@ class _Calculation:
         """Per group, what a shut gate on the total multiplies every line by: ``cap / R`` where the
         weighted payout factor ``R = sum of w_k c_k`` exceeds the gate's cap, else 1. Groups near
         the cap or scaled are settled exactly (:meth:`_exact_amount`)."""
-        L = self.lines
-        payout = np.bincount(L.group, np.where(self.excluded, 0.0, L.effective_weight * c), minlength=L.n_groups)
+        payout, self.line_scale = self._sections(c)
         self._payout_factor = payout
         capped = ~np.isnan(self.total_cap)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(capped & (payout > self.total_cap), self.total_cap / payout, 1.0)
         self.gate_exact = capped & ((payout > self.total_cap) | near(payout, self.total_cap))
+        self.gate_exact |= self.section_exact
         return scale
 
     def modifiers(self, n_groups: int) -> tuple[np.ndarray, dict[int, list]]:
@@ -474,6 +579,10 @@ class _Calculation:
                 shut_group[g] = True
                 m = shut_group[L.group] & (kpi_ids[L.kpi] == gate.applies_to)
                 cap[m] = np.fmin(cap[m], gate.cap)
+                if gate.applies_to in self.section_labels[1:]:  # a section: its factor capped
+                    s = self.section_labels.index(gate.applies_to)
+                    m = shut_group[L.group] & (self.section_code == s)
+                    self.section_cap[m] = np.fmin(self.section_cap[m], gate.cap)
         self.cap = cap
 
     def _gate_shut(self, gate, groups: np.ndarray) -> np.ndarray:
@@ -660,11 +769,12 @@ class _Calculation:
         fund, fund_minor, days, pdays = self.funds(n_groups)
         g = L.group
         gate_scale = self._gate_scale(c)
+        self._gate_scale_value = gate_scale
         modifier, self.modifier_rules = self.modifiers(n_groups)
         self.modifier = modifier
         scale = gate_scale * self._total_cap_scale(d, gate_scale, modifier)
         with np.errstate(over="ignore", invalid="ignore"):  # an infinite amount is refused just below
-            amount = fund[g] * L.effective_weight * c * d[g] * modifier[g] * scale[g]
+            amount = fund[g] * L.effective_weight * c * self.line_scale * d[g] * modifier[g] * scale[g]
         unfit = ~money_in_range(amount, dec)
         if unfit.any():
             raise ClientDataError(self._line_problems(np.flatnonzero(unfit), amount), client=self.client.slug)
@@ -912,8 +1022,9 @@ class _Calculation:
             dd *= _fraction(rule.factor)
         for rule in self.modifier_rules.get(int(g), []):
             dd *= _fraction(rule.factor)
-        if self.gate_exact[g]:  # a shut gate on the total or a total cap: every line scaled, exactly
-            payout = self._exact_payout(int(g), members)
+        if self.gate_exact[g]:  # sections, a shut gate on the total or a total cap: lines scaled, exactly
+            payout, line_scale = self._exact_combined(int(g), members, self._exact_weights_of(members))
+            dd *= line_scale[i]
             if not np.isnan(self.total_cap[g]) and payout > _fraction(self.total_cap[g]):
                 dd *= _fraction(self.total_cap[g]) / payout
                 payout = _fraction(self.total_cap[g])
@@ -922,19 +1033,13 @@ class _Calculation:
                 dd *= _fraction(self.position_cap[g]) / final
         return self._exact_fund(int(g)) * w * c * dd
 
-    def _exact_payout(self, g: int, members: np.ndarray) -> Fraction:
-        """The weighted payout factor ``R = sum of w_k c_k`` of group ``g``, exactly."""
+    def _exact_weights_of(self, members: np.ndarray) -> dict:
+        """The exact weight of each kept line of a group, renormalised where KPIs are excluded."""
         kept = [j for j in members if not self.excluded[j]]
         weights = {j: self._weight(j) for j in kept}
         total_w = sum(weights.values())
         all_w = sum(self._weight(j) for j in members)
-        payout = Fraction(0)
-        for j in kept:
-            cj = self.exact_c.get(j)
-            if cj is None:
-                cj = self._exact_line(j)[1]
-            payout += (weights[j] / total_w if total_w != all_w else weights[j]) * cj
-        return payout
+        return {j: (w / total_w if total_w != all_w else w) for j, w in weights.items()}
 
     def _line_reasons(self, c, d, blocked, violated, fund, days, bonus_minor, amount) -> np.ndarray:
         L, g = self.lines, self.lines.group
@@ -947,7 +1052,7 @@ class _Calculation:
             (zero & below, "below_threshold"),
             (zero & (L.fact_status == 1), "missing_zero"),
             (zero & (d[g] == 0) & ~blocked[g], "stop_factor"),
-            (zero & (self.gate_zero[g] | ((self.cap == 0) & (self.kpi_cap != 0))), "gate"),
+            (zero & (self.gate_zero[g] | ((self.cap == 0) & (self.kpi_cap != 0)) | (self.section_cap == 0)), "gate"),
             (zero & blocked[g], "stop_threshold"),
             (zero & (fund[g] == 0), "no_fund"),
             (zero & (days[g] == 0), "not_employed"),
@@ -1016,10 +1121,20 @@ class _Calculation:
             "stop_rules": _texts(rules_text, groups, n_groups),
             "excluded_kpis": _texts(excluded, groups, n_groups),
             "gates": _texts({gi: "; ".join(v) for gi, v in self.shut.items()}, groups, n_groups),
+            "payout_factor": (self._payout_factor * self._gate_scale_value)[groups],
+            "section_rule": self.section_rule[groups] if len(groups) else np.zeros(0, dtype=object),
+            "section_factors": _sections_text(self.section_factors, groups, n_groups),
             "modifier": self.modifier[groups],
             "modifier_reasons": _texts({gi: _modifier_text(rs) for gi, rs in self.modifier_rules.items()},
                                        groups, n_groups),
         }, copy=False)
+
+
+def _sections_text(factors: dict[int, list[tuple[str, float]]], groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group its sections' weighted payout factors as ``name=factor`` pairs joined by ``; ``
+    (full precision; empty where the position has no sections)."""
+    return _texts({g: "; ".join(f"{name}={factor!r}" for name, factor in pairs) for g, pairs in factors.items()},
+                  groups, n_groups)
 
 
 def _modifier_text(rules) -> str:
