@@ -66,3 +66,18 @@ def one_employee(kpi_rows, *, fund=100_000, period="2026-09", stop_factors=None,
     return make_client(positions=[{"position_id": "pos", "name": "Position", "department": "Sales"}],
                        position_kpis=pks, employees=[emp], actuals=actuals, kpis=kpis,
                        stop_factors=stop_factors, period=period, curves=curves, decimals=decimals)
+
+
+def sectioned_client(rule, gates=(), training=8, **position):
+    """Fund 100 000, one employee; sections business: sales w 0.5 (120 of 100: c 1.2), margin w 0.2
+    (9 of 10: c 0.9); individual: training w 0.3 (``training`` of 10, threshold 0.7); the
+    position's ``section_rule`` is ``rule``; ``gates``: rows without position_id."""
+    client = one_employee([{"kpi_id": "sales", "weight": 0.5, "plan": 100, "fact": 120},
+                           {"kpi_id": "margin", "weight": 0.2, "plan": 10, "fact": 9},
+                           {"kpi_id": "training", "weight": 0.3, "plan": 10, "fact": training, "threshold": 0.7}])
+    pks = client.position_kpis.to_dict("records")
+    for r, section in zip(pks, ("business", "business", "individual")):
+        r["section"] = section
+    positions = [{"position_id": "pos", "name": "Position", "department": "Sales", "section_rule": rule, **position}]
+    return client.with_tables(position_kpis=frame("position_kpis", pks), positions=frame("positions", positions),
+                              gates=frame("gates", [{"position_id": "pos", **g} for g in gates]))

@@ -242,8 +242,9 @@ def seed_001_bonus(fund_shares, attainments, thresholds, blocking, stop_factors=
 class BonusResult:
     """Every line and every statement of a bonus calculation.
 
-    ``lines``: the KPI matrix plus ``coefficient, stop_factor, fund, fund_share, bonus_minor,
-    bonus, reason, members, team_size`` (``fund`` and ``fund_share`` unrounded: only
+    ``lines``: the KPI matrix plus ``coefficient, stop_factor, modifier, scale, fund, fund_share, bonus_minor,
+    bonus, reason, members, team_size`` (``scale``: what sections, a gate on the total and the
+    total cap multiply the line by, 1 when nothing; ``fund`` and ``fund_share`` unrounded: only
     ``bonus_minor`` is rounded; ``members``: a team KPI's members counted). ``totals``: one
     statement per employee and period: ``period, months`` (the bonus period's months,
     comma-separated), ``employee_id, employee, position_id, position, department,
@@ -252,7 +253,7 @@ class BonusResult:
     excluded_kpis, gates, payout_factor, section_rule, section_factors, modifier, modifier_reasons``
     (``gates``: the gates shut, ``gate_kpi < level: applies_to xcap``; ``payout_factor``: the
     weighted payout factor ``sum of w_k c_k`` combined by the sections' rule and capped by a gate
-    on the total, before D and modifiers; ``section_factors``: ``name=factor; ...`` per section). ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
+    on the total, before D and modifiers; ``section_factors``: ``(name, factor)`` pairs, one per section). ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
     kpi_id, condition, limit, fact, factor, violated``. Money columns ``*_minor`` are exact
     integers; ``bonus``/``bonus_fund`` are the same amounts in major units for display
     (``fund_minor``/``bonus_fund``: the prorated fund rounded for display, not used in the lines).
@@ -793,6 +794,7 @@ class _Calculation:
             "coefficient": c,
             "stop_factor": d[g],
             "modifier": modifier[g],
+            "scale": self.line_scale * scale[g],
             "fund": fund[g],
             "fund_share": fund[g] * L.effective_weight,
             "bonus_minor": bonus_minor,
@@ -1123,18 +1125,21 @@ class _Calculation:
             "gates": _texts({gi: "; ".join(v) for gi, v in self.shut.items()}, groups, n_groups),
             "payout_factor": (self._payout_factor * self._gate_scale_value)[groups],
             "section_rule": self.section_rule[groups] if len(groups) else np.zeros(0, dtype=object),
-            "section_factors": _sections_text(self.section_factors, groups, n_groups),
+            "section_factors": _sections_pairs(self.section_factors, groups, n_groups),
             "modifier": self.modifier[groups],
             "modifier_reasons": _texts({gi: _modifier_text(rs) for gi, rs in self.modifier_rules.items()},
                                        groups, n_groups),
         }, copy=False)
 
 
-def _sections_text(factors: dict[int, list[tuple[str, float]]], groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per group its sections' weighted payout factors as ``name=factor`` pairs joined by ``; ``
-    (full precision; empty where the position has no sections)."""
-    return _texts({g: "; ".join(f"{name}={factor!r}" for name, factor in pairs) for g, pairs in factors.items()},
-                  groups, n_groups)
+def _sections_pairs(factors: dict[int, list[tuple[str, float]]], groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group its sections' weighted payout factors as ``(name, factor)`` pairs (an empty
+    tuple where the position has no sections)."""
+    out = np.empty(n_groups, dtype=object)
+    out[:] = [()] * n_groups
+    for g, pairs in factors.items():
+        out[g] = tuple(pairs)
+    return out[groups]
 
 
 def _modifier_text(rules) -> str:

@@ -129,6 +129,7 @@ def statement_html(results: Results, employee_id: str, language: str, *, heading
              _facts(row, ctx),
              _lines_table(row, lines, ctx, team_names, final=not adjustment_rows),
              _stops(row, lines, ctx),
+             _sections(row, ctx),
              _modifiers(row, ctx)]
     if adjustment_rows:
         parts.append(_adjustments_table(row, adjustment_rows, adjustment_minor, ctx))
@@ -403,20 +404,41 @@ def _arithmetic(line, row, ctx: _Context) -> str:
     lang = ctx.language
     modifier = getattr(line, "modifier", None)
     has_modifier = modifier is not None and not pd.isna(modifier) and float(modifier) != 1.0
-    share, coefficient = _shown_factors(line, ctx, float(modifier) if has_modifier else 1.0)
+    scale = getattr(line, "scale", None)
+    has_scale = scale is not None and not pd.isna(scale) and float(scale) != 1.0
+    m = float(modifier) if has_modifier else 1.0
+    shown = Decimal(1)
+    if has_scale:  # the scale as shown is what the reader multiplies by: as many decimals as that needs
+        for places in range(6, 16):
+            shown = Decimal(repr(float(scale))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+            if _choose_decimals(line, ctx, Decimal(repr(m)) * shown) is not None:
+                break
+    share, coefficient = _shown_factors(line, ctx, m, shown)
     fmt = dict(share=share, coefficient=coefficient, factor=ctx.number(line.stop_factor, 4),
                bonus=ctx.minor(line.bonus_minor))
+    if has_scale:  # sections, a gate on the total or the total cap scaled the line (SPEC 3.5.1)
+        return t("statement.arithmetic_scale", lang, modifier=ctx.number(modifier if has_modifier else 1, 4),
+                 scale=ctx.number(float(shown), 15), **fmt)
     if has_modifier:
         return t("statement.arithmetic_modifier", lang, modifier=ctx.number(modifier, 4), **fmt)
     return t("statement.arithmetic", lang, **fmt)
 
 
-def _shown_factors(line, ctx: _Context, modifier: float) -> tuple[str, str]:
+def _shown_factors(line, ctx: _Context, modifier: float, scale: Decimal = Decimal(1)) -> tuple[str, str]:
     """The fund share and coefficient as the arithmetic shows them, with just enough decimals
     that the product shown, rounded half-up, is the line's amount (a reader with a calculator
     gets the statement's figure); the amount itself is the engine's, never recomputed here."""
+    share_value, c_value = float(line.fund_share), float(line.coefficient)
+    chosen = _choose_decimals(line, ctx, Decimal(repr(modifier)) * scale)
+    share_decimals, c_decimals = chosen or (ctx.decimals, 4)
+    return ctx.money(share_value, share_decimals), ctx.number(c_value, c_decimals)
+
+
+def _choose_decimals(line, ctx: _Context, factor: Decimal) -> tuple[int, int] | None:
+    """The fewest decimals of fund share and coefficient whose product with the stop factor and
+    ``factor`` rounds half-up to the line's amount (None when none does)."""
     target = int(line.bonus_minor)
-    d = Decimal(repr(float(line.stop_factor))) * Decimal(repr(modifier))
+    d = Decimal(repr(float(line.stop_factor))) * factor
     unit = Decimal(1).scaleb(-ctx.decimals)
     share_value, c_value = float(line.fund_share), float(line.coefficient)
     chosen = None
@@ -430,8 +452,7 @@ def _shown_factors(line, ctx: _Context, modifier: float) -> tuple[str, str]:
                 break
         if chosen:
             break
-    share_decimals, c_decimals = chosen or (ctx.decimals, 4)
-    return ctx.money(share_value, share_decimals), ctx.number(c_value, c_decimals)
+    return chosen
 
 
 def _why(line, ctx: _Context, blocking: set[str]) -> str:
@@ -490,6 +511,21 @@ def _stops(row, lines: pd.DataFrame, ctx: _Context) -> str:
     total = t("statement.stop_factor_total", lang, factor=ctx.number(row["stop_factor"], 4))
     return (f'<div class="statement-block"><p class="statement-subtitle">{html.escape(t("statement.stops", lang))}'
             f'</p><ul>{listed}</ul><p>{html.escape(total)}</p></div>')
+
+
+def _sections(row, ctx: _Context) -> str:
+    """Sections (SPEC §3.5.1): how they combine, each one's weighted payout factor and the
+    factor in total, when the position has sections."""
+    pairs = row["section_factors"] if "section_factors" in row.index else ()
+    if not isinstance(pairs, tuple) or not pairs:
+        return ""
+    lang = ctx.language
+    rule = t(f"statement.section_rule_{'multiply' if row['section_rule'] == 'multiply' else 'add'}", lang)
+    listed = "".join(f"<li>{html.escape(t('statement.section_factor', lang, section=name, factor=ctx.pct(f, 2)))}</li>"
+                     for name, f in pairs)
+    total = t("statement.payout_factor_total", lang, factor=ctx.pct(row["payout_factor"], 2))
+    return (f'<div class="statement-block"><p class="statement-subtitle">{html.escape(t("statement.sections", lang))}'
+            f'</p><p>{html.escape(rule)}</p><ul>{listed}</ul><p>{html.escape(total)}</p></div>')
 
 
 def _modifiers(row, ctx: _Context) -> str:
