@@ -494,10 +494,10 @@ def test_gates_are_checked_where_they_are_written(client_copy, make_fixtures, ro
 
 # --- sections and the year to date (SPEC 3.5.1) -----------------------------------------------
 
-def _sectioned_folder(client_copy, sections, rule="multiply", clawback="", basis=""):
+def _sectioned_folder(client_copy, sections, rule="multiply", clawback="", basis="", slug=None):
     """valid_minimal with head-of-sales' KPIs REV, RET, TRN in ``sections`` and its section_rule
     ``rule`` (position_kpis rows 7-9, positions row 4)."""
-    folder = client_copy()
+    folder = client_copy(slug=slug)
     pks = (folder / "position_kpis.csv").read_text(encoding="utf-8").splitlines()
     own = iter(sections)
     pks = [pks[0] + ",section"] + [line + "," + (next(own) if line.startswith("head-of-sales") else "")
@@ -556,4 +556,4 @@ def test_clawback_without_a_year_to_date_basis_is_refused(client_copy):
     assert (problem.table, problem.row, problem.column) == ("positions.csv", 4, "clawback")
     assert "has clawback 'yes' but payout_basis period; expected clawback only with payout_basis ytd" \
         in problem.message
-    assert _errors(_sectioned_folder(client_copy, ["b", "b", "i"], clawback="yes", basis="ytd")) == []
+    assert _errors(_sectioned_folder(client_copy, ["b", "b", "i"], clawback="yes", basis="ytd", slug="ytd")) == []
