@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -887,3 +888,74 @@ def test_a_section_gate_with_cap_zero_zeroes_its_lines_and_says_gate():
     result = compute_bonuses(_sectioned("add", gate))
     assert result.lines["bonus_minor"].tolist() == [6_000_000, 1_800_000, 0]
     assert result.lines["reason"].tolist() == ["", "", "gate"]
+
+
+# --- year to date with catch-up (SPEC 3.5.1) --------------------------------------------------
+
+YTD_FACTS = {"2026-01": 120, "2026-02": 60, "2026-03": 20, "2026-04": 200}
+
+
+def _ytd(clawback=None, start=None, facts=YTD_FACTS):
+    """Fund 1 000 a month; sales (weight 1, plan 100 a month, threshold 0.7, cap 1.1) on the year to date."""
+    return make_client(
+        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "payout_basis": "ytd",
+                    "clawback": clawback}],
+        position_kpis=[{"position_id": "pos", "kpi_id": "sales", "weight": 1, "threshold": 0.7, "cap": 1.1}],
+        employees=[{"employee_id": "E1", "name": "Ann", "position_id": "pos", "bonus_fund": 1000,
+                    "start_date": start}],
+        actuals=[{"period": p, "employee_id": "E1", "kpi_id": "sales", "plan": 100, "fact": f}
+                 for p, f in facts.items()], period="2026-04")
+
+
+def test_year_to_date_pays_the_cumulative_bonus_minus_what_was_paid_and_carries_a_shortfall():
+    """January 120 of 100: 1.2 capped 1.1 x 1 000 = 1 100.
+    February to date 180 of 200 = 0.9: 0.9 x 2 000 = 1 800, minus 1 100 paid = 700.
+    March to date 200 of 300 = 0.666… < threshold 0.7: 0, minus 1 800 paid: -1 800 carried, 0 paid.
+    April to date 400 of 400 = 1: 4 000 minus 1 800 paid = 2 200 (the catch-up)."""
+    totals = compute_bonuses(_ytd(), "all").totals
+    assert totals["bonus_minor"].tolist() == [110_000, 70_000, 0, 220_000]
+    assert totals["ytd_minor"].tolist() == [110_000, 180_000, 0, 400_000]
+    assert totals["paid_to_date_minor"].tolist() == [0, 110_000, 180_000, 180_000]
+    assert totals["carried_minor"].tolist() == [0, 0, 180_000, 0]
+    assert totals["paid_recomputed"].tolist() == ["", "2026-01", "2026-01, 2026-02", "2026-01, 2026-02, 2026-03"]
+    assert set(totals["payout_basis"]) == {"ytd"}
+    assert totals["months"].iloc[-1] == "2026-01, 2026-02, 2026-03, 2026-04"
+
+
+def test_year_to_date_lines_hold_the_cumulative_plan_fact_and_amount():
+    lines = compute_bonuses(_ytd(), "2026-02").lines
+    assert lines[["plan", "fact", "bonus_minor"]].to_numpy().tolist() == [[200, 180, 180_000]]
+
+
+def test_year_to_date_claws_back_only_when_asked():
+    """clawback yes: March pays -1 800 (0 to date minus 1 800 paid); April 4 000 minus 0 paid net = 4 000."""
+    totals = compute_bonuses(_ytd(clawback="yes"), "all").totals
+    assert totals["bonus_minor"].tolist() == [110_000, 70_000, -180_000, 400_000]
+    assert totals["carried_minor"].tolist() == [0, 0, 0, 0]
+
+
+def test_year_to_date_takes_what_the_ledger_says_was_paid_for_closed_periods():
+    """January was closed paying 1 000 (the ledger's amount stands): February 1 800 - 1 000 = 800;
+    March recomputes February as 1 800 - 1 000 = 800 paid: 0 - 1 800 carried."""
+    paid = pd.DataFrame({"period": ["2026-01"], "employee_id": ["E1"], "bonus_minor": [100_000]})
+    totals = compute_bonuses(_ytd(), ["2026-02", "2026-03"], paid=paid).totals
+    assert totals["bonus_minor"].tolist() == [80_000, 0]
+    assert totals["paid_from_ledger"].tolist() == ["2026-01", "2026-01"]
+    assert totals["paid_recomputed"].tolist() == ["", "2026-02"]
+    assert totals["carried_minor"].tolist() == [0, 180_000]
+
+
+def test_year_to_date_fund_sums_each_periods_prorated_fund():
+    """Joined 2026-02-15: January 0/31, February 14/28: the fund to date is 1 000 x (0 + 1/2) = 500;
+    facts January none, February 90 of 100: 0.9 x 500 = 450. March: 1 000 x 1.5 = 1 500 x (90 + 100) /
+    200 = 0.95: 1 425, minus 450 = 975."""
+    facts = {"2026-02": 90, "2026-03": 100}
+    totals = compute_bonuses(_ytd(start="2026-02-15", facts=facts), ["2026-02", "2026-03"]).totals
+    assert totals["ytd_minor"].tolist() == [45_000, 142_500]
+    assert totals["bonus_minor"].tolist() == [45_000, 97_500]
+
+
+def test_year_to_date_starts_again_each_january():
+    facts = {"2025-12": 200, "2026-01": 100}
+    totals = compute_bonuses(_ytd(facts=facts), ["2026-01"]).totals
+    assert totals["bonus_minor"].tolist() == [100_000] and totals["paid_to_date_minor"].tolist() == [0]

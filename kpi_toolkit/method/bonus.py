@@ -15,7 +15,7 @@ never a wrapped or rounded number.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 import math
 from fractions import Fraction
@@ -32,7 +32,7 @@ from kpi_toolkit.method.kpi_weights import exact_weight_lookup, position_kpi_wei
 from kpi_toolkit.method.matrix import (FACT_MISSING_EXCLUDED, Lines, _category, _float, build_lines, codes_in,
                      employee_departments, lines_frame)
 from kpi_toolkit.method.schema import ROW
-from kpi_toolkit.method.teams import bonus_months
+from kpi_toolkit.method.teams import bonus_months, month_label, month_number
 
 #: Why a line or a statement pays nothing (or less): codes, translated by :mod:`kpi_toolkit.outputs.i18n`.
 REASONS = ("", "below_threshold", "zero_attainment", "missing_zero", "excluded", "stop_threshold",
@@ -278,21 +278,181 @@ class BonusResult:
         return self.lines[m]
 
 
-def compute_bonuses(client: ClientData, periods=None) -> BonusResult:
+def compute_bonuses(client: ClientData, periods=None, paid: pd.DataFrame | None = None) -> BonusResult:
     """Compute every employee's bonus for the periods asked (default: the reported period).
 
     ``periods``: ``None`` (client.yaml's period), a label ``"YYYY-MM"``, a list of labels, or
     ``"all"``. The client must have been validated (:func:`kpi_toolkit.load_client`).
+    ``paid``: for positions paid on the year to date (``positions.payout_basis: ytd``), what
+    the ledger says was paid for closed periods, columns ``period, employee_id, bonus_minor``;
+    the earlier periods of the year not in it are recomputed (see :func:`year_to_date`).
     """
     lines, others = build_lines(client, periods)
-    return _Calculation(client, lines, others).run()
+    result = _Calculation(client, lines, others).run()
+    if _ytd_positions(client):
+        result = year_to_date(client, result, paid)
+    return result
+
+
+# --- year to date with catch-up (SPEC 3.5.1) ---------------------------------------------------
+
+#: Columns the year to date adds to ``BonusResult.totals`` (when a position uses it).
+YTD_COLUMNS = ("payout_basis", "ytd_minor", "paid_to_date_minor", "carried_minor", "paid_from_ledger",
+               "paid_recomputed")
+
+
+def _ytd_positions(client: ClientData) -> dict[str, bool]:
+    """Positions paid on the year to date, each with whether it claws back (``clawback: yes``)."""
+    positions = client.positions
+    if "payout_basis" not in positions or not (positions["payout_basis"] == "ytd").any():
+        return {}
+    ytd = positions[positions["payout_basis"] == "ytd"]
+    claw = ytd["clawback"] if "clawback" in ytd else pd.Series(None, index=ytd.index, dtype=object)
+    return dict(zip(ytd["position_id"], claw == "yes"))
+
+
+def year_periods(period: str, months: int = 1) -> list[str]:
+    """The bonus periods of ``period``'s calendar year up to ``period`` (named by their last
+    month, ``months`` months each), oldest first: those that start in the same year.
+
+    Examples
+    --------
+    >>> year_periods("2026-03"), year_periods("2026-09", 3), year_periods("2026-05", 3)
+    (['2026-01', '2026-02', '2026-03'], ['2026-03', '2026-06', '2026-09'], ['2026-05'])
+    """
+    last = int(month_number([period])[0])
+    january = last - (last % 12)
+    ends = [end for end in range(last, january - 1, -months) if end - months + 1 >= january]
+    return [month_label(end) for end in sorted(ends)]
+
+
+def _cumulative(client: ClientData, period: str, count: int) -> BonusResult:
+    """The bonus computed on the cumulative plan and fact of the ``count`` bonus periods ending at
+    ``period`` (combined by each KPI's ``period_aggregation``), on the sum of their funds."""
+    months = client.config.bonus_period_months
+    span = client.with_config(bonus_period_months=months * count)
+    lines, others = build_lines(span, period)
+    return _Calculation(span, lines, others, sub_periods=(count, months)).run()
+
+
+def year_to_date(client: ClientData, result: BonusResult, paid: pd.DataFrame | None = None) -> BonusResult:
+    """Statements of positions paid on the year to date, with catch-up (SPEC 3.5.1).
+
+    For each period P and each employee of such a position: the bonus computed on the year's
+    cumulative plan and fact up to P (``ytd_minor``, its lines the statement's lines) minus what
+    the year's earlier periods paid (``paid_to_date_minor``). What an earlier period paid is
+    the ledger's amount where ``paid`` has it (``paid_from_ledger`` lists those periods), else
+    recomputed the same way from the inputs (``paid_recomputed``). A negative difference is
+    carried (``carried_minor``; nothing is paid and later periods catch up), unless the position
+    has ``clawback: yes``: then it is paid as a negative amount. ``bonus_minor`` is what the
+    period pays; its lines hold the year to date's amounts.
+
+    Worked examples (fund 1 000 a month, January 1 100, February 700, March 0 with 1 800
+    carried, April 2 200): tests/test_bonus.py, "year to date".
+    """
+    claw = _ytd_positions(client)
+    months = client.config.bonus_period_months
+    paid_at: dict[tuple[str, str], int] = {}
+    if paid is not None and len(paid):
+        paid_at = {(str(p), str(e)): int(m) for p, e, m in zip(paid["period"], paid["employee_id"],
+                                                               paid["bonus_minor"])}
+    totals, lines = result.totals, result.lines
+    is_ytd = totals["position_id"].astype(object).isin(list(claw)).to_numpy()
+    extra = {"payout_basis": np.where(is_ytd, "ytd", "period").astype(object),
+             "ytd_minor": totals["bonus_minor"].to_numpy(np.int64).copy(),
+             "paid_to_date_minor": np.zeros(len(totals), np.int64),
+             "carried_minor": np.zeros(len(totals), np.int64),
+             "paid_from_ledger": np.full(len(totals), "", dtype=object),
+             "paid_recomputed": np.full(len(totals), "", dtype=object)}
+    if not is_ytd.any():
+        return replace(result, totals=totals.assign(**extra))
+    cache: dict[str, pd.DataFrame] = {}
+
+    def cumulative(q: str, count: int) -> BonusResult:
+        if q not in cache:
+            cache[q] = _cumulative(client, q, count)
+        return cache[q]
+
+    keep_t = ~is_ytd
+    keep_l = ~(pd.MultiIndex.from_arrays([lines["period"].astype(str), lines["employee_id"].astype(str)]).isin(
+        list(zip(totals["period"].astype(str)[is_ytd], totals["employee_id"].astype(str)[is_ytd]))))
+    new_totals, new_lines, new_hits = [totals[keep_t].assign(**{k: v[keep_t] for k, v in extra.items()})], \
+        [lines[keep_l]], [result.stop_hits]
+    for period in sorted(set(totals["period"].astype(str)[is_ytd])):
+        year = year_periods(period, months)
+        runs = [cumulative(q, i + 1) for i, q in enumerate(year)]
+        cum = [dict(zip(r.totals["employee_id"].astype(str), r.totals["bonus_minor"].astype(np.int64))) for r in runs]
+        last = runs[-1]
+        mine = is_ytd & (totals["period"].astype(str) == period).to_numpy()
+        ids = totals["employee_id"].astype(str)[mine].tolist()
+        positions = dict(zip(totals["employee_id"].astype(str)[mine], totals["position_id"].astype(str)[mine]))
+        t = last.totals[last.totals["employee_id"].astype(str).isin(ids)].copy()
+        to_date, carried, ytd, from_ledger, recomputed, net = [], [], [], [], [], []
+        for e in t["employee_id"].astype(str):
+            back = claw[positions[e]]
+            before, ledger, again = 0, [], []
+            for q, amounts in zip(year[:-1], cum[:-1]):
+                if (q, e) in paid_at:
+                    x = paid_at[(q, e)]
+                    ledger.append(q)
+                else:
+                    x = int(amounts.get(e, 0)) - before
+                    x = x if back else max(x, 0)
+                    again.append(q)
+                before += x
+            total = int(cum[-1].get(e, 0))
+            difference = total - before
+            to_date.append(before)
+            ytd.append(total)
+            net.append(difference if back else max(difference, 0))
+            carried.append(0 if back else max(-difference, 0))
+            from_ledger.append(", ".join(ledger))
+            recomputed.append(", ".join(again))
+        dec = result.decimals
+        t = t.assign(bonus_minor=np.array(net, np.int64), bonus=np.array(net, np.int64) / 10.0**dec,
+                     payout_basis="ytd", ytd_minor=np.array(ytd, np.int64),
+                     paid_to_date_minor=np.array(to_date, np.int64), carried_minor=np.array(carried, np.int64),
+                     paid_from_ledger=np.array(from_ledger, dtype=object),
+                     paid_recomputed=np.array(recomputed, dtype=object))
+        new_totals.append(t)
+        new_lines.append(last.lines[last.lines["employee_id"].astype(str).isin(ids)])
+        hits = last.stop_hits
+        if len(hits):
+            new_hits[0] = new_hits[0][~(new_hits[0]["employee_id"].astype(str).isin(ids)
+                                        & (new_hits[0]["period"].astype(str) == period))]
+            new_hits.append(hits[hits["employee_id"].astype(str).isin(ids)])
+    order = {e: i for i, e in enumerate(client.employees["employee_id"].astype(str))}
+    return replace(result, totals=_stacked(new_totals, order), lines=_stacked(new_lines, order),
+                   stop_hits=pd.concat([h for h in new_hits if len(h)] or [result.stop_hits], ignore_index=True))
+
+
+def _stacked(frames: list[pd.DataFrame], order: dict[str, int]) -> pd.DataFrame:
+    """Frames of the same columns one under the other, categorical columns kept categorical (their
+    categories united in order), sorted by period and the employee's row as the engine sorts them."""
+    frames = [f for f in frames if len(f)] or frames[:1]
+    out = {}
+    for column in frames[0].columns:
+        parts = [f[column] for f in frames]
+        if any(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            categories = pd.Index(pd.unique(pd.concat([pd.Series(p.cat.categories if isinstance(
+                p.dtype, pd.CategoricalDtype) else pd.unique(p.astype(object))) for p in parts], ignore_index=True)))
+            out[column] = pd.Categorical(np.concatenate([p.astype(object).to_numpy() for p in parts]),
+                                         categories=categories)
+        else:
+            out[column] = np.concatenate([p.to_numpy() for p in parts])
+    frame = pd.DataFrame(out, columns=frames[0].columns)
+    key = np.lexsort((frame["employee_id"].astype(str).map(order).to_numpy(), frame["period"].astype(str).to_numpy()))
+    return frame.iloc[key].reset_index(drop=True)
 
 
 class _Calculation:
     """One run of the bonus formula over the arrays of a KPI matrix."""
 
-    def __init__(self, client: ClientData, lines: Lines, others: pd.DataFrame):
+    def __init__(self, client: ClientData, lines: Lines, others: pd.DataFrame, sub_periods: tuple[int, int] = (1, 0)):
         self.client, self.lines, self.others = client, lines, others
+        # (count, months): the bonus period is ``count`` periods of ``months`` months (the year to
+        # date), its fund the sum of theirs, each prorated on its own
+        self.sub_periods = sub_periods
         self.decimals = client.config.currency_decimals
         pks = lines.position_kpis
         s = lines.scheme
@@ -719,7 +879,25 @@ class _Calculation:
             days[p * n_e:(p + 1) * n_e] = np.maximum((hi - lo).astype(np.int64) + 1, 0)
             pdays[p * n_e:(p + 1) * n_e] = (last - first).astype(np.int64) + 1
         self.days, self.pdays = days, pdays
-        fund = full[np.arange(n_groups) % n_e] * days / pdays  # prorated, not rounded (SPEC 3.5.1)
+        self.fund_ratio = None
+        count, months = self.sub_periods
+        if count > 1:  # the year to date: the sum of each period's days employed / its days
+            self.fund_ratio = [Fraction(0)] * n_groups
+            for p, label in enumerate(L.periods):
+                last = int(month_number([label])[0])
+                for j in range(count):
+                    first_day, last_day = (np.datetime64(d, "D") for d in period_bounds(
+                        month_label(last - j * months), months))
+                    lo = np.where(np.isnat(starts), first_day, np.maximum(starts, first_day))
+                    hi = np.where(np.isnat(ends), last_day, np.minimum(ends, last_day))
+                    d = np.maximum((hi - lo).astype(np.int64) + 1, 0)
+                    pd_ = int((last_day - first_day).astype(np.int64)) + 1
+                    for e in range(n_e):
+                        self.fund_ratio[p * n_e + e] += Fraction(int(d[e]), pd_)
+            ratio = np.array([float(r) for r in self.fund_ratio])
+            fund = full[np.arange(n_groups) % n_e] * ratio
+        else:
+            fund = full[np.arange(n_groups) % n_e] * days / pdays  # prorated, not rounded (SPEC 3.5.1)
 
         def exact(idx):
             return np.array([_half_up(self._exact_fund(int(g)), self.decimals) for g in idx], dtype=np.int64)
@@ -738,6 +916,8 @@ class _Calculation:
         else:
             v = _fraction(self.share[e])
             full = _fraction(self.base[e]) * v / (1 - v)
+        if self.fund_ratio is not None:
+            return full * self.fund_ratio[g]
         return full * int(self.days[g]) / int(self.pdays[g])
 
     def _fund_rational(self, g: np.ndarray):
@@ -755,7 +935,12 @@ class _Calculation:
                        base.astype(object) * np.where(by_target, target, share))
         # base * v / (1 - v), or base * t; v and t in millionths
         den = np.where(has, SCALE, np.where(by_target, SCALE * SCALE, SCALE * (SCALE - share)))
-        return (num * self.days[g].astype(object), den * self.pdays[g].astype(object),
+        if self.fund_ratio is not None:
+            days = np.array([self.fund_ratio[gi].numerator for gi in g], dtype=object)
+            pdays = np.array([self.fund_ratio[gi].denominator for gi in g], dtype=object)
+        else:
+            days, pdays = self.days[g].astype(object), self.pdays[g].astype(object)
+        return (num * days, den * pdays,
                 np.where(has, given_ok, base_ok & np.where(by_target, target_ok, share_ok)))
 
     def run(self) -> BonusResult:
