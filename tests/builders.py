@@ -81,3 +81,21 @@ def sectioned_client(rule, gates=(), training=8, **position):
     positions = [{"position_id": "pos", "name": "Position", "department": "Sales", "section_rule": rule, **position}]
     return client.with_tables(position_kpis=frame("position_kpis", pks), positions=frame("positions", positions),
                               gates=frame("gates", [{"position_id": "pos", **g} for g in gates]))
+
+
+#: Facts of the year-to-date worked example (tests/test_bonus.py): sales, plan 100 a month.
+YTD_FACTS = {"2026-01": 120, "2026-02": 60, "2026-03": 20, "2026-04": 200}
+
+
+def ytd_client(clawback=None, start=None, facts=None):
+    """Fund 1 000 a month; sales (weight 1, plan 100 a month, threshold 0.7, cap 1.1) paid on the
+    year to date (``positions.payout_basis: ytd``); reported period 2026-04."""
+    facts = YTD_FACTS if facts is None else facts
+    return make_client(
+        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "payout_basis": "ytd",
+                    "clawback": clawback}],
+        position_kpis=[{"position_id": "pos", "kpi_id": "sales", "weight": 1, "threshold": 0.7, "cap": 1.1}],
+        employees=[{"employee_id": "E1", "name": "Ann", "position_id": "pos", "bonus_fund": 1000,
+                    "start_date": start}],
+        actuals=[{"period": p, "employee_id": "E1", "kpi_id": "sales", "plan": 100, "fact": f}
+                 for p, f in facts.items()], period="2026-04")

@@ -892,19 +892,11 @@ def test_a_section_gate_with_cap_zero_zeroes_its_lines_and_says_gate():
 
 # --- year to date with catch-up (SPEC 3.5.1) --------------------------------------------------
 
-YTD_FACTS = {"2026-01": 120, "2026-02": 60, "2026-03": 20, "2026-04": 200}
-
-
-def _ytd(clawback=None, start=None, facts=YTD_FACTS):
-    """Fund 1 000 a month; sales (weight 1, plan 100 a month, threshold 0.7, cap 1.1) on the year to date."""
-    return make_client(
-        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "payout_basis": "ytd",
-                    "clawback": clawback}],
-        position_kpis=[{"position_id": "pos", "kpi_id": "sales", "weight": 1, "threshold": 0.7, "cap": 1.1}],
-        employees=[{"employee_id": "E1", "name": "Ann", "position_id": "pos", "bonus_fund": 1000,
-                    "start_date": start}],
-        actuals=[{"period": p, "employee_id": "E1", "kpi_id": "sales", "plan": 100, "fact": f}
-                 for p, f in facts.items()], period="2026-04")
+def _ytd(clawback=None, start=None, facts=None):
+    """Fund 1 000 a month; sales (weight 1, plan 100 a month, threshold 0.7, cap 1.1) on the year to
+    date; facts 120, 60, 20, 200 for 2026-01 to 2026-04 (tests/builders.ytd_client)."""
+    from builders import ytd_client
+    return ytd_client(clawback, start, facts)
 
 
 def test_year_to_date_pays_the_cumulative_bonus_minus_what_was_paid_and_carries_a_shortfall():

@@ -367,3 +367,14 @@ def test_bonus_totals_carry_the_payout_factor_per_section_and_in_total():
     assert row["bonus"] == "89142.85"
     plain = one_employee([{"kpi_id": "k", "weight": 1, "plan": 1, "fact": 1}])
     assert "section_factors" not in result_tables(calculate(plain, plain.config.period))["bonus_totals"]
+
+
+def test_bonus_totals_of_a_year_to_date_position_carry_ytd_paid_to_date_and_carried():
+    """March of tests/builders.ytd_client: 0 to date, 1 800 paid before (recomputed), 1 800 carried."""
+    from builders import ytd_client
+
+    client = ytd_client()
+    row = result_tables(calculate(client, "2026-03"))["bonus_totals"].iloc[0]
+    assert (row["payout_basis"], row["ytd_bonus"], row["paid_to_date"], row["carried"], row["bonus"]) == (
+        "ytd", "0.00", "1800.00", "1800.00", "0.00")
+    assert row["paid_source"] == "recomputed: 2026-01, 2026-02"

@@ -474,3 +474,22 @@ def test_a_sectioned_statements_arithmetic_gives_each_lines_amount(rule):
         paid += amount(result)
     assert paid * 100 == int(results.bonus.totals["bonus_minor"].iloc[0])
     assert ("sections and caps 0.8739495" in markup) is (rule == "multiply")
+
+
+# --------------------------------------------------------------------------- year to date (SPEC 3.5.1)
+
+def test_a_year_to_date_statement_says_what_was_paid_before_from_where_and_what_is_carried():
+    """March: year to date 200 of 300 < threshold: 0; January and February paid 1 100 + 700 =
+    1 800 (recomputed: no ledger); 1 800 carried; nothing to pay (tests/builders.ytd_client)."""
+    from builders import ytd_client
+
+    client = ytd_client()
+    text = text_of(statement_html(calculate(client, "2026-03"), "E1", "en"))
+    assert "Bonus for the year to date RUB0.00" in text  # the lines' total
+    assert ("Paid for the earlier periods of the year: RUB1,800.00 (recomputed from the inputs for "
+            "2026-01, 2026-02 (not closed))") in text
+    assert ("The year to date is RUB1,800.00 below what was paid: nothing is paid now and the difference "
+            "is carried to the later periods of the year.") in text
+    assert "To pay for March 2026: RUB0.00" in text
+    april = text_of(statement_html(calculate(client, "2026-04"), "E1", "ru"))
+    assert "К выплате за апрель 2026" in april and "2 200,00" in april

@@ -392,6 +392,8 @@ def year_to_date(client: ClientData, result: BonusResult, paid: pd.DataFrame | N
             back = claw[positions[e]]
             before, ledger, again = 0, [], []
             for q, amounts in zip(year[:-1], cum[:-1]):
+                if (q, e) not in paid_at and e not in amounts:
+                    continue  # no statement that period (no data, not employed): nothing was paid
                 if (q, e) in paid_at:
                     x = paid_at[(q, e)]
                     ledger.append(q)

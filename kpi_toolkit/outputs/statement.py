@@ -130,7 +130,8 @@ def statement_html(results: Results, employee_id: str, language: str, *, heading
              _lines_table(row, lines, ctx, team_names, final=not adjustment_rows),
              _stops(row, lines, ctx),
              _sections(row, ctx),
-             _modifiers(row, ctx)]
+             _modifiers(row, ctx),
+             _year_to_date(row, ctx)]
     if adjustment_rows:
         parts.append(_adjustments_table(row, adjustment_rows, adjustment_minor, ctx))
     if standalone:
@@ -311,8 +312,11 @@ def _lines_table(row, lines: pd.DataFrame, ctx: _Context, team_names, final: boo
         bodies.append(_line_rows(line, row, ctx, blocking, team_names))
     period_text = _period_text(row, ctx)
     total_label = t("statement.total", lang) if final else t("statement.period_total", lang, period=period_text)
+    shown_total = row["bonus_minor"]
+    if _is_ytd(row):  # the lines hold the year to date; what the period pays follows below them
+        total_label, shown_total = t("statement.ytd_total", lang), row["ytd_minor"]
     total = (f'<tr class="statement-total"><th scope="row" colspan="6">{html.escape(total_label)}</th>'
-             f'<td class="num">{ctx.minor(row["bonus_minor"])}</td></tr>')
+             f'<td class="num">{ctx.minor(shown_total)}</td></tr>')
     # the total travels with the last KPI line: a page never begins with the total alone
     if bodies:
         bodies[-1] = bodies[-1].replace("</tbody>", total + "</tbody>")
@@ -526,6 +530,36 @@ def _sections(row, ctx: _Context) -> str:
     total = t("statement.payout_factor_total", lang, factor=ctx.pct(row["payout_factor"], 2))
     return (f'<div class="statement-block"><p class="statement-subtitle">{html.escape(t("statement.sections", lang))}'
             f'</p><p>{html.escape(rule)}</p><ul>{listed}</ul><p>{html.escape(total)}</p></div>')
+
+
+def _is_ytd(row) -> bool:
+    return "payout_basis" in row.index and row["payout_basis"] == "ytd"
+
+
+def _year_to_date(row, ctx: _Context) -> str:
+    """The year to date with catch-up (SPEC §3.5.1): the bonus to date, what the earlier periods
+    paid and where that figure comes from (the ledger's closed periods, or recomputed), what is
+    carried or taken back, and what the period pays."""
+    if not _is_ytd(row):
+        return ""
+    lang = ctx.language
+    sources = [t("statement.ytd_from_ledger", lang, periods=row["paid_from_ledger"])] if row["paid_from_ledger"] else []
+    if row["paid_recomputed"]:
+        sources.append(t("statement.ytd_recomputed", lang, periods=row["paid_recomputed"]))
+    paid = t("statement.ytd_paid", lang, amount=ctx.minor(row["paid_to_date_minor"]))
+    if sources:
+        paid += f" ({'; '.join(sources)})"
+    items = [t("statement.ytd_total", lang) + ": " + ctx.minor(row["ytd_minor"]), paid]
+    shortfall = int(row["paid_to_date_minor"]) - int(row["ytd_minor"])
+    if int(row["carried_minor"]) > 0:
+        items.append(t("statement.ytd_carried", lang, amount=ctx.minor(row["carried_minor"])))
+    elif shortfall > 0 and int(row["bonus_minor"]) < 0:
+        items.append(t("statement.ytd_clawback", lang, amount=ctx.minor(shortfall)))
+    items.append(t("statement.ytd_pay", lang, period=format_period(str(row["period"]), lang),
+                   amount=ctx.minor(row["bonus_minor"])))
+    listed = "".join(f"<li>{html.escape(item)}</li>" for item in items)
+    return (f'<div class="statement-block"><p class="statement-subtitle">{html.escape(t("statement.ytd", lang))}'
+            f'</p><ul>{listed}</ul></div>')
 
 
 def _modifiers(row, ctx: _Context) -> str:
