@@ -66,3 +66,36 @@ def one_employee(kpi_rows, *, fund=100_000, period="2026-09", stop_factors=None,
     return make_client(positions=[{"position_id": "pos", "name": "Position", "department": "Sales"}],
                        position_kpis=pks, employees=[emp], actuals=actuals, kpis=kpis,
                        stop_factors=stop_factors, period=period, curves=curves, decimals=decimals)
+
+
+def sectioned_client(rule, gates=(), training=8, **position):
+    """Fund 100 000, one employee; sections business: sales w 0.5 (120 of 100: c 1.2), margin w 0.2
+    (9 of 10: c 0.9); individual: training w 0.3 (``training`` of 10, threshold 0.7); the
+    position's ``section_rule`` is ``rule``; ``gates``: rows without position_id."""
+    client = one_employee([{"kpi_id": "sales", "weight": 0.5, "plan": 100, "fact": 120},
+                           {"kpi_id": "margin", "weight": 0.2, "plan": 10, "fact": 9},
+                           {"kpi_id": "training", "weight": 0.3, "plan": 10, "fact": training, "threshold": 0.7}])
+    pks = client.position_kpis.to_dict("records")
+    for r, section in zip(pks, ("business", "business", "individual")):
+        r["section"] = section
+    positions = [{"position_id": "pos", "name": "Position", "department": "Sales", "section_rule": rule, **position}]
+    return client.with_tables(position_kpis=frame("position_kpis", pks), positions=frame("positions", positions),
+                              gates=frame("gates", [{"position_id": "pos", **g} for g in gates]))
+
+
+#: Facts of the year-to-date worked example (tests/test_bonus.py): sales, plan 100 a month.
+YTD_FACTS = {"2026-01": 120, "2026-02": 60, "2026-03": 20, "2026-04": 200}
+
+
+def ytd_client(clawback=None, start=None, facts=None):
+    """Fund 1 000 a month; sales (weight 1, plan 100 a month, threshold 0.7, cap 1.1) paid on the
+    year to date (``positions.payout_basis: ytd``); reported period 2026-04."""
+    facts = YTD_FACTS if facts is None else facts
+    return make_client(
+        positions=[{"position_id": "pos", "name": "P", "department": "Sales", "payout_basis": "ytd",
+                    "clawback": clawback}],
+        position_kpis=[{"position_id": "pos", "kpi_id": "sales", "weight": 1, "threshold": 0.7, "cap": 1.1}],
+        employees=[{"employee_id": "E1", "name": "Ann", "position_id": "pos", "bonus_fund": 1000,
+                    "start_date": start}],
+        actuals=[{"period": p, "employee_id": "E1", "kpi_id": "sales", "plan": 100, "fact": f}
+                 for p, f in facts.items()], period="2026-04")

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -310,6 +311,7 @@ class Case:
     gate_fact: float = 1.0
     modifiers: list = field(default_factory=list)  # company factors of the period
     total_cap: float | None = None
+    section_rule: str | None = None  # add | multiply; the rows' "section" keys name their sections
 
 
 def _q(x) -> Fraction:
@@ -375,16 +377,45 @@ def reference_statement(case: Case) -> list[int]:
         if "stop_threshold" in r and a < _q(r["stop_threshold"]):
             d = Fraction(0)
         coefficients.append(c)
-    payout = raw = sum(_q(r["weight"]) * c for r, c in zip(case.rows, coefficients))
+    raw = sum(_q(r["weight"]) * c for r, c in zip(case.rows, coefficients))
+    payout, scales = reference_sections(case, coefficients, shut, raw)
+    combined = payout
     for g in shut:  # a shut gate on the total caps the weighted payout factor: every line x cap / R
         if g["applies_to"] == "total" and payout > _q(g["cap"]):
             d *= _q(g["cap"]) / payout
             payout = _q(g["cap"])
     for factor in case.modifiers:  # after D (SPEC 3.5.1)
         d *= _q(factor)
-    if case.total_cap is not None and raw * d > _q(case.total_cap):  # d holds the gate's scale already
-        d *= _q(case.total_cap) / (raw * d)
-    return [math.floor(fund * _q(r["weight"]) * c * d * 100 + Fraction(1, 2)) for r, c in zip(case.rows, coefficients)]
+    if case.total_cap is not None and combined * d > _q(case.total_cap):  # d holds the gate's scale already
+        d *= _q(case.total_cap) / (combined * d)
+    return [math.floor(fund * _q(r["weight"]) * c * k * d * 100 + Fraction(1, 2))
+            for r, c, k in zip(case.rows, coefficients, scales)]
+
+
+def reference_sections(case: Case, coefficients, shut, raw) -> tuple[Fraction, list[Fraction]]:
+    """Sections by their definition (SPEC 3.5.1): a section's factor is its KPIs' weighted
+    coefficient over their weight, capped by a shut gate on the section; ``add`` sums weight x
+    factor (plus the KPIs without a section), ``multiply`` takes the product of the factors and
+    scales every line by product / R. Returns the combined payout factor and each line's scale."""
+    names = [r.get("section") for r in case.rows]
+    scales = [Fraction(1)] * len(case.rows)
+    if not any(names):
+        return raw, scales
+    factors = {}
+    for name in dict.fromkeys(n for n in names if n):
+        idx = [i for i, n in enumerate(names) if n == name]
+        w = sum(_q(case.rows[i]["weight"]) for i in idx)
+        f = sum(_q(case.rows[i]["weight"]) * coefficients[i] for i in idx) / w
+        for g in shut:
+            if g["applies_to"] == name and f > _q(g["cap"]):
+                for i in idx:
+                    scales[i] = scales[i] * _q(g["cap"]) / f
+                f = _q(g["cap"])
+        factors[name] = f
+    if case.section_rule == "multiply":
+        product = math.prod(factors.values(), start=Fraction(1))
+        return product, [product / raw if raw else Fraction(0)] * len(case.rows)
+    return sum(_q(r["weight"]) * c * k for r, c, k in zip(case.rows, coefficients, scales)), scales
 
 
 def reference_bonus(rows, fund: Decimal) -> tuple[list[int], int]:
@@ -394,7 +425,7 @@ def reference_bonus(rows, fund: Decimal) -> tuple[list[int], int]:
 
 def case_client(case: Case):
     """The case as a client (one position, one employee), built as the loader builds it."""
-    keys = ("weight", "threshold", "stop_threshold", "cap", "curve")
+    keys = ("weight", "threshold", "stop_threshold", "cap", "curve", "section")
     employee = {"employee_id": "E1", "name": "Ann", "position_id": "pos", "bonus_fund": case.fund,
                 "base_salary": case.base, "start_date": case.start and case.start.isoformat(),
                 "end_date": case.end and case.end.isoformat()}
@@ -412,7 +443,8 @@ def case_client(case: Case):
         modifiers=[{"period": case.period, "scope": "company", "factor": f, "reason": f"m{i}"}
                    for i, f in enumerate(case.modifiers)] or None,
         positions=[{"position_id": "pos", "name": "P", "department": "Sales", "variable_share": case.share,
-                    "target_percent": case.target, "total_cap": case.total_cap}],
+                    "target_percent": case.target, "total_cap": case.total_cap,
+                    "section_rule": case.section_rule}],
         position_kpis=[{"position_id": "pos", **{k: r[k] for k in ("kpi_id", *keys) if k in r}} for r in case.rows],
         employees=[employee], actuals=actuals, period=case.period,
         stop_factors=[{"position_id": "pos", "kpi_id": "turnover", **rule} for rule in case.rules] or None,
@@ -442,7 +474,8 @@ def value_points(draw, kind: str):
 def cases(draw):
     """Statements with everything the formula multiplies: proration, variable-share and
     target-percent funds, payout curves (linear, steps, open, in the KPI's units) under caps and
-    thresholds, stop thresholds, stop factors, gates on a KPI or the total, modifiers and a total cap."""
+    thresholds, stop thresholds, stop factors, sections added or multiplied, gates on a KPI, a
+    section or the total, modifiers and a total cap."""
     rows, fund = draw(schemes())
     curves = {"linear": draw(curve_points("linear")), "steps": draw(curve_points("steps")),
               "open": (*draw(curve_points("linear")), "attainment", True),
@@ -475,7 +508,15 @@ def cases(draw):
     case.rules = [{"condition": c, "limit": float(limit),
                    "factor": float(draw(st.decimals(min_value=0, max_value=1, places=2)))} for c, limit in conditions]
     case.turnover = float(draw(two_places))
-    targets = st.sampled_from(["total"] + [r["kpi_id"] for r in rows])
+    case.section_rule = draw(st.sampled_from([None, "add", "multiply"]))
+    if case.section_rule is not None:  # sections: every KPI in one when multiplied, some without when added
+        names = ["business", "team", "individual"]
+        for row in rows:
+            section = draw(st.sampled_from(names + ([None] if case.section_rule == "add" else [])))
+            if section:
+                row["section"] = section
+    sections = sorted({r["section"] for r in rows if "section" in r})
+    targets = st.sampled_from(["total"] + [r["kpi_id"] for r in rows] + sections)
     gates = draw(st.lists(st.fixed_dictionaries({
         "level": st.one_of(st.just(0.9), st.decimals(min_value=Decimal("0.5"), max_value=Decimal("1.2"),
                                                      places=2).map(float)),
@@ -782,3 +823,131 @@ def test_total_cap_limits_the_final_payout_as_a_share_of_the_fund():
     assert result.lines["bonus_minor"].tolist() == [6_103_286, 2_676_056, 1_220_657]
     uncapped = compute_bonuses(_modified((130, 95, 65), [position], total_cap=1.5))
     assert uncapped.lines["bonus_minor"].tolist() == [7_800_000, 3_420_000, 1_560_000]
+
+
+# --- sections (SPEC 3.5.1) --------------------------------------------------------------------
+
+def _sectioned(rule, gates=(), training=8):
+    """Fund 100 000. business: sales w 0.5 (120 of 100: c 1.2), margin w 0.2 (9 of 10: c 0.9);
+    individual: training w 0.3 (8 of 10: c 0.8, threshold 0.7)."""
+    from builders import sectioned_client
+    return sectioned_client(rule, gates, training)
+
+
+def test_sections_added_are_the_seeds_formula_with_each_sections_factor_reported():
+    """add: 100 000 x (0.5 x 1.2 + 0.2 x 0.9 + 0.3 x 0.8) = 60 000 + 18 000 + 24 000 = 102 000;
+    business factor (0.6 + 0.18) / 0.7 = 39/35 = 1.1142857…, individual 0.24 / 0.3 = 0.8; total 1.02."""
+    result = compute_bonuses(_sectioned("add"))
+    assert result.lines["bonus_minor"].tolist() == [6_000_000, 1_800_000, 2_400_000]
+    row = result.totals.iloc[0]
+    assert row["payout_factor"] == pytest.approx(1.02)
+    assert row["section_factors"] == (("business", pytest.approx(39 / 35)), ("individual", pytest.approx(0.8)))
+    assert row["section_rule"] == "add"
+
+
+def test_sections_multiplied_pay_the_fund_times_the_product_of_the_section_factors():
+    """multiply: 100 000 x 39/35 x 0.8 = 89 142.857…; the lines keep their shares of R = 1.02, each
+    x (156/175) / 1.02: 60 000 -> 52 436.9747… = 52 436.97, 18 000 -> 15 731.0924… = 15 731.09,
+    24 000 -> 20 974.7899… = 20 974.79 (89 142.85: only each line is rounded)."""
+    result = compute_bonuses(_sectioned("multiply"))
+    assert result.lines["bonus_minor"].tolist() == [5_243_697, 1_573_109, 2_097_479]
+    assert result.totals["payout_factor"].iloc[0] == pytest.approx(156 / 175)
+
+
+def test_a_multiplied_section_below_its_threshold_pays_nothing_at_all():
+    """training 6 of 10 < threshold 0.7: individual factor 0, product 0: every line 0, though
+    business alone would pay 78 000 when added."""
+    assert compute_bonuses(_sectioned("multiply", training=6)).lines["bonus_minor"].tolist() == [0, 0, 0]
+    assert compute_bonuses(_sectioned("add", training=6)).lines["bonus_minor"].tolist() == [6_000_000, 1_800_000, 0]
+
+
+MARGIN_GATE_ON_BUSINESS = [{"gate_kpi_id": "margin", "level": 1, "applies_to": "business", "cap": 1}]
+
+
+def test_a_gate_on_a_section_caps_its_factor_when_added():
+    """margin 90 % < 100 %: business factor 39/35 capped at 1, its lines x 35/39:
+    60 000 x 35/39 = 53 846.1538… -> 53 846.15, 18 000 x 35/39 = 16 153.8461… -> 16 153.85;
+    individual untouched: 24 000 (94 000.00; payout factor 0.7 x 1 + 0.24 = 0.94)."""
+    result = compute_bonuses(_sectioned("add", MARGIN_GATE_ON_BUSINESS))
+    assert result.lines["bonus_minor"].tolist() == [5_384_615, 1_615_385, 2_400_000]
+    row = result.totals.iloc[0]
+    assert row["payout_factor"] == pytest.approx(0.94)
+    assert row["gates"] == "margin < 1: business x1"
+    assert row["section_factors"] == (("business", 1.0), ("individual", pytest.approx(0.8)))
+
+
+def test_a_gate_on_a_section_caps_its_factor_when_multiplied():
+    """business capped at 1: 100 000 x 1 x 0.8 = 80 000, lines x 0.8 / 1.02: 47 058.8235… -> 47 058.82,
+    14 117.6470… -> 14 117.65, 18 823.5294… -> 18 823.53 (80 000.00)."""
+    result = compute_bonuses(_sectioned("multiply", MARGIN_GATE_ON_BUSINESS))
+    assert result.lines["bonus_minor"].tolist() == [4_705_882, 1_411_765, 1_882_353]
+
+
+def test_a_section_gate_with_cap_zero_zeroes_its_lines_and_says_gate():
+    gate = [{"gate_kpi_id": "margin", "level": 1, "applies_to": "individual", "cap": 0}]
+    result = compute_bonuses(_sectioned("add", gate))
+    assert result.lines["bonus_minor"].tolist() == [6_000_000, 1_800_000, 0]
+    assert result.lines["reason"].tolist() == ["", "", "gate"]
+
+
+# --- year to date with catch-up (SPEC 3.5.1) --------------------------------------------------
+
+def _ytd(clawback=None, start=None, facts=None):
+    """Fund 1 000 a month; sales (weight 1, plan 100 a month, threshold 0.7, cap 1.1) on the year to
+    date; facts 120, 60, 20, 200 for 2026-01 to 2026-04 (tests/builders.ytd_client)."""
+    from builders import ytd_client
+    return ytd_client(clawback, start, facts)
+
+
+def test_year_to_date_pays_the_cumulative_bonus_minus_what_was_paid_and_carries_a_shortfall():
+    """January 120 of 100: 1.2 capped 1.1 x 1 000 = 1 100.
+    February to date 180 of 200 = 0.9: 0.9 x 2 000 = 1 800, minus 1 100 paid = 700.
+    March to date 200 of 300 = 0.666… < threshold 0.7: 0, minus 1 800 paid: -1 800 carried, 0 paid.
+    April to date 400 of 400 = 1: 4 000 minus 1 800 paid = 2 200 (the catch-up)."""
+    totals = compute_bonuses(_ytd(), "all").totals
+    assert totals["bonus_minor"].tolist() == [110_000, 70_000, 0, 220_000]
+    assert totals["ytd_minor"].tolist() == [110_000, 180_000, 0, 400_000]
+    assert totals["paid_to_date_minor"].tolist() == [0, 110_000, 180_000, 180_000]
+    assert totals["carried_minor"].tolist() == [0, 0, 180_000, 0]
+    assert totals["paid_recomputed"].tolist() == ["", "2026-01", "2026-01, 2026-02", "2026-01, 2026-02, 2026-03"]
+    assert set(totals["payout_basis"]) == {"ytd"}
+    assert totals["months"].iloc[-1] == "2026-01, 2026-02, 2026-03, 2026-04"
+
+
+def test_year_to_date_lines_hold_the_cumulative_plan_fact_and_amount():
+    lines = compute_bonuses(_ytd(), "2026-02").lines
+    assert lines[["plan", "fact", "bonus_minor"]].to_numpy().tolist() == [[200, 180, 180_000]]
+
+
+def test_year_to_date_claws_back_only_when_asked():
+    """clawback yes: March pays -1 800 (0 to date minus 1 800 paid); April 4 000 minus 0 paid net = 4 000."""
+    totals = compute_bonuses(_ytd(clawback="yes"), "all").totals
+    assert totals["bonus_minor"].tolist() == [110_000, 70_000, -180_000, 400_000]
+    assert totals["carried_minor"].tolist() == [0, 0, 0, 0]
+
+
+def test_year_to_date_takes_what_the_ledger_says_was_paid_for_closed_periods():
+    """January was closed paying 1 000 (the ledger's amount stands): February 1 800 - 1 000 = 800;
+    March recomputes February as 1 800 - 1 000 = 800 paid: 0 - 1 800 carried."""
+    paid = pd.DataFrame({"period": ["2026-01"], "employee_id": ["E1"], "bonus_minor": [100_000]})
+    totals = compute_bonuses(_ytd(), ["2026-02", "2026-03"], paid=paid).totals
+    assert totals["bonus_minor"].tolist() == [80_000, 0]
+    assert totals["paid_from_ledger"].tolist() == ["2026-01", "2026-01"]
+    assert totals["paid_recomputed"].tolist() == ["", "2026-02"]
+    assert totals["carried_minor"].tolist() == [0, 180_000]
+
+
+def test_year_to_date_fund_sums_each_periods_prorated_fund():
+    """Joined 2026-02-15: January 0/31, February 14/28: the fund to date is 1 000 x (0 + 1/2) = 500;
+    facts January none, February 90 of 100: 0.9 x 500 = 450. March: 1 000 x 1.5 = 1 500 x (90 + 100) /
+    200 = 0.95: 1 425, minus 450 = 975."""
+    facts = {"2026-02": 90, "2026-03": 100}
+    totals = compute_bonuses(_ytd(start="2026-02-15", facts=facts), ["2026-02", "2026-03"]).totals
+    assert totals["ytd_minor"].tolist() == [45_000, 142_500]
+    assert totals["bonus_minor"].tolist() == [45_000, 97_500]
+
+
+def test_year_to_date_starts_again_each_january():
+    facts = {"2025-12": 200, "2026-01": 100}
+    totals = compute_bonuses(_ytd(facts=facts), ["2026-01"]).totals
+    assert totals["bonus_minor"].tolist() == [100_000] and totals["paid_to_date_minor"].tolist() == [0]

@@ -146,3 +146,47 @@ def test_calc_without_a_ledger_creates_none(tmp_path, capsys, monkeypatch):
     assert run(capsys, "calc", folder, "--out", tmp_path / "r")[0] == 0
     assert not (tmp_path / "kpi-ledger.sqlite").exists()
     assert not (tmp_path / "r" / "valid_minimal" / "2024-03" / "results" / "history.csv").exists()
+
+
+def _year_to_date(folder):
+    """Sales managers paid on the year to date (positions.payout_basis: ytd)."""
+    path = folder / "positions.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",payout_basis"] + [line + (",ytd" if line.startswith("sales-manager,") else ",")
+                                            for line in lines[1:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_year_to_date_takes_what_closed_periods_paid_from_the_ledger(northwind, url):
+    """Close April and May; June's statement of a sales manager then pays the year to date minus what the
+    ledger stored for April and May, and says so. The ledger's amount stands: raise E006's stored May
+    by 10.00 and June pays 10.00 less (the engine does not recompute a closed period)."""
+    from kpi_toolkit.cycle.closing import settle
+
+    _year_to_date(northwind)
+    close_period(northwind, "2026-04", "anna", url)
+    close_period(northwind, "2026-05", "anna", url)
+    client, _ = load_for_period(northwind, "2026-06")
+    june, _ = settle(calculate(client, "2026-06"), url)
+    totals = june.bonus.totals.set_index("employee_id")
+    e006 = totals.loc["E006"]
+    assert (e006["payout_basis"], e006["paid_from_ledger"], e006["paid_recomputed"]) == ("ytd", "2026-04, 2026-05", "")
+    with db.Ledger(url) as ledger, ledger.transaction() as conn:
+        stored = {r.employee_id: int(r.bonus_minor) for r in conn.execute(
+            sa.select(db.closed_totals.c.employee_id, db.closed_totals.c.bonus_minor)
+            .where(db.closed_totals.c.employee_id == "E006")).all()}
+        assert int(e006["paid_to_date_minor"]) == sum(
+            int(r.bonus_minor) for r in conn.execute(sa.select(db.closed_totals.c.bonus_minor)
+                                                     .where(db.closed_totals.c.employee_id == "E006")).all())
+        closing = db.current_closing(conn, northwind.name, "2026-05")
+        conn.execute(db.closed_totals.update().where((db.closed_totals.c.employee_id == "E006")
+                                                     & (db.closed_totals.c.closing_id == closing.id))
+                     .values(bonus_minor=db.closed_totals.c.bonus_minor + 1000))
+    assert stored
+    again, _ = settle(calculate(client, "2026-06"), url)
+    e006_again = again.bonus.totals.set_index("employee_id").loc["E006"]
+    assert int(e006_again["paid_to_date_minor"]) == int(e006["paid_to_date_minor"]) + 1000
+    assert int(e006_again["bonus_minor"]) == max(int(e006["ytd_minor"]) - int(e006["paid_to_date_minor"]) - 1000, 0)
+    assert totals.loc["E002", "payout_basis"] == "period"  # key account managers stay on the period
+    unsettled = calculate(client, "2026-06").bonus.totals.set_index("employee_id").loc["E006"]
+    assert unsettled["paid_recomputed"] == "2026-04, 2026-05"  # without the ledger: recomputed, and said so

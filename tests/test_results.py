@@ -350,3 +350,31 @@ def test_accrual_code_not_in_the_columns_is_a_warning(client_copy):
     client = load_client(folder)
     assert any(w.column == "payroll.accrual_code" and "not in payroll.columns" in w.message for w in client.warnings)
     assert client.config.payroll.columns == ("employee_id", "amount")
+
+
+def test_bonus_totals_carry_the_payout_factor_per_section_and_in_total():
+    """Sections multiplied (tests/builders.sectioned_client): business 39/35, individual 0.8,
+    in total 156/175 = 0.891428571…; a client without sections keeps the seeds' columns."""
+    from builders import one_employee, sectioned_client
+
+    client = sectioned_client("multiply")
+    totals = result_tables(calculate(client, client.config.period))["bonus_totals"]
+    row = totals.iloc[0]
+    assert float(row["payout_factor"]) == pytest.approx(156 / 175, abs=1e-12)
+    assert row["section_rule"] == "multiply"
+    business, individual = row["section_factors"].split("; ")
+    assert business.startswith("business=1.11428571") and individual == "individual=0.8"
+    assert row["bonus"] == "89142.85"
+    plain = one_employee([{"kpi_id": "k", "weight": 1, "plan": 1, "fact": 1}])
+    assert "section_factors" not in result_tables(calculate(plain, plain.config.period))["bonus_totals"]
+
+
+def test_bonus_totals_of_a_year_to_date_position_carry_ytd_paid_to_date_and_carried():
+    """March of tests/builders.ytd_client: 0 to date, 1 800 paid before (recomputed), 1 800 carried."""
+    from builders import ytd_client
+
+    client = ytd_client()
+    row = result_tables(calculate(client, "2026-03"))["bonus_totals"].iloc[0]
+    assert (row["payout_basis"], row["ytd_bonus"], row["paid_to_date"], row["carried"], row["bonus"]) == (
+        "ytd", "0.00", "1800.00", "1800.00", "0.00")
+    assert row["paid_source"] == "recomputed: 2026-01, 2026-02"

@@ -134,3 +134,15 @@ def test_existing_folder_is_refused(tmp_path):
     new_client("acme", root=tmp_path)
     with pytest.raises(ClientDataError, match="already exists"):
         new_client("acme", root=tmp_path)
+
+
+@pytest.mark.parametrize("language, words", [("en", ("position_kpis.section", "positions.section_rule",
+                                                        "positions.payout_basis ytd", "positions.clawback")),
+                                              ("ru", ("position_kpis.section", "positions.section_rule",
+                                                      "positions.payout_basis ytd", "positions.clawback"))])
+def test_client_yaml_comments_explain_sections_and_the_year_to_date(tmp_path, language, words):
+    text = (new_client("acme", root=tmp_path, language=language) / "client.yaml").read_text(encoding="utf-8")
+    for word in words:
+        assert word in text
+    headers = (tmp_path / "acme" / "positions.csv").read_text(encoding="utf-8-sig")
+    assert "section_rule" in headers and "payout_basis" in headers and "clawback" in headers

@@ -433,3 +433,63 @@ def test_run_with_statements_publishes_them_beside_the_reports(tmp_path, capsys)
     stage = (target / "04_bonus_scheme.html").read_text()
     assert stage.count('<section class="statement"') == paid
     assert "Total to pay" in (target / "statements" / "E046.html").read_text()
+
+
+# --------------------------------------------------------------------------- sections (SPEC 3.5.1)
+
+def _sectioned_results(rule: str, language: str = "en"):
+    """Fund 100 000; business: sales w 0.5 (c 1.2), margin w 0.2 (c 0.9); individual: training w 0.3
+    (c 0.8). The sections multiplied: 100 000 x 39/35 x 0.8 = 89 142.85 over the three lines."""
+    from builders import sectioned_client
+
+    client = sectioned_client(rule)
+    client = client.with_config(language=language) if language != "en" else client
+    return calculate(client, client.config.period)
+
+
+def test_a_statement_shows_each_sections_payout_factor_and_the_total():
+    """business (0.6 + 0.18) / 0.7 = 111.43 %, individual 80.00 %; multiplied: 89.14 % in total."""
+    results = _sectioned_results("multiply")
+    text = text_of(statement_html(results, "E1", "en"))
+    assert "The sections multiply: fund × the product of the sections' weighted payout factors." in text
+    assert "business: weighted payout factor 111.43%" in text
+    assert "individual: weighted payout factor 80.00%" in text
+    assert "Weighted payout factor in total: 89.14%" in text
+
+
+@pytest.mark.parametrize("rule", ["add", "multiply"])
+def test_a_sectioned_statements_arithmetic_gives_each_lines_amount(rule):
+    """Multiplied, each line is x (156/175) / 1.02 = 0.8739495798…, shown with as many decimals as
+    it takes for the product shown to round to the line: 50 000 x 1.2 x 0.8739495… = 52 436.97."""
+    results = _sectioned_results(rule)
+    markup = statement_html(results, "E1", "en")
+    shown = [part for cell in detail_lines(markup) for part in cell if part.startswith("Calculation:")]
+    paid = Decimal(0)
+    for text in shown:
+        factors, result = text.split(":", 1)[1].rsplit("=", 1)
+        product = Decimal(1)
+        for factor in factors.split("×"):
+            product *= amount(factor)
+        assert product.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) == amount(result), text
+        paid += amount(result)
+    assert paid * 100 == int(results.bonus.totals["bonus_minor"].iloc[0])
+    assert ("sections and caps 0.8739495" in markup) is (rule == "multiply")
+
+
+# --------------------------------------------------------------------------- year to date (SPEC 3.5.1)
+
+def test_a_year_to_date_statement_says_what_was_paid_before_from_where_and_what_is_carried():
+    """March: year to date 200 of 300 < threshold: 0; January and February paid 1 100 + 700 =
+    1 800 (recomputed: no ledger); 1 800 carried; nothing to pay (tests/builders.ytd_client)."""
+    from builders import ytd_client
+
+    client = ytd_client()
+    text = text_of(statement_html(calculate(client, "2026-03"), "E1", "en"))
+    assert "Bonus for the year to date RUB0.00" in text  # the lines' total
+    assert ("Paid for the earlier periods of the year: RUB1,800.00 (recomputed from the inputs for "
+            "2026-01, 2026-02 (not closed))") in text
+    assert ("The year to date is RUB1,800.00 below what was paid: nothing is paid now and the difference "
+            "is carried to the later periods of the year.") in text
+    assert "To pay for March 2026: RUB0.00" in text
+    april = text_of(statement_html(calculate(client, "2026-04"), "E1", "ru"))
+    assert "К выплате за апрель 2026" in april and "2 200,00" in april

@@ -167,3 +167,14 @@ def test_intake_template_holds_text_never_formulas(tmp_path, language):
             for cell in row:
                 if isinstance(cell.value, str):
                     assert cell.data_type == "s", (sheet.title, cell.coordinate, cell.value)
+
+
+def test_template_carries_sections_and_the_year_to_date(template):
+    """SPEC 3.5.1: position_kpis.section; positions.section_rule, payout_basis and clawback with their codes."""
+    workbook = openpyxl.load_workbook(template)
+    positions = [c.value for c in workbook["positions"][1]]
+    assert {"section_rule", "payout_basis", "clawback"} <= set(positions)
+    assert "section" in [c.value for c in workbook["position_kpis"][1]]
+    validations = {str(dv.sqref): dv.formula1 for dv in workbook["positions"].data_validations.dataValidation}
+    letter = openpyxl.utils.get_column_letter(positions.index("section_rule") + 1)
+    assert validations[f"{letter}2:{letter}1000"] == '"add,multiply"'

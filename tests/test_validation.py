@@ -491,3 +491,70 @@ def test_gates_are_checked_where_they_are_written(client_copy, make_fixtures, ro
         return
     assert [(p.table, p.row, p.column) for p in errors] == [("gates.csv", 2, column)]
     assert fragment in errors[0].message
+
+
+# --- sections and the year to date (SPEC 3.5.1) -----------------------------------------------
+
+def _sectioned_folder(client_copy, sections, rule="multiply", clawback="", basis="", slug=None):
+    """valid_minimal with head-of-sales' KPIs REV, RET, TRN in ``sections`` and its section_rule
+    ``rule`` (position_kpis rows 7-9, positions row 4)."""
+    folder = client_copy(slug=slug)
+    pks = (folder / "position_kpis.csv").read_text(encoding="utf-8").splitlines()
+    own = iter(sections)
+    pks = [pks[0] + ",section"] + [line + "," + (next(own) if line.startswith("head-of-sales") else "")
+                                    for line in pks[1:]]
+    (folder / "position_kpis.csv").write_text("\n".join(pks) + "\n", encoding="utf-8")
+    positions = (folder / "positions.csv").read_text(encoding="utf-8").splitlines()
+    positions = [positions[0] + ",section_rule,payout_basis,clawback"] + [
+        line + (f",{rule},{basis},{clawback}" if line.startswith("head-of-sales") else ",,,") for line in positions[1:]]
+    (folder / "positions.csv").write_text("\n".join(positions) + "\n", encoding="utf-8")
+    return folder
+
+
+def _errors(folder):
+    return [p for p in validate_client(folder) if p.severity == "error"]
+
+
+def test_sections_that_are_sound_validate(client_copy):
+    assert _errors(_sectioned_folder(client_copy, ["business", "business", "individual"])) == []
+
+
+def test_a_multiplied_position_needs_a_section_on_every_kpi(client_copy):
+    [problem] = _errors(_sectioned_folder(client_copy, ["business", "business", ""]))
+    assert (problem.table, problem.row, problem.column) == ("position_kpis.csv", 9, "section")
+    assert ("KPI 'TRN' of position 'head-of-sales' has no section, but the position's section_rule is multiply "
+            "(positions.csv, row 4)") in problem.message
+    assert "set the position's section_rule to add" in problem.fix
+
+
+def test_a_section_named_like_a_kpi_or_total_is_refused(client_copy):
+    problems = _errors(_sectioned_folder(client_copy, ["RET", "total", "individual"], rule="add"))
+    assert [(p.table, p.row, p.column) for p in problems] == [("position_kpis.csv", 7, "section"),
+                                                              ("position_kpis.csv", 8, "section")]
+    assert "section 'RET' is also a KPI of position 'head-of-sales'" in problems[0].message
+    assert "section 'total' is also the word total" in problems[1].message
+
+
+def test_an_unknown_section_rule_is_refused_with_the_codes(client_copy):
+    [problem] = _errors(_sectioned_folder(client_copy, ["b", "b", "i"], rule="product"))
+    assert (problem.table, problem.row, problem.column) == ("positions.csv", 4, "section_rule")
+    assert "'product' is not an allowed code; expected one of: add, multiply" in problem.message
+
+
+def test_a_gate_may_apply_to_a_section_of_its_position(client_copy):
+    folder = _sectioned_folder(client_copy, ["business", "business", "individual"])
+    (folder / "gates.csv").write_text("position_id,gate_kpi_id,level,applies_to,cap\n"
+                                      "head-of-sales,RET,0.9,business,1\nhead-of-sales,RET,0.9,team,1\n",
+                                      encoding="utf-8")
+    [problem] = _errors(folder)
+    assert (problem.table, problem.row, problem.column) == ("gates.csv", 3, "applies_to")
+    assert ("applies_to 'team' is neither a KPI or a section of position 'head-of-sales' nor total; expected "
+            "total or one of: RET, REV, TRN, business, individual") in problem.message
+
+
+def test_clawback_without_a_year_to_date_basis_is_refused(client_copy):
+    [problem] = _errors(_sectioned_folder(client_copy, ["b", "b", "i"], clawback="yes"))
+    assert (problem.table, problem.row, problem.column) == ("positions.csv", 4, "clawback")
+    assert "has clawback 'yes' but payout_basis period; expected clawback only with payout_basis ytd" \
+        in problem.message
+    assert _errors(_sectioned_folder(client_copy, ["b", "b", "i"], clawback="yes", basis="ytd", slug="ytd")) == []

@@ -23,6 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from kpi_toolkit.cycle import ledger as db
+from kpi_toolkit.method.bonus import compute_bonuses, year_periods
 from kpi_toolkit.method.calculate import Results, calculate
 from kpi_toolkit.method.client import ClientData
 from kpi_toolkit.errors import ClosedPeriodChangedError, KpiToolkitError, PeriodClosedError, Problem
@@ -151,8 +152,8 @@ def close_period(folder: str | Path, period: str, by: str, database: str | None 
     from kpi_toolkit.inputs.loading import load_for_period
 
     client, period = load_for_period(folder, period)
-    results = calculate(client, period)
     with db.open_ledger(folder, database) as ledger, ledger.transaction(client.slug) as conn:
+        results = calculate(client, period, paid=paid_earlier(conn, client, period))
         closing = db.current_closing(conn, client.slug, period)
         if closing is None:
             closing_id, state = _store(conn, client, period, results, "close", by), "closed"
@@ -256,6 +257,21 @@ def next_open_period(conn, client: ClientData, period: str) -> str:
             return candidate
 
 
+def paid_earlier(conn, client: ClientData, period: str) -> pd.DataFrame | None:
+    """What the ledger says was paid for the closed periods of ``period``'s year before it
+    (``period, employee_id, bonus_minor``), for positions paid on the year to date (SPEC 3.5.1);
+    ``None`` when no position is (nothing is read)."""
+    if "payout_basis" not in client.positions or not (client.positions["payout_basis"] == "ytd").any():
+        return None
+    rows = []
+    for earlier in year_periods(period, client.config.bonus_period_months)[:-1]:
+        closing = db.current_closing(conn, client.slug, earlier)
+        if closing is not None:
+            rows += [{"period": earlier, "employee_id": e, "bonus_minor": m} for e, (_, m) in
+                     _paid(conn, closing.id).items()]
+    return pd.DataFrame(rows, columns=["period", "employee_id", "bonus_minor"])
+
+
 def _paid(conn, closing_id: int) -> dict[str, tuple[str, int]]:
     rows = conn.execute(sa.select(db.closed_totals).where(db.closed_totals.c.closing_id == closing_id)).all()
     return {r.employee_id: (r.position_id, int(r.bonus_minor)) for r in rows}
@@ -312,6 +328,9 @@ def settle(results: Results, database: str | None = None) -> tuple[Results, obje
     if ledger is None:
         return results, None
     with ledger, ledger.transaction(client.slug) as conn:
+        paid = paid_earlier(conn, client, period)
+        if paid is not None and len(paid):  # the year to date: what closed periods paid, from the ledger
+            results = dataclasses.replace(results, bonus=compute_bonuses(client, period, paid=paid))
         if closing is not None:
             paid = _paid(conn, closing.id)
             now = dict(zip(results.bonus.totals["employee_id"].astype(str),

@@ -147,6 +147,16 @@ period: "{period}"
 # position whose level is ceo. Another position can own the map:
 # strategy_owner: ceo
 
+# Plan forms set in the tables, not here (SPEC 3.5.1):
+# Sections: position_kpis.section groups a position's KPIs (e.g. business, team, individual);
+#   positions.section_rule is add (the default: fund x the sum of weight x coefficient) or multiply
+#   (fund x the product of each section's weighted payout factor; every KPI then needs a section).
+#   A gate (gates.csv) may cap a section by naming it in applies_to.
+# Year to date: positions.payout_basis ytd pays, each period, the bonus on the year's cumulative
+#   plan and fact minus what the year's earlier periods paid (the ledger's amounts for closed
+#   periods, recomputed for the others); a shortfall is carried to later periods, or taken back
+#   when positions.clawback is yes.
+
 # Start of the implementation project (Gantt chart), YYYY-MM-DD.
 # project_start: 2024-01-15
 
@@ -258,6 +268,16 @@ period: "{period}"
 # (по умолчанию для остальных). Цели без владельца принадлежат владельцу карты целей — по умолчанию
 # должности с уровнем ceo. Владельцем карты можно назначить другую должность:
 # strategy_owner: ceo
+
+# Формы схемы, задаваемые в таблицах, а не здесь (SPEC 3.5.1):
+# Разделы: position_kpis.section группирует показатели должности (напр. business, team, individual);
+#   positions.section_rule — add (по умолчанию: фонд x сумма вес x коэффициент) или multiply
+#   (фонд x произведение взвешенных коэффициентов разделов; тогда раздел нужен каждому показателю).
+#   Условие выплаты (gates.csv) может ограничить раздел, если назвать его в applies_to.
+# С начала года: positions.payout_basis ytd выплачивает в каждом периоде премию по плану и факту
+#   нарастающим итогом с начала года минус выплаченное за прошлые периоды года (по журналу для
+#   закрытых периодов, пересчётом для остальных); недоплата переносится на следующие периоды, а при
+#   positions.clawback = yes удерживается.
 
 # Начало проекта внедрения (диаграмма Ганта), ГГГГ-ММ-ДД.
 # project_start: 2024-01-15

@@ -602,8 +602,13 @@ def check_gates(ctx: _Context) -> list[Problem]:
             not ctx.usable("position_kpis", "position_id", "kpi_id"):
         return []
     kpis_of: dict[str, list[str]] = {}
+    sections_of: dict[str, list[str]] = {}
+    has_sections = ctx.usable("position_kpis", "section")
     for record in ctx.records("position_kpis"):
         kpis_of.setdefault(record["position_id"], []).append(record["kpi_id"])
+        section = record.get("section") if has_sections else None
+        if section is not None and section not in sections_of.get(record["position_id"], []):
+            sections_of.setdefault(record["position_id"], []).append(section)
     problems = []
     for record in ctx.records("gates"):
         row, position, target = record[ROW], record["position_id"], record["applies_to"]
@@ -617,13 +622,75 @@ def check_gates(ctx: _Context) -> list[Problem]:
         if not ctx.ok("gates", row, "position_id", "applies_to") or target is None:
             continue
         own = kpis_of.get(position, [])
-        if target != "total" and target not in own:
+        sections = sections_of.get(position, [])
+        if target != "total" and target not in own and target not in sections:
+            what = "a KPI" if not sections else "a KPI or a section"
             problems.append(ctx.problem(
                 "gates", row, "applies_to",
-                f"applies_to {_show(target)} is neither a KPI of position '{position}' nor total; expected "
-                f"total or one of: {_listing(own)}",
-                f"write total, or a kpi_id that {ctx.sources.get('position_kpis', 'position_kpis')} gives "
-                f"position '{position}'"))
+                f"applies_to {_show(target)} is neither {what} of position '{position}' nor total; expected "
+                f"total or one of: {_listing(own + sections)}",
+                f"write total, or a kpi_id (or section) that {ctx.sources.get('position_kpis', 'position_kpis')} "
+                f"gives position '{position}'"))
+    return problems
+
+
+def check_sections(ctx: _Context) -> list[Problem]:
+    """Sections of position_kpis and how positions combine them (SPEC 3.5.1): a position that
+    multiplies its sections puts every KPI in one; a section is not named like a KPI of its
+    position or ``total`` (a gate's applies_to would be ambiguous)."""
+    if not ctx.usable("position_kpis", "position_id", "kpi_id"):
+        return []
+    has_section = ctx.usable("position_kpis", "section")
+    rule_of = {}
+    if ctx.usable("positions", "position_id", "section_rule"):
+        rule_of = {r["position_id"]: (r["section_rule"], r[ROW]) for r in ctx.records("positions")
+                   if ctx.ok("positions", r[ROW], "section_rule")}
+    records = ctx.records("position_kpis")
+    kpis_of: dict[str, set] = {}
+    for record in records:
+        kpis_of.setdefault(record["position_id"], set()).add(record["kpi_id"])
+    table = ctx.sources.get("positions", "positions")
+    problems = []
+    for record in records:
+        row, position = record[ROW], record["position_id"]
+        section = record.get("section") if has_section else None
+        if not ctx.ok("position_kpis", row, "position_id", "kpi_id", *(("section",) if has_section else ())):
+            continue
+        rule, rule_row = rule_of.get(position, (None, None))
+        if rule == "multiply" and section is None:
+            problems.append(ctx.problem(
+                "position_kpis", row, "section" if has_section else None,
+                f"KPI '{record['kpi_id']}' of position '{position}' has no section, but the position's "
+                f"section_rule is multiply ({table}, row {rule_row}); expected a section name on every KPI "
+                "of a position that multiplies its sections",
+                "write the KPI's section (e.g. business, team, individual), or set the position's "
+                "section_rule to add"))
+        if section is not None and (section == "total" or section in kpis_of.get(position, ())):
+            what = "the word total" if section == "total" else f"a KPI of position '{position}'"
+            problems.append(ctx.problem(
+                "position_kpis", row, "section",
+                f"section {_show(section)} is also {what}; expected a section name that is neither "
+                "total nor a kpi_id of the position (a gate's applies_to names one of them)",
+                "rename the section, e.g. add _section"))
+    return problems
+
+
+def check_payout_basis(ctx: _Context) -> list[Problem]:
+    """``clawback`` only means something for a position paid on the year to date (SPEC 3.5.1)."""
+    if not ctx.usable("positions", "position_id", "clawback"):
+        return []
+    problems = []
+    for record in ctx.records("positions"):
+        row = record[ROW]
+        basis = record.get("payout_basis") or "period"
+        if record["clawback"] is not None and basis != "ytd" and ctx.ok("positions", row, "clawback",
+                                                                         "payout_basis"):
+            problems.append(ctx.problem(
+                "positions", row, "clawback",
+                f"position '{record['position_id']}' has clawback {_show(record['clawback'])} but payout_basis "
+                f"{basis}; expected clawback only with payout_basis ytd (a period paid on its own has "
+                "nothing to take back)",
+                "clear the clawback cell, or set payout_basis to ytd"))
     return problems
 
 
@@ -1323,5 +1390,6 @@ def _amount(value: float) -> str:
     return np.format_float_positional(value, trim="-") if abs(value) < 1e21 else repr(float(value))
 
 
-RULES = (check_references, check_goals, check_kpis, check_positions, check_position_kpis, check_gates, check_employees,
+RULES = (check_references, check_goals, check_kpis, check_positions, check_position_kpis, check_sections, check_gates,
+         check_payout_basis, check_employees,
          check_actuals, check_team_kpis, check_period_aggregation, check_methodology, check_money)

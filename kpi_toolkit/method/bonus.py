@@ -15,7 +15,7 @@ never a wrapped or rounded number.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 import math
 from fractions import Fraction
@@ -32,7 +32,7 @@ from kpi_toolkit.method.kpi_weights import exact_weight_lookup, position_kpi_wei
 from kpi_toolkit.method.matrix import (FACT_MISSING_EXCLUDED, Lines, _category, _float, build_lines, codes_in,
                      employee_departments, lines_frame)
 from kpi_toolkit.method.schema import ROW
-from kpi_toolkit.method.teams import bonus_months
+from kpi_toolkit.method.teams import bonus_months, month_label, month_number
 
 #: Why a line or a statement pays nothing (or less): codes, translated by :mod:`kpi_toolkit.outputs.i18n`.
 REASONS = ("", "below_threshold", "zero_attainment", "missing_zero", "excluded", "stop_threshold",
@@ -242,14 +242,18 @@ def seed_001_bonus(fund_shares, attainments, thresholds, blocking, stop_factors=
 class BonusResult:
     """Every line and every statement of a bonus calculation.
 
-    ``lines``: the KPI matrix plus ``coefficient, stop_factor, fund, fund_share, bonus_minor,
-    bonus, reason, members, team_size`` (``fund`` and ``fund_share`` unrounded: only
+    ``lines``: the KPI matrix plus ``coefficient, stop_factor, modifier, scale, fund, fund_share, bonus_minor,
+    bonus, reason, members, team_size`` (``scale``: what sections, a gate on the total and the
+    total cap multiply the line by, 1 when nothing; ``fund`` and ``fund_share`` unrounded: only
     ``bonus_minor`` is rounded; ``members``: a team KPI's members counted). ``totals``: one
     statement per employee and period: ``period, months`` (the bonus period's months,
     comma-separated), ``employee_id, employee, position_id, position, department,
     performance_ratio, stop_factor, days_employed,
     period_days, fund_minor, bonus_fund, bonus_minor, bonus, reason, blocking_kpis, stop_rules,
-    excluded_kpis, gates`` (``gates``: the gates shut, ``gate_kpi < level: applies_to xcap``). ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
+    excluded_kpis, gates, payout_factor, section_rule, section_factors, modifier, modifier_reasons``
+    (``gates``: the gates shut, ``gate_kpi < level: applies_to xcap``; ``payout_factor``: the
+    weighted payout factor ``sum of w_k c_k`` combined by the sections' rule and capped by a gate
+    on the total, before D and modifiers; ``section_factors``: ``(name, factor)`` pairs, one per section). ``stop_hits``: each stop-factor rule evaluated: ``period, employee_id,
     kpi_id, condition, limit, fact, factor, violated``. Money columns ``*_minor`` are exact
     integers; ``bonus``/``bonus_fund`` are the same amounts in major units for display
     (``fund_minor``/``bonus_fund``: the prorated fund rounded for display, not used in the lines).
@@ -274,21 +278,183 @@ class BonusResult:
         return self.lines[m]
 
 
-def compute_bonuses(client: ClientData, periods=None) -> BonusResult:
+def compute_bonuses(client: ClientData, periods=None, paid: pd.DataFrame | None = None) -> BonusResult:
     """Compute every employee's bonus for the periods asked (default: the reported period).
 
     ``periods``: ``None`` (client.yaml's period), a label ``"YYYY-MM"``, a list of labels, or
     ``"all"``. The client must have been validated (:func:`kpi_toolkit.load_client`).
+    ``paid``: for positions paid on the year to date (``positions.payout_basis: ytd``), what
+    the ledger says was paid for closed periods, columns ``period, employee_id, bonus_minor``;
+    the earlier periods of the year not in it are recomputed (see :func:`year_to_date`).
     """
     lines, others = build_lines(client, periods)
-    return _Calculation(client, lines, others).run()
+    result = _Calculation(client, lines, others).run()
+    if _ytd_positions(client):
+        result = year_to_date(client, result, paid)
+    return result
+
+
+# --- year to date with catch-up (SPEC 3.5.1) ---------------------------------------------------
+
+#: Columns the year to date adds to ``BonusResult.totals`` (when a position uses it).
+YTD_COLUMNS = ("payout_basis", "ytd_minor", "paid_to_date_minor", "carried_minor", "paid_from_ledger",
+               "paid_recomputed")
+
+
+def _ytd_positions(client: ClientData) -> dict[str, bool]:
+    """Positions paid on the year to date, each with whether it claws back (``clawback: yes``)."""
+    positions = client.positions
+    if "payout_basis" not in positions or not (positions["payout_basis"] == "ytd").any():
+        return {}
+    ytd = positions[positions["payout_basis"] == "ytd"]
+    claw = ytd["clawback"] if "clawback" in ytd else pd.Series(None, index=ytd.index, dtype=object)
+    return dict(zip(ytd["position_id"], claw == "yes"))
+
+
+def year_periods(period: str, months: int = 1) -> list[str]:
+    """The bonus periods of ``period``'s calendar year up to ``period`` (named by their last
+    month, ``months`` months each), oldest first: those that start in the same year.
+
+    Examples
+    --------
+    >>> year_periods("2026-03"), year_periods("2026-09", 3), year_periods("2026-05", 3)
+    (['2026-01', '2026-02', '2026-03'], ['2026-03', '2026-06', '2026-09'], ['2026-05'])
+    """
+    last = int(month_number([period])[0])
+    january = last - (last % 12)
+    ends = [end for end in range(last, january - 1, -months) if end - months + 1 >= january]
+    return [month_label(end) for end in sorted(ends)]
+
+
+def _cumulative(client: ClientData, period: str, count: int) -> BonusResult:
+    """The bonus computed on the cumulative plan and fact of the ``count`` bonus periods ending at
+    ``period`` (combined by each KPI's ``period_aggregation``), on the sum of their funds."""
+    months = client.config.bonus_period_months
+    span = client.with_config(bonus_period_months=months * count)
+    lines, others = build_lines(span, period)
+    return _Calculation(span, lines, others, sub_periods=(count, months)).run()
+
+
+def year_to_date(client: ClientData, result: BonusResult, paid: pd.DataFrame | None = None) -> BonusResult:
+    """Statements of positions paid on the year to date, with catch-up (SPEC 3.5.1).
+
+    For each period P and each employee of such a position: the bonus computed on the year's
+    cumulative plan and fact up to P (``ytd_minor``, its lines the statement's lines) minus what
+    the year's earlier periods paid (``paid_to_date_minor``). What an earlier period paid is
+    the ledger's amount where ``paid`` has it (``paid_from_ledger`` lists those periods), else
+    recomputed the same way from the inputs (``paid_recomputed``). A negative difference is
+    carried (``carried_minor``; nothing is paid and later periods catch up), unless the position
+    has ``clawback: yes``: then it is paid as a negative amount. ``bonus_minor`` is what the
+    period pays; its lines hold the year to date's amounts.
+
+    Worked examples (fund 1 000 a month, January 1 100, February 700, March 0 with 1 800
+    carried, April 2 200): tests/test_bonus.py, "year to date".
+    """
+    claw = _ytd_positions(client)
+    months = client.config.bonus_period_months
+    paid_at: dict[tuple[str, str], int] = {}
+    if paid is not None and len(paid):
+        paid_at = {(str(p), str(e)): int(m) for p, e, m in zip(paid["period"], paid["employee_id"],
+                                                               paid["bonus_minor"])}
+    totals, lines = result.totals, result.lines
+    is_ytd = totals["position_id"].astype(object).isin(list(claw)).to_numpy()
+    extra = {"payout_basis": np.where(is_ytd, "ytd", "period").astype(object),
+             "ytd_minor": totals["bonus_minor"].to_numpy(np.int64).copy(),
+             "paid_to_date_minor": np.zeros(len(totals), np.int64),
+             "carried_minor": np.zeros(len(totals), np.int64),
+             "paid_from_ledger": np.full(len(totals), "", dtype=object),
+             "paid_recomputed": np.full(len(totals), "", dtype=object)}
+    if not is_ytd.any():
+        return replace(result, totals=totals.assign(**extra))
+    cache: dict[str, pd.DataFrame] = {}
+
+    def cumulative(q: str, count: int) -> BonusResult:
+        if q not in cache:
+            cache[q] = _cumulative(client, q, count)
+        return cache[q]
+
+    keep_t = ~is_ytd
+    keep_l = ~(pd.MultiIndex.from_arrays([lines["period"].astype(str), lines["employee_id"].astype(str)]).isin(
+        list(zip(totals["period"].astype(str)[is_ytd], totals["employee_id"].astype(str)[is_ytd]))))
+    new_totals, new_lines, new_hits = [totals[keep_t].assign(**{k: v[keep_t] for k, v in extra.items()})], \
+        [lines[keep_l]], [result.stop_hits]
+    for period in sorted(set(totals["period"].astype(str)[is_ytd])):
+        year = year_periods(period, months)
+        runs = [cumulative(q, i + 1) for i, q in enumerate(year)]
+        cum = [dict(zip(r.totals["employee_id"].astype(str), r.totals["bonus_minor"].astype(np.int64))) for r in runs]
+        last = runs[-1]
+        mine = is_ytd & (totals["period"].astype(str) == period).to_numpy()
+        ids = totals["employee_id"].astype(str)[mine].tolist()
+        positions = dict(zip(totals["employee_id"].astype(str)[mine], totals["position_id"].astype(str)[mine]))
+        t = last.totals[last.totals["employee_id"].astype(str).isin(ids)].copy()
+        to_date, carried, ytd, from_ledger, recomputed, net = [], [], [], [], [], []
+        for e in t["employee_id"].astype(str):
+            back = claw[positions[e]]
+            before, ledger, again = 0, [], []
+            for q, amounts in zip(year[:-1], cum[:-1]):
+                if (q, e) not in paid_at and e not in amounts:
+                    continue  # no statement that period (no data, not employed): nothing was paid
+                if (q, e) in paid_at:
+                    x = paid_at[(q, e)]
+                    ledger.append(q)
+                else:
+                    x = int(amounts.get(e, 0)) - before
+                    x = x if back else max(x, 0)
+                    again.append(q)
+                before += x
+            total = int(cum[-1].get(e, 0))
+            difference = total - before
+            to_date.append(before)
+            ytd.append(total)
+            net.append(difference if back else max(difference, 0))
+            carried.append(0 if back else max(-difference, 0))
+            from_ledger.append(", ".join(ledger))
+            recomputed.append(", ".join(again))
+        dec = result.decimals
+        t = t.assign(bonus_minor=np.array(net, np.int64), bonus=np.array(net, np.int64) / 10.0**dec,
+                     payout_basis="ytd", ytd_minor=np.array(ytd, np.int64),
+                     paid_to_date_minor=np.array(to_date, np.int64), carried_minor=np.array(carried, np.int64),
+                     paid_from_ledger=np.array(from_ledger, dtype=object),
+                     paid_recomputed=np.array(recomputed, dtype=object))
+        new_totals.append(t)
+        new_lines.append(last.lines[last.lines["employee_id"].astype(str).isin(ids)])
+        hits = last.stop_hits
+        if len(hits):
+            new_hits[0] = new_hits[0][~(new_hits[0]["employee_id"].astype(str).isin(ids)
+                                        & (new_hits[0]["period"].astype(str) == period))]
+            new_hits.append(hits[hits["employee_id"].astype(str).isin(ids)])
+    order = {e: i for i, e in enumerate(client.employees["employee_id"].astype(str))}
+    return replace(result, totals=_stacked(new_totals, order), lines=_stacked(new_lines, order),
+                   stop_hits=pd.concat([h for h in new_hits if len(h)] or [result.stop_hits], ignore_index=True))
+
+
+def _stacked(frames: list[pd.DataFrame], order: dict[str, int]) -> pd.DataFrame:
+    """Frames of the same columns one under the other, categorical columns kept categorical (their
+    categories united in order), sorted by period and the employee's row as the engine sorts them."""
+    frames = [f for f in frames if len(f)] or frames[:1]
+    out = {}
+    for column in frames[0].columns:
+        parts = [f[column] for f in frames]
+        if any(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            categories = pd.Index(pd.unique(pd.concat([pd.Series(p.cat.categories if isinstance(
+                p.dtype, pd.CategoricalDtype) else pd.unique(p.astype(object))) for p in parts], ignore_index=True)))
+            out[column] = pd.Categorical(np.concatenate([p.astype(object).to_numpy() for p in parts]),
+                                         categories=categories)
+        else:
+            out[column] = np.concatenate([p.to_numpy() for p in parts])
+    frame = pd.DataFrame(out, columns=frames[0].columns)
+    key = np.lexsort((frame["employee_id"].astype(str).map(order).to_numpy(), frame["period"].astype(str).to_numpy()))
+    return frame.iloc[key].reset_index(drop=True)
 
 
 class _Calculation:
     """One run of the bonus formula over the arrays of a KPI matrix."""
 
-    def __init__(self, client: ClientData, lines: Lines, others: pd.DataFrame):
+    def __init__(self, client: ClientData, lines: Lines, others: pd.DataFrame, sub_periods: tuple[int, int] = (1, 0)):
         self.client, self.lines, self.others = client, lines, others
+        # (count, months): the bonus period is ``count`` periods of ``months`` months (the year to
+        # date), its fund the sum of theirs, each prorated on its own
+        self.sub_periods = sub_periods
         self.decimals = client.config.currency_decimals
         pks = lines.position_kpis
         s = lines.scheme
@@ -301,11 +467,113 @@ class _Calculation:
         self.gate_zero = np.zeros(lines.n_groups, bool)  # a shut gate on the total with cap 0
         curve_names = pks["curve"].to_numpy(dtype=object)[s] if len(pks) else np.array([], dtype=object)
         self.curve_names = curve_names
+        self._init_sections()
         self.excluded = lines.fact_status == 2
         self.exact_c: dict[int, Fraction] = {}
         self._group_order = None
         self._c = None
         self._exact_weights: dict | None = None
+
+    # sections (SPEC 3.5.1)
+    def _init_sections(self) -> None:
+        """Per line its section (code 0: none), per group whether its position multiplies its
+        sections, and per line the cap a shut gate on its section sets (NaN: none)."""
+        L, pks = self.lines, self.lines.position_kpis
+        names = pks["section"].to_numpy(dtype=object)[L.scheme] if "section" in pks and len(pks) else \
+            np.full(len(L), None, dtype=object)
+        names = np.where(pd.isna(names), None, names)
+        labels = [None, *sorted({str(n) for n in names if n is not None})]
+        self.section_labels = labels
+        self.section_code = pd.Index(labels).get_indexer(names).astype(np.int64) if len(L) else np.zeros(0, np.int64)
+        positions = self.client.positions.set_index("position_id")
+        n_e = len(L.employees)
+        rule = (L.employees["position_id"].map(positions["section_rule"]).to_numpy(dtype=object)
+                if "section_rule" in positions else np.full(n_e, None, dtype=object))
+        self.section_rule = np.where(pd.isna(rule), "add", rule)[np.arange(L.n_groups) % n_e] if n_e else \
+            np.zeros(0, dtype=object)
+        self.multiply = self.section_rule == "multiply"
+        self.section_cap = np.full(len(L), np.nan)
+        self.section_exact = np.zeros(L.n_groups, bool)
+        self.section_factors: dict[int, list[tuple[str, float]]] = {}
+
+    def _sections(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per line what its position's sections multiply it by, and per group the combined
+        weighted payout factor ``P``.
+
+        A section's factor is ``f_s = sum of w_k c_k / sum of w_k`` over its KPIs (kept ones),
+        capped by a shut gate on the section. ``add``: ``P = sum of W_s f_s`` plus the KPIs
+        without a section (the seeds' ``R`` when nothing is capped), each line of a capped
+        section scaled by ``cap / f_s``. ``multiply``: ``P = product of f_s`` (a section whose
+        KPIs are all excluded counts as 1), every line scaled by ``P / R`` so the lines still
+        add up to the total. Groups scaled are settled exactly (:meth:`_exact_amount`).
+        """
+        L = self.lines
+        kept = ~self.excluded
+        wc = np.where(kept, L.effective_weight * c, 0.0)
+        ratio = np.bincount(L.group, wc, minlength=L.n_groups)
+        scale = np.ones(len(L))
+        n_s = len(self.section_labels)
+        if n_s == 1:
+            return ratio, scale
+        key = L.group * n_s + self.section_code
+        size = L.n_groups * n_s
+        w_s = np.bincount(key, np.where(kept, L.effective_weight, 0.0), minlength=size)
+        wc_s = np.bincount(key, wc, minlength=size)
+        cap_s = np.full(size, np.nan)
+        np.fmin.at(cap_s, key, self.section_cap)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.where(w_s > 0, wc_s / w_s, np.nan)
+            capped = ~np.isnan(cap_s) & (f > cap_s)
+            f_c = np.where(capped, cap_s, f)
+            sectioned = self.section_code > 0
+            scale = np.where(sectioned & capped[key], (cap_s / f)[key], 1.0)
+            add = np.bincount(L.group, wc * scale, minlength=L.n_groups)
+            product = np.prod(np.where(np.isnan(f_c), 1.0, f_c).reshape(L.n_groups, n_s)[:, 1:], axis=1)
+            scale = np.where(self.multiply[L.group],
+                             np.where(ratio[L.group] > 0, product[L.group] / ratio[L.group], 0.0), scale)
+        used = np.bincount(L.group, sectioned, minlength=L.n_groups) > 0
+        self.section_exact = used & (self.multiply | (np.bincount(
+            key // n_s, (~np.isnan(cap_s) & ((f > cap_s) | near(f, cap_s)))[key], minlength=L.n_groups) > 0))
+        grid = f_c.reshape(L.n_groups, n_s)
+        present = (np.bincount(key, minlength=size) > 0).reshape(L.n_groups, n_s)
+        for g in np.flatnonzero(used):
+            self.section_factors[int(g)] = [(self.section_labels[s], float(grid[g, s]))
+                                            for s in range(1, n_s) if present[g, s]]
+        return np.where(self.multiply, product, add), scale
+
+    def _exact_combined(self, g: int, members: np.ndarray, weights: dict) -> tuple[Fraction, dict]:
+        """The combined payout factor ``P`` of group ``g`` and the multiplier of each of its kept
+        lines, exactly (see :meth:`_sections`); ``weights``: each kept line's exact weight
+        (renormalised where KPIs are excluded)."""
+        kept = [j for j in members if not self.excluded[j]]
+        wc = {}
+        for j in kept:
+            cj = self.exact_c.get(j)
+            if cj is None:
+                cj = self._exact_line(j)[1]
+            wc[j] = weights[j] * cj
+        ratio = sum(wc.values(), Fraction(0))
+        by_section: dict[int, list[int]] = {}
+        for j in kept:
+            if self.section_code[j]:
+                by_section.setdefault(int(self.section_code[j]), []).append(j)
+        factors, scale = {}, {j: Fraction(1) for j in kept}
+        for s, js in by_section.items():
+            w = sum((weights[j] for j in js), Fraction(0))
+            f = sum((wc[j] for j in js), Fraction(0)) / w
+            caps = [self.section_cap[j] for j in js if not np.isnan(self.section_cap[j])]
+            if caps and f > _fraction(min(caps)):
+                cap = _fraction(min(caps))
+                for j in js:
+                    scale[j] = cap / f
+                f = cap
+            factors[s] = f
+        if self.multiply[g] and by_section:
+            product = Fraction(1)
+            for f in factors.values():
+                product *= f
+            return product, {j: (product / ratio if ratio else Fraction(0)) for j in kept}
+        return sum((wc[j] * scale[j] for j in kept), Fraction(0)), scale
 
     # coefficients and blocking
     def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
@@ -344,13 +612,13 @@ class _Calculation:
         """Per group, what a shut gate on the total multiplies every line by: ``cap / R`` where the
         weighted payout factor ``R = sum of w_k c_k`` exceeds the gate's cap, else 1. Groups near
         the cap or scaled are settled exactly (:meth:`_exact_amount`)."""
-        L = self.lines
-        payout = np.bincount(L.group, np.where(self.excluded, 0.0, L.effective_weight * c), minlength=L.n_groups)
+        payout, self.line_scale = self._sections(c)
         self._payout_factor = payout
         capped = ~np.isnan(self.total_cap)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(capped & (payout > self.total_cap), self.total_cap / payout, 1.0)
         self.gate_exact = capped & ((payout > self.total_cap) | near(payout, self.total_cap))
+        self.gate_exact |= self.section_exact
         return scale
 
     def modifiers(self, n_groups: int) -> tuple[np.ndarray, dict[int, list]]:
@@ -474,6 +742,10 @@ class _Calculation:
                 shut_group[g] = True
                 m = shut_group[L.group] & (kpi_ids[L.kpi] == gate.applies_to)
                 cap[m] = np.fmin(cap[m], gate.cap)
+                if gate.applies_to in self.section_labels[1:]:  # a section: its factor capped
+                    s = self.section_labels.index(gate.applies_to)
+                    m = shut_group[L.group] & (self.section_code == s)
+                    self.section_cap[m] = np.fmin(self.section_cap[m], gate.cap)
         self.cap = cap
 
     def _gate_shut(self, gate, groups: np.ndarray) -> np.ndarray:
@@ -609,7 +881,25 @@ class _Calculation:
             days[p * n_e:(p + 1) * n_e] = np.maximum((hi - lo).astype(np.int64) + 1, 0)
             pdays[p * n_e:(p + 1) * n_e] = (last - first).astype(np.int64) + 1
         self.days, self.pdays = days, pdays
-        fund = full[np.arange(n_groups) % n_e] * days / pdays  # prorated, not rounded (SPEC 3.5.1)
+        self.fund_ratio = None
+        count, months = self.sub_periods
+        if count > 1:  # the year to date: the sum of each period's days employed / its days
+            self.fund_ratio = [Fraction(0)] * n_groups
+            for p, label in enumerate(L.periods):
+                last = int(month_number([label])[0])
+                for j in range(count):
+                    first_day, last_day = (np.datetime64(d, "D") for d in period_bounds(
+                        month_label(last - j * months), months))
+                    lo = np.where(np.isnat(starts), first_day, np.maximum(starts, first_day))
+                    hi = np.where(np.isnat(ends), last_day, np.minimum(ends, last_day))
+                    d = np.maximum((hi - lo).astype(np.int64) + 1, 0)
+                    pd_ = int((last_day - first_day).astype(np.int64)) + 1
+                    for e in range(n_e):
+                        self.fund_ratio[p * n_e + e] += Fraction(int(d[e]), pd_)
+            ratio = np.array([float(r) for r in self.fund_ratio])
+            fund = full[np.arange(n_groups) % n_e] * ratio
+        else:
+            fund = full[np.arange(n_groups) % n_e] * days / pdays  # prorated, not rounded (SPEC 3.5.1)
 
         def exact(idx):
             return np.array([_half_up(self._exact_fund(int(g)), self.decimals) for g in idx], dtype=np.int64)
@@ -628,6 +918,8 @@ class _Calculation:
         else:
             v = _fraction(self.share[e])
             full = _fraction(self.base[e]) * v / (1 - v)
+        if self.fund_ratio is not None:
+            return full * self.fund_ratio[g]
         return full * int(self.days[g]) / int(self.pdays[g])
 
     def _fund_rational(self, g: np.ndarray):
@@ -645,7 +937,12 @@ class _Calculation:
                        base.astype(object) * np.where(by_target, target, share))
         # base * v / (1 - v), or base * t; v and t in millionths
         den = np.where(has, SCALE, np.where(by_target, SCALE * SCALE, SCALE * (SCALE - share)))
-        return (num * self.days[g].astype(object), den * self.pdays[g].astype(object),
+        if self.fund_ratio is not None:
+            days = np.array([self.fund_ratio[gi].numerator for gi in g], dtype=object)
+            pdays = np.array([self.fund_ratio[gi].denominator for gi in g], dtype=object)
+        else:
+            days, pdays = self.days[g].astype(object), self.pdays[g].astype(object)
+        return (num * days, den * pdays,
                 np.where(has, given_ok, base_ok & np.where(by_target, target_ok, share_ok)))
 
     def run(self) -> BonusResult:
@@ -660,11 +957,12 @@ class _Calculation:
         fund, fund_minor, days, pdays = self.funds(n_groups)
         g = L.group
         gate_scale = self._gate_scale(c)
+        self._gate_scale_value = gate_scale
         modifier, self.modifier_rules = self.modifiers(n_groups)
         self.modifier = modifier
         scale = gate_scale * self._total_cap_scale(d, gate_scale, modifier)
         with np.errstate(over="ignore", invalid="ignore"):  # an infinite amount is refused just below
-            amount = fund[g] * L.effective_weight * c * d[g] * modifier[g] * scale[g]
+            amount = fund[g] * L.effective_weight * c * self.line_scale * d[g] * modifier[g] * scale[g]
         unfit = ~money_in_range(amount, dec)
         if unfit.any():
             raise ClientDataError(self._line_problems(np.flatnonzero(unfit), amount), client=self.client.slug)
@@ -683,6 +981,7 @@ class _Calculation:
             "coefficient": c,
             "stop_factor": d[g],
             "modifier": modifier[g],
+            "scale": self.line_scale * scale[g],
             "fund": fund[g],
             "fund_share": fund[g] * L.effective_weight,
             "bonus_minor": bonus_minor,
@@ -912,8 +1211,9 @@ class _Calculation:
             dd *= _fraction(rule.factor)
         for rule in self.modifier_rules.get(int(g), []):
             dd *= _fraction(rule.factor)
-        if self.gate_exact[g]:  # a shut gate on the total or a total cap: every line scaled, exactly
-            payout = self._exact_payout(int(g), members)
+        if self.gate_exact[g]:  # sections, a shut gate on the total or a total cap: lines scaled, exactly
+            payout, line_scale = self._exact_combined(int(g), members, self._exact_weights_of(members))
+            dd *= line_scale[i]
             if not np.isnan(self.total_cap[g]) and payout > _fraction(self.total_cap[g]):
                 dd *= _fraction(self.total_cap[g]) / payout
                 payout = _fraction(self.total_cap[g])
@@ -922,19 +1222,13 @@ class _Calculation:
                 dd *= _fraction(self.position_cap[g]) / final
         return self._exact_fund(int(g)) * w * c * dd
 
-    def _exact_payout(self, g: int, members: np.ndarray) -> Fraction:
-        """The weighted payout factor ``R = sum of w_k c_k`` of group ``g``, exactly."""
+    def _exact_weights_of(self, members: np.ndarray) -> dict:
+        """The exact weight of each kept line of a group, renormalised where KPIs are excluded."""
         kept = [j for j in members if not self.excluded[j]]
         weights = {j: self._weight(j) for j in kept}
         total_w = sum(weights.values())
         all_w = sum(self._weight(j) for j in members)
-        payout = Fraction(0)
-        for j in kept:
-            cj = self.exact_c.get(j)
-            if cj is None:
-                cj = self._exact_line(j)[1]
-            payout += (weights[j] / total_w if total_w != all_w else weights[j]) * cj
-        return payout
+        return {j: (w / total_w if total_w != all_w else w) for j, w in weights.items()}
 
     def _line_reasons(self, c, d, blocked, violated, fund, days, bonus_minor, amount) -> np.ndarray:
         L, g = self.lines, self.lines.group
@@ -947,7 +1241,7 @@ class _Calculation:
             (zero & below, "below_threshold"),
             (zero & (L.fact_status == 1), "missing_zero"),
             (zero & (d[g] == 0) & ~blocked[g], "stop_factor"),
-            (zero & (self.gate_zero[g] | ((self.cap == 0) & (self.kpi_cap != 0))), "gate"),
+            (zero & (self.gate_zero[g] | ((self.cap == 0) & (self.kpi_cap != 0)) | (self.section_cap == 0)), "gate"),
             (zero & blocked[g], "stop_threshold"),
             (zero & (fund[g] == 0), "no_fund"),
             (zero & (days[g] == 0), "not_employed"),
@@ -1016,10 +1310,23 @@ class _Calculation:
             "stop_rules": _texts(rules_text, groups, n_groups),
             "excluded_kpis": _texts(excluded, groups, n_groups),
             "gates": _texts({gi: "; ".join(v) for gi, v in self.shut.items()}, groups, n_groups),
+            "payout_factor": (self._payout_factor * self._gate_scale_value)[groups],
+            "section_rule": self.section_rule[groups] if len(groups) else np.zeros(0, dtype=object),
+            "section_factors": _sections_pairs(self.section_factors, groups, n_groups),
             "modifier": self.modifier[groups],
             "modifier_reasons": _texts({gi: _modifier_text(rs) for gi, rs in self.modifier_rules.items()},
                                        groups, n_groups),
         }, copy=False)
+
+
+def _sections_pairs(factors: dict[int, list[tuple[str, float]]], groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group its sections' weighted payout factors as ``(name, factor)`` pairs (an empty
+    tuple where the position has no sections)."""
+    out = np.empty(n_groups, dtype=object)
+    out[:] = [()] * n_groups
+    for g, pairs in factors.items():
+        out[g] = tuple(pairs)
+    return out[groups]
 
 
 def _modifier_text(rules) -> str:

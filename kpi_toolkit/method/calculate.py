@@ -52,11 +52,14 @@ def client_kpi_weights(client: ClientData) -> pd.DataFrame:
                                 client.config.strategy_owner)
 
 
-def calculate(client: ClientData, period: str | None = None, scenario: str | None = None) -> Results:
+def calculate(client: ClientData, period: str | None = None, scenario: str | None = None,
+              paid: pd.DataFrame | None = None) -> Results:
     """Compute every result of SPEC §5 for one period (default: client.yaml's ``period``).
 
     ``scenario`` only labels the results: apply the scenario to ``client`` first
-    (:func:`kpi_toolkit.inputs.scenarios.apply_scenario`).
+    (:func:`kpi_toolkit.inputs.scenarios.apply_scenario`). ``paid``: what the ledger says was
+    paid for closed periods (``period, employee_id, bonus_minor``), for positions paid on the
+    year to date (:func:`kpi_toolkit.method.bonus.year_to_date`); the cycle layer passes it.
     """
     period = period or client.config.period
     goals = client.goals
@@ -72,5 +75,5 @@ def calculate(client: ClientData, period: str | None = None, scenario: str | Non
     summary: dict = {}
     if client.config.funnel:
         plan, workload, summary = funnel_from_config(client.config.funnel)
-    return Results(client, period, compute_bonuses(client, period), gw, kw, scorecard, plan, workload, summary,
+    return Results(client, period, compute_bonuses(client, period, paid=paid), gw, kw, scorecard, plan, workload, summary,
                    scenario)

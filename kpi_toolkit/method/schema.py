@@ -35,6 +35,9 @@ AGGREGATE_OVER = ("reports", "department")
 PERIOD_AGGREGATIONS = ("sum", "mean", "last")
 CONDITIONS = ("<", "<=", ">", ">=")
 MODIFIER_SCOPES = ("company", "department", "position", "employee")
+SECTION_RULES = ("add", "multiply")
+PAYOUT_BASES = ("period", "ytd")
+YES_NO = ("yes", "no")
 LANGUAGES = ("en", "ru")
 
 ROW = "_row"
@@ -203,6 +206,23 @@ POSITIONS = Table(
         _c("total_cap", "number", opt=True, gt=0,
            help="Final cap of the bonus as a share of the fund, after stop factors and modifiers, e.g. 2.",
            help_ru="Итоговое ограничение премии как доли фонда после стоп-факторов и модификаторов, напр. 2."),
+        _c("section_rule", "enum", opt=True, choices=SECTION_RULES,
+           help="How the sections of position_kpis combine: add (the default: fund x the sum of "
+                "weight x coefficient) or multiply (fund x the product of each section's weighted "
+                "payout factor).",
+           help_ru="Как сочетаются разделы position_kpis: add — складываются (по умолчанию: фонд x сумма "
+                   "вес x коэффициент), multiply — перемножаются (фонд x произведение взвешенных "
+                   "коэффициентов разделов)."),
+        _c("payout_basis", "enum", opt=True, choices=PAYOUT_BASES,
+           help="period (the default: each period on its own) or ytd (the year to date's bonus minus "
+                "what earlier periods of the year paid, a shortfall carried).",
+           help_ru="period — каждый период отдельно (по умолчанию), ytd — премия нарастающим итогом с "
+                   "начала года минус выплаченное за прошлые периоды года, недоплата переносится."),
+        _c("clawback", "enum", opt=True, choices=YES_NO,
+           help="For payout_basis ytd: yes = a year to date below what was paid is taken back "
+                "(a negative amount); no or empty = carried to the next period.",
+           help_ru="Для payout_basis ytd: yes — переплата с начала года удерживается (отрицательная "
+                   "сумма); no или пусто — переносится на следующий период."),
         _c("level", "enum", opt=True, choices=LEVELS,
            help="ceo (owns the strategy map), head, lead, or line/staff (2-3 main KPIs).",
            help_ru="ceo — генеральный директор (владелец карты целей), head — руководитель, lead — ведущий, "
@@ -242,6 +262,11 @@ POSITION_KPIS = Table(
         _c("curve", "text", opt=True,
            help="Name of a payout curve defined in client.yaml (payout_curves).",
            help_ru="Название шкалы выплат из client.yaml (payout_curves)."),
+        _c("section", "text", opt=True,
+           help="Section the KPI belongs to, e.g. business, team, individual (combined by "
+                "positions.section_rule; a gate may apply to it).",
+           help_ru="Раздел, к которому относится показатель, напр. business, team, individual "
+                   "(сочетаются по positions.section_rule; к разделу может относиться условие выплаты)."),
     ),
     key=("position_id", "kpi_id"),
     help="KPIs of each position with weights and bonus rules.",
@@ -282,8 +307,10 @@ GATES = Table(
            help="Attainment the gate KPI must reach (1 = 100 %); below it the cap applies.",
            help_ru="Выполнение, которого должен достичь показатель (1 = 100 %); ниже — действует cap."),
         _c("applies_to", "text",
-           help="What is capped while the gate is shut: a kpi_id of the position, or total.",
-           help_ru="Что ограничивается, пока условие не выполнено: kpi_id показателя должности или total."),
+           help="What is capped while the gate is shut: a kpi_id of the position, one of its "
+                "sections, or total.",
+           help_ru="Что ограничивается, пока условие не выполнено: kpi_id показателя должности, её "
+                   "раздел или total."),
         _c("cap", "number", ge=0,
            help="Highest coefficient paid while the gate is shut (0 = nothing; 1 = nothing above target).",
            help_ru="Наибольший коэффициент, пока условие не выполнено (0 — ничего; 1 — не выше цели)."),

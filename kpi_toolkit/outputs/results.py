@@ -116,6 +116,19 @@ def result_tables(results: Results) -> dict[str, pd.DataFrame]:
     if (lines["team_size"] > 0).any():  # team KPIs: the members each line counts
         tables["bonus_lines"]["members"] = lines["members"].astype(str).to_numpy()
         tables["bonus_lines"]["team_size"] = lines["team_size"].astype(int).astype(str).to_numpy()
+    if "section_factors" in totals and totals["section_factors"].map(len).any():  # sections (SPEC 3.5.1)
+        tables["bonus_totals"]["payout_factor"] = _ratios(totals["payout_factor"])
+        tables["bonus_totals"]["section_rule"] = totals["section_rule"].astype(str).to_numpy()
+        tables["bonus_totals"]["section_factors"] = [
+            "; ".join(f"{name}={format_ratio(f)}" for name, f in pairs) for pairs in totals["section_factors"]]
+    if "payout_basis" in totals and (totals["payout_basis"] == "ytd").any():  # the year to date (SPEC 3.5.1)
+        bt = tables["bonus_totals"]
+        bt["payout_basis"] = totals["payout_basis"].astype(str).to_numpy()
+        bt["ytd_bonus"] = [format_minor(m, dec) for m in totals["ytd_minor"]]
+        bt["paid_to_date"] = [format_minor(m, dec) for m in totals["paid_to_date_minor"]]
+        bt["carried"] = [format_minor(m, dec) for m in totals["carried_minor"]]
+        bt["paid_source"] = [";".join(part for part in (f"ledger: {a}" if a else "", f"recomputed: {b}" if b else "")
+                                      if part) for a, b in zip(totals["paid_from_ledger"], totals["paid_recomputed"])]
     if results.client.config.bonus_period_months > 1:  # the months each statement covers
         tables["bonus_totals"].insert(1, "months", totals["months"].astype(str).to_numpy())
     if results.project_scorecard is not None:
@@ -294,10 +307,11 @@ def csv_table(table: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- results.xlsx
 
 #: Columns holding money, and ratios (shown as percentages), in any results sheet.
-MONEY_COLUMNS = {"fund_share", "bonus", "bonus_fund", "adjustment", "paid_to_date", "amount", "pv", "ev", "ac", "cv",
+MONEY_COLUMNS = {"fund_share", "bonus", "bonus_fund", "adjustment", "paid_to_date", "ytd_bonus", "carried", "amount",
+                 "pv", "ev", "ac", "cv",
                  "sv", "eac", "vac", "pool", "budget", "difference"}
 RATIO_COLUMNS = {"weight", "attainment", "index", "coefficient", "performance_ratio", "stop_factor", "raw_weight",
-                 "normalised", "modifier", "budget_share"}
+                 "normalised", "modifier", "budget_share", "payout_factor"}
 #: Columns that stay text even when they look like numbers (ids, codes, periods).
 TEXT_COLUMNS = {"period", "employee_id", "position_id", "kpi_id", "goal_id", "stage", "months", "members",
                 "accrual_code", "corrects"}

@@ -129,7 +129,9 @@ def statement_html(results: Results, employee_id: str, language: str, *, heading
              _facts(row, ctx),
              _lines_table(row, lines, ctx, team_names, final=not adjustment_rows),
              _stops(row, lines, ctx),
-             _modifiers(row, ctx)]
+             _sections(row, ctx),
+             _modifiers(row, ctx),
+             _year_to_date(row, ctx)]
     if adjustment_rows:
         parts.append(_adjustments_table(row, adjustment_rows, adjustment_minor, ctx))
     if standalone:
@@ -310,8 +312,11 @@ def _lines_table(row, lines: pd.DataFrame, ctx: _Context, team_names, final: boo
         bodies.append(_line_rows(line, row, ctx, blocking, team_names))
     period_text = _period_text(row, ctx)
     total_label = t("statement.total", lang) if final else t("statement.period_total", lang, period=period_text)
+    shown_total = row["bonus_minor"]
+    if _is_ytd(row):  # the lines hold the year to date; what the period pays follows below them
+        total_label, shown_total = t("statement.ytd_total", lang), row["ytd_minor"]
     total = (f'<tr class="statement-total"><th scope="row" colspan="6">{html.escape(total_label)}</th>'
-             f'<td class="num">{ctx.minor(row["bonus_minor"])}</td></tr>')
+             f'<td class="num">{ctx.minor(shown_total)}</td></tr>')
     # the total travels with the last KPI line: a page never begins with the total alone
     if bodies:
         bodies[-1] = bodies[-1].replace("</tbody>", total + "</tbody>")
@@ -403,20 +408,41 @@ def _arithmetic(line, row, ctx: _Context) -> str:
     lang = ctx.language
     modifier = getattr(line, "modifier", None)
     has_modifier = modifier is not None and not pd.isna(modifier) and float(modifier) != 1.0
-    share, coefficient = _shown_factors(line, ctx, float(modifier) if has_modifier else 1.0)
+    scale = getattr(line, "scale", None)
+    has_scale = scale is not None and not pd.isna(scale) and float(scale) != 1.0
+    m = float(modifier) if has_modifier else 1.0
+    shown = Decimal(1)
+    if has_scale:  # the scale as shown is what the reader multiplies by: as many decimals as that needs
+        for places in range(6, 16):
+            shown = Decimal(repr(float(scale))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+            if _choose_decimals(line, ctx, Decimal(repr(m)) * shown) is not None:
+                break
+    share, coefficient = _shown_factors(line, ctx, m, shown)
     fmt = dict(share=share, coefficient=coefficient, factor=ctx.number(line.stop_factor, 4),
                bonus=ctx.minor(line.bonus_minor))
+    if has_scale:  # sections, a gate on the total or the total cap scaled the line (SPEC 3.5.1)
+        return t("statement.arithmetic_scale", lang, modifier=ctx.number(modifier if has_modifier else 1, 4),
+                 scale=ctx.number(float(shown), 15), **fmt)
     if has_modifier:
         return t("statement.arithmetic_modifier", lang, modifier=ctx.number(modifier, 4), **fmt)
     return t("statement.arithmetic", lang, **fmt)
 
 
-def _shown_factors(line, ctx: _Context, modifier: float) -> tuple[str, str]:
+def _shown_factors(line, ctx: _Context, modifier: float, scale: Decimal = Decimal(1)) -> tuple[str, str]:
     """The fund share and coefficient as the arithmetic shows them, with just enough decimals
     that the product shown, rounded half-up, is the line's amount (a reader with a calculator
     gets the statement's figure); the amount itself is the engine's, never recomputed here."""
+    share_value, c_value = float(line.fund_share), float(line.coefficient)
+    chosen = _choose_decimals(line, ctx, Decimal(repr(modifier)) * scale)
+    share_decimals, c_decimals = chosen or (ctx.decimals, 4)
+    return ctx.money(share_value, share_decimals), ctx.number(c_value, c_decimals)
+
+
+def _choose_decimals(line, ctx: _Context, factor: Decimal) -> tuple[int, int] | None:
+    """The fewest decimals of fund share and coefficient whose product with the stop factor and
+    ``factor`` rounds half-up to the line's amount (None when none does)."""
     target = int(line.bonus_minor)
-    d = Decimal(repr(float(line.stop_factor))) * Decimal(repr(modifier))
+    d = Decimal(repr(float(line.stop_factor))) * factor
     unit = Decimal(1).scaleb(-ctx.decimals)
     share_value, c_value = float(line.fund_share), float(line.coefficient)
     chosen = None
@@ -430,8 +456,7 @@ def _shown_factors(line, ctx: _Context, modifier: float) -> tuple[str, str]:
                 break
         if chosen:
             break
-    share_decimals, c_decimals = chosen or (ctx.decimals, 4)
-    return ctx.money(share_value, share_decimals), ctx.number(c_value, c_decimals)
+    return chosen
 
 
 def _why(line, ctx: _Context, blocking: set[str]) -> str:
@@ -490,6 +515,51 @@ def _stops(row, lines: pd.DataFrame, ctx: _Context) -> str:
     total = t("statement.stop_factor_total", lang, factor=ctx.number(row["stop_factor"], 4))
     return (f'<div class="statement-block"><p class="statement-subtitle">{html.escape(t("statement.stops", lang))}'
             f'</p><ul>{listed}</ul><p>{html.escape(total)}</p></div>')
+
+
+def _sections(row, ctx: _Context) -> str:
+    """Sections (SPEC §3.5.1): how they combine, each one's weighted payout factor and the
+    factor in total, when the position has sections."""
+    pairs = row["section_factors"] if "section_factors" in row.index else ()
+    if not isinstance(pairs, tuple) or not pairs:
+        return ""
+    lang = ctx.language
+    rule = t(f"statement.section_rule_{'multiply' if row['section_rule'] == 'multiply' else 'add'}", lang)
+    listed = "".join(f"<li>{html.escape(t('statement.section_factor', lang, section=name, factor=ctx.pct(f, 2)))}</li>"
+                     for name, f in pairs)
+    total = t("statement.payout_factor_total", lang, factor=ctx.pct(row["payout_factor"], 2))
+    return (f'<div class="statement-block"><p class="statement-subtitle">{html.escape(t("statement.sections", lang))}'
+            f'</p><p>{html.escape(rule)}</p><ul>{listed}</ul><p>{html.escape(total)}</p></div>')
+
+
+def _is_ytd(row) -> bool:
+    return "payout_basis" in row.index and row["payout_basis"] == "ytd"
+
+
+def _year_to_date(row, ctx: _Context) -> str:
+    """The year to date with catch-up (SPEC §3.5.1): the bonus to date, what the earlier periods
+    paid and where that figure comes from (the ledger's closed periods, or recomputed), what is
+    carried or taken back, and what the period pays."""
+    if not _is_ytd(row):
+        return ""
+    lang = ctx.language
+    sources = [t("statement.ytd_from_ledger", lang, periods=row["paid_from_ledger"])] if row["paid_from_ledger"] else []
+    if row["paid_recomputed"]:
+        sources.append(t("statement.ytd_recomputed", lang, periods=row["paid_recomputed"]))
+    paid = t("statement.ytd_paid", lang, amount=ctx.minor(row["paid_to_date_minor"]))
+    if sources:
+        paid += f" ({'; '.join(sources)})"
+    items = [t("statement.ytd_total", lang) + ": " + ctx.minor(row["ytd_minor"]), paid]
+    shortfall = int(row["paid_to_date_minor"]) - int(row["ytd_minor"])
+    if int(row["carried_minor"]) > 0:
+        items.append(t("statement.ytd_carried", lang, amount=ctx.minor(row["carried_minor"])))
+    elif shortfall > 0 and int(row["bonus_minor"]) < 0:
+        items.append(t("statement.ytd_clawback", lang, amount=ctx.minor(shortfall)))
+    items.append(t("statement.ytd_pay", lang, period=format_period(str(row["period"]), lang),
+                   amount=ctx.minor(row["bonus_minor"])))
+    listed = "".join(f"<li>{html.escape(item)}</li>" for item in items)
+    return (f'<div class="statement-block"><p class="statement-subtitle">{html.escape(t("statement.ytd", lang))}'
+            f'</p><ul>{listed}</ul></div>')
 
 
 def _modifiers(row, ctx: _Context) -> str:
