@@ -544,10 +544,11 @@ def ratio_distribution_chart(ratios: pd.Series, language: str, *, width: float =
     [['80%–90%', '1'], ['90%–100%', '1'], ['100%–110%', '2']]
     """
     values = pd.to_numeric(pd.Series(ratios), errors="coerce").dropna().to_numpy(dtype=float)
-    low = math.floor(values.min() / width) if len(values) else 0
-    high = max(math.floor(values.max() / width) + 1, low + 1) if len(values) else 1
+    bins = np.floor(np.round(values / width, 9)).astype(int)  # 1.05 / 0.05 is 21, not 20.999...
+    low = int(bins.min()) if len(bins) else 0
+    high = int(bins.max()) + 1 if len(bins) else 1
     edges = np.arange(low, high + 1) * width
-    counts, _ = np.histogram(values, bins=edges)
+    counts = np.bincount(bins - low, minlength=high - low)
     fig = _figure(2.8)
     ax = fig.add_subplot()
     ax.bar(edges[:-1], counts, width=width, align="edge", color=PALETTE[0], edgecolor="white", linewidth=0.6)

@@ -172,12 +172,13 @@ def attainment_heatmaps(results: Results, language: str) -> Html:
     below (charts.attainment_heatmap wraps long column labels wider than their columns).
 
     A department of more employees than a heat map draws (charts.HEATMAP_MAX_ROWS) shows its
-    positions' mean attainment instead; past the client's ``reports.employee_detail_limit``,
-    the distribution of the performance ratios comes first.
+    positions' mean attainment instead, as does every department past the client's
+    ``reports.employee_detail_limit``, where the distribution of the performance ratios comes first.
     """
     lines = _ordered(results.bonus.lines[results.bonus.lines["period"] == results.period], results.client)
     parts = []
-    if over_detail_limit(results):
+    over = over_detail_limit(results)
+    if over:
         totals = results.bonus.totals
         ratios = totals.loc[totals["period"] == results.period, "performance_ratio"]
         parts.append((t("stage03.distribution.title", language),
@@ -190,10 +191,11 @@ def attainment_heatmaps(results: Results, language: str) -> Html:
                           "attainment": rows["attainment"],
                           "group": rows["position"].astype(str)})
         legend = " · ".join(f"<strong>{number[n]}</strong>\u00a0{html.escape(n)}" for n in names)
-        note = ""
-        if rows["employee_id"].nunique() > charts.HEATMAP_MAX_ROWS:
-            note = f"<p>{html.escape(t('stage03.heatmap.by_position', language, most=charts.HEATMAP_MAX_ROWS))}</p>\n"
-        parts.append((str(department), note + _figure_html(charts.attainment_heatmap(m, language))
+        note, most = "", charts.HEATMAP_MAX_ROWS
+        if over or rows["employee_id"].nunique() > most:  # past the limit, no chart of every employee either
+            most = 0 if over else most
+            note = f"<p>{html.escape(t('stage03.heatmap.by_position', language))}</p>\n"
+        parts.append((str(department), note + _figure_html(charts.attainment_heatmap(m, language, max_rows=most))
                       + f'\n<p class="heatmap-legend" style="font-size: 8.5pt">{legend}</p>'))
     return _sections(parts)
 
