@@ -63,10 +63,9 @@ def synthetic_tables(employees: int, periods: int, seed: int = 7) -> dict[str, p
     fact[(k == 2) & (fact <= 0)] = 1.0
     actuals = pd.DataFrame({"period": period, "employee_id": employee, "kpi_id": kpi, "plan": plan, "fact": fact})
     stop = pd.DataFrame({"position_id": pos_ids[:5], "kpi_id": "K3", "condition": "<", "limit": 20.0, "factor": 0.5})
-    return {"goals": _conform("goals", pd.DataFrame()), "kpis": _conform("kpis", kpis),
-            "positions": _conform("positions", positions), "position_kpis": _conform("position_kpis", pk),
-            "stop_factors": _conform("stop_factors", stop), "employees": _conform("employees", emp),
-            "actuals": _conform("actuals", actuals), "project": _conform("project", pd.DataFrame())}
+    given = {"kpis": kpis, "positions": positions, "position_kpis": pk, "stop_factors": stop, "employees": emp,
+             "actuals": actuals}
+    return {name: _conform(name, given.get(name, pd.DataFrame())) for name in TABLES}
 
 
 def synthetic_client(employees: int, periods: int, seed: int = 7) -> ClientData:
@@ -80,7 +79,7 @@ def write_client_folder(client: ClientData, folder: Path) -> None:
     """Write the synthetic client as a client folder (CSV + client.yaml), as a consultant would have it."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, df in client.tables.items():
-        if name == "project":
+        if name == "project" or (name in ("gates", "modifiers") and df.empty):
             continue
         out = df.drop(columns=[ROW])
         for col in out.columns:

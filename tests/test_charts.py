@@ -217,3 +217,26 @@ def test_report_style_is_local_to_charts_unless_asked():
         assert mpl.rcParams["font.size"] == 20
         charts.use_report_style()
         assert mpl.rcParams["font.size"] == 9
+
+
+def test_a_heatmap_past_its_readable_size_draws_each_groups_mean():
+    m = pd.DataFrame({"employee": [f"E{i}" for i in range(60) for _ in range(2)], "kpi": ["A", "B"] * 60,
+                      "attainment": [1.0, 0.5] * 30 + [0.8, 0.7] * 30,
+                      "group": ["Seller"] * 60 + ["Manager"] * 60})
+    fig = charts.attainment_heatmap(m, "en", max_rows=40)
+    assert fig.data == [["Position", "A", "B"], ["Seller (30)", "100%", "50%"], ["Manager (30)", "80%", "70%"]]
+    assert "Mean attainment of each position" in fig.caption
+    assert len(charts.attainment_heatmap(m, "en", max_rows=60).data) == 61  # at the size: a row each
+
+
+def test_a_heatmap_past_its_readable_size_without_groups_is_refused():
+    m = pd.DataFrame({"employee": [f"E{i}" for i in range(41)], "kpi": "A", "attainment": 1.0})
+    with pytest.raises(ReportError, match="41 employees would have 41 rows, more than the 40"):
+        charts.attainment_heatmap(m, "en")
+
+
+def test_ratio_distribution_counts_every_employee_once():
+    ratios = pd.Series([0.52, 0.97, 1.0, 1.049, 1.05, float("nan")])
+    fig = charts.ratio_distribution_chart(ratios, "en")
+    counts = {row[0]: int(row[1]) for row in fig.data[1:]}
+    assert sum(counts.values()) == 5 and counts["100%–105%"] == 2 and counts["105%–110%"] == 1

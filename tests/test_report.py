@@ -197,6 +197,17 @@ def test_sanitiser_is_a_second_line_of_defence():
     assert "https://" not in html
 
 
+def test_only_links_to_a_detail_file_beside_the_report_are_kept():
+    nb = new_notebook()
+    links = ['<a href="detail/03_kpi_matrices.html">kept</a>', '<a href="../detail/x.html">up</a>',
+             '<a href="detail/x.html?q=1">query</a>', '<a href="javascript:detail/x.html">js</a>',
+             '<a href="file:///etc/detail/x.html">file</a>', '<a href="detail/sub/x.html">sub</a>']
+    nb.cells = [code([new_output("display_data", data={"text/html": " ".join(links)})])]
+    body = render(nb)
+    assert '<a href="detail/03_kpi_matrices.html">kept</a>' in body
+    assert body.count('href="') - body.count('href="#') == 1
+
+
 def test_error_output_stops_the_report(notebook):
     notebook.cells.append(code([new_output("error", ename="ZeroDivisionError", evalue="division by zero",
                                            traceback=["\x1b[0;31mTraceback ...", "ZeroDivisionError"])]))

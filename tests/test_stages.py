@@ -531,3 +531,43 @@ def test_attainment_trends_are_means_of_the_kpi_lines(stage):
     figure = stages.attainment_trend_chart(results, stage.language)
     assert {line.get_gid() for line in figure.axes[0].lines if line.get_gid()} == {
         f"trend:{d}" for d in by_department["department"]}
+
+
+# --------------------------------------------------------------------------- clients past their limit
+
+def _past_the_limit(employees: int = 60, limit: int = 10):
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from synthetic import synthetic_client
+
+    client = synthetic_client(employees, 2)
+    client = dataclasses.replace(client, config=dataclasses.replace(client.config, employee_detail_limit=limit))
+    return calculate(client, client.config.period)
+
+
+def test_past_the_limit_work_plans_go_to_their_own_file_and_positions_stay(tmp_path):
+    results = _past_the_limit()
+    body = stages.work_plans(results, "en", tmp_path).html
+    detail = (tmp_path / "detail" / "06_work_plans.html").read_text(encoding="utf-8")
+    assert 'href="detail/06_work_plans.html"' in body
+    assert not re.search(r"Employee \d+\b", body) and "Mean suggested plan" in body
+    everyone = stages.work_plans(_past_the_limit(limit=60), "en").html  # the same client within its limit
+    assert set(re.findall(r"Employee \d+\b", detail)) == set(re.findall(r"Employee \d+\b", everyone))
+    # without a folder (a notebook opened by hand) the note says where kpi-toolkit run puts them
+    assert "kpi-toolkit run writes them to detail/" in stages.work_plans(results, "en").html
+
+
+def test_past_the_limit_payroll_totals_are_by_department_and_add_up_exactly():
+    results = _past_the_limit()
+    df = stages.payroll_table(results, "en")
+    totals = results.bonus.totals[results.bonus.totals["period"] == results.period]
+    assert list(df.columns) == ["Department", "Employees", "Bonus fund", "Bonus"]
+    assert df.iloc[-1, 1] == "60" and len(df) == totals["department"].nunique() + 1
+    assert df.iloc[-1, 3] == format_money(int(totals["bonus_minor"].sum()) / 100, "EUR", "en")
+
+
+def test_at_the_limit_every_employee_stays_in_the_body(tmp_path):
+    results = _past_the_limit(employees=12, limit=12)
+    body = stages.work_plans(results, "en", tmp_path).html
+    assert len(set(re.findall(r"Employee \d+\b", body))) == 12 and not (tmp_path / "detail").exists()
+    assert len(stages.payroll_table(results, "en")) == 13

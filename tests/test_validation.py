@@ -558,3 +558,34 @@ def test_clawback_without_a_year_to_date_basis_is_refused(client_copy):
     assert "has clawback 'yes' but payout_basis period; expected clawback only with payout_basis ytd" \
         in problem.message
     assert _errors(_sectioned_folder(client_copy, ["b", "b", "i"], clawback="yes", basis="ytd", slug="ytd")) == []
+
+def test_employee_detail_limit_defaults_to_50_and_is_read_from_reports(client_copy, make_fixtures):
+    folder = client_copy()
+    assert load_client(folder).config.employee_detail_limit == 50
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000", "bonus_budget: 6000\nreports:\n  employee_detail_limit: 0")
+    assert load_client(folder).config.employee_detail_limit == 0
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("-3", "employee_detail_limit '-3' is not a whole number >= 0"),
+    ("fifty", "employee_detail_limit 'fifty' is not a whole number >= 0"),
+    ("2.5", "employee_detail_limit '2.5' is not a whole number >= 0"),
+])
+def test_a_bad_employee_detail_limit_is_refused_at_its_line(client_copy, make_fixtures, value, fragment):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000",
+                           f"bonus_budget: 6000\nreports:\n  employee_detail_limit: {value}")
+    (problem,) = validate_client(folder)
+    assert (problem.table, problem.column, problem.severity) == ("client.yaml", "reports.employee_detail_limit", "error")
+    assert problem.row is not None and fragment in problem.message
+    assert "reports: {employee_detail_limit: 50}" in problem.fix
+
+
+def test_reports_must_hold_entries_and_unknown_ones_are_warned_about(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000", "bonus_budget: 6000\nreports: 50")
+    (problem,) = validate_client(folder)
+    assert (problem.column, problem.severity) == ("reports", "error") and "found '50'" in problem.message
+    make_fixtures.set_yaml(folder, "reports: 50", "reports:\n  employee_limit: 50")
+    (problem,) = validate_client(folder)
+    assert (problem.column, problem.severity) == ("reports.employee_limit", "warning")

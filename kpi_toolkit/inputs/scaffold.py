@@ -164,6 +164,13 @@ period: "{period}"
 # project_thresholds:
 #   green: 0.95
 #   amber: 0.85
+
+# Large clients: with more employees than employee_detail_limit (default 50), the reports keep
+# summaries by department and position, distributions and the exceptions (blocked, stopped,
+# below threshold, top and bottom), and each employee's matrix, statement and line go to files
+# of their own beside the report (detail/), linked from it. 0 always moves them out.
+# reports:
+#   employee_detail_limit: 50
 """,
     "ru": """\
 # Настройки клиента '{slug}' (KPI Toolkit). Строки, начинающиеся с '#', — комментарии.
@@ -286,6 +293,14 @@ period: "{period}"
 # project_thresholds:
 #   green: 0.95
 #   amber: 0.85
+
+# Крупные клиенты: если сотрудников больше, чем employee_detail_limit (по умолчанию 50), в отчётах
+# остаются сводки по подразделениям и должностям, распределения и исключения (блокировки,
+# стоп-факторы, ниже порога, лучшие и худшие результаты), а матрицы, расчётные листы и строки по
+# каждому сотруднику выносятся в отдельные файлы рядом с отчётом (папка detail/) со ссылками
+# из отчёта. 0 — выносить всегда.
+# reports:
+#   employee_detail_limit: 50
 """,
 }
 

@@ -275,11 +275,40 @@ def _check_nested(values: dict, folder: Path, problem) -> dict[str, Any]:
                         f"amber {_num(result['amber'])} is above green {_num(result['green'])}",
                         "amber must not exceed green")
             out["project_thresholds"] = result
+    if values.get("reports") is not None:
+        limit = _check_reports(values["reports"], problem)
+        if limit is not None:
+            out["employee_detail_limit"] = limit
     if values.get("payroll") is not None:
         layout = _check_payroll(values["payroll"], problem)
         if layout is not None:
             out["payroll"] = layout
     return out
+
+
+def _check_reports(reports: Any, problem) -> int | None:
+    """``reports: {employee_detail_limit: N}``: the employee count past which per-employee detail
+    leaves the report body for files of its own (None when absent or wrong)."""
+    example = "reports: {employee_detail_limit: 50}"
+    if not isinstance(reports, dict):
+        problem("reports", f"expected 'reports' to hold 'key: value' entries, found {_show(reports)}",
+                f"write e.g. {example}")
+        return None
+    for key in reports:
+        if key != "employee_detail_limit":
+            problem(f"reports.{key}", f"unknown key 'reports.{key}' is ignored; expected employee_detail_limit",
+                    "remove or rename it", severity="warning")
+    if "employee_detail_limit" not in reports:
+        return None
+    value = reports["employee_detail_limit"]
+    n = _as_int(value)
+    if n is None or n < 0:
+        problem("reports.employee_detail_limit",
+                f"employee_detail_limit {_show(value)} is not a whole number >= 0",
+                "write the number of employees up to which reports show every employee's matrix and "
+                f"statement in the body, e.g. {example} (0: always in files of their own)")
+        return None
+    return n
 
 
 _PAYROLL_EXAMPLE = ('payroll: {columns: [employee_id, name, accrual_code, period_start, amount], '

@@ -43,6 +43,9 @@ class PayoutCurve:
         return self.label.get(language) or next(iter(self.label.values()), None)
 
 
+EMPLOYEE_DETAIL_LIMIT = 50  # client.yaml reports.employee_detail_limit, the default
+
+
 @dataclass(frozen=True)
 class ClientConfig:
     """The settings of ``client.yaml``, with defaults filled in."""
@@ -64,6 +67,9 @@ class ClientConfig:
     project_start: str | None = None  # "YYYY-MM-DD"
     project_thresholds: dict = field(default_factory=lambda: {"green": 0.95, "amber": 0.85})
     payroll: PayrollLayout = field(default_factory=PayrollLayout)  # the payroll file's layout (SPEC §5)
+    # reports: past this many employees, the per-employee matrices, statements and lines go to
+    # files of their own beside the report, and the report keeps summaries and exceptions
+    employee_detail_limit: int = EMPLOYEE_DETAIL_LIMIT
 
 
 @dataclass(frozen=True)

@@ -437,26 +437,60 @@ _ATTAINMENT_CMAP = LinearSegmentedColormap.from_list(
 )
 
 
+HEATMAP_MAX_ROWS = 40  # employees a heat map draws one row each; past it, rows are groups' means
+
+
 @_styled
 def attainment_heatmap(matrix: pd.DataFrame, language: str, *, vmin: float = 0.5,
-                       vmax: float = 1.5) -> Figure:
+                       vmax: float = 1.5, max_rows: int = HEATMAP_MAX_ROWS) -> Figure:
     """Draw attainment per employee (rows) and KPI (columns), red below 1.0 and green above.
+
+    Past `max_rows` employees a row each would be unreadable (and a chart of thousands of rows
+    exhausts memory): the rows are then the groups of the ``group`` column, each with its
+    employees' mean attainment and, in its label, their number.
 
     Parameters
     ----------
     matrix : DataFrame
-        Long table with columns ``employee, kpi, attainment`` (names, not ids).
+        Long table with columns ``employee, kpi, attainment`` (names, not ids) and, optionally,
+        ``group`` (e.g. the position) to aggregate by.
     language : str
         Language of the percent annotations.
     vmin, vmax : float
         Attainments shown at full red and full green; 1.0 is the neutral centre.
+    max_rows : int
+        Most employees drawn a row each.
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    ReportError
+        When there are more than `max_rows` employees and no ``group`` column.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"employee": [f"E{i}" for i in range(50)], "kpi": "Sales",
+    ...                   "attainment": 1.0, "group": ["Seller", "Manager"] * 25})
+    >>> fig = attainment_heatmap(m, "en", max_rows=10)
+    >>> [row[0] for row in fig.data[1:]]
+    ['Seller (25)', 'Manager (25)']
     """
+    aggfunc, alt = "first", "chart.alt.heatmap"
+    employees = matrix["employee"].nunique()
+    if employees > max_rows:
+        if "group" not in matrix:
+            raise ReportError(f"a heat map of {employees} employees would have {employees} rows, more than the "
+                              f"{max_rows} that stay readable; give the matrix a 'group' column (e.g. the "
+                              "position) to draw each group's mean attainment")
+        counts = matrix.groupby("group", sort=False)["employee"].nunique()
+        labels = {g: f"{g} ({format_number(n, language, 0)})" for g, n in counts.items()}
+        matrix = matrix.assign(employee=matrix["group"].map(labels))
+        aggfunc, alt = "mean", "chart.alt.heatmap_groups"
     grid = matrix.pivot_table(index="employee", columns="kpi", values="attainment",
-                              aggfunc="first", sort=False)
+                              aggfunc=aggfunc, sort=False, dropna=False)
     grid = grid.reindex(index=pd.unique(matrix["employee"]), columns=pd.unique(matrix["kpi"]))
     n_rows, n_cols = grid.shape
     rotate = n_cols > 6
@@ -479,10 +513,57 @@ def attainment_heatmap(matrix: pd.DataFrame, language: str, *, vmin: float = 0.5
                   rotation_mode="anchor")
     ax.set_yticks(np.arange(n_rows) + 0.5, [_wrap(r, 28) for r in grid.index], rotation=0)
     ax.tick_params(length=0)
-    return _described(fig, t("chart.alt.heatmap", language),
-                      [t("chart.alt.employee", language), *grid.columns],
+    return _described(fig, t(alt, language),
+                      [t("chart.alt.employee" if aggfunc == "first" else "chart.alt.group", language), *grid.columns],
                       [(name, *("" if pd.isna(v) else format_percent(v, language, 0) for v in values))
                        for name, values in zip(grid.index, grid.to_numpy())])
+
+
+@_styled
+def ratio_distribution_chart(ratios: pd.Series, language: str, *, width: float = 0.05) -> Figure:
+    """Draw how many employees have each performance ratio, in bins of `width`, with the plan (1.0) marked.
+
+    Parameters
+    ----------
+    ratios : Series
+        One performance ratio per employee (missing ones are left out).
+    language : str
+        Language of the labels.
+    width : float
+        Width of a bin.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Its data rows are the bins, from the lowest: ``from – to`` and the number of employees.
+
+    Examples
+    --------
+    >>> fig = ratio_distribution_chart(pd.Series([0.81, 0.99, 1.01, 1.02]), "en", width=0.1)
+    >>> fig.data[1:]
+    [['80%–90%', '1'], ['90%–100%', '1'], ['100%–110%', '2']]
+    """
+    values = pd.to_numeric(pd.Series(ratios), errors="coerce").dropna().to_numpy(dtype=float)
+    bins = np.floor(np.round(values / width, 9)).astype(int)  # 1.05 / 0.05 is 21, not 20.999...
+    low = int(bins.min()) if len(bins) else 0
+    high = int(bins.max()) + 1 if len(bins) else 1
+    edges = np.arange(low, high + 1) * width
+    counts = np.bincount(bins - low, minlength=high - low)
+    fig = _figure(2.8)
+    ax = fig.add_subplot()
+    ax.bar(edges[:-1], counts, width=width, align="edge", color=PALETTE[0], edgecolor="white", linewidth=0.6)
+    ax.axvline(1.0, color=INK, linewidth=1.0, linestyle="--")
+    ax.text(1.0, 1.0, " " + t("chart.plan", language), transform=ax.get_xaxis_transform(), va="top",
+            fontsize=8, color=INK)
+    _percent_axis(ax.xaxis, language)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(t("chart.performance_ratio", language))
+    ax.set_ylabel(t("chart.employees", language))
+    ax.grid(axis="x", visible=False)
+    return _described(fig, t("chart.alt.ratio_distribution", language),
+                      [t("chart.performance_ratio", language), t("chart.employees", language)],
+                      [(f"{format_percent(a, language, 0)}–{format_percent(b, language, 0)}", int(n))
+                       for a, b, n in zip(edges[:-1], edges[1:], counts)])
 
 
 @_styled

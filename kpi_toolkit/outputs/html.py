@@ -423,6 +423,9 @@ _VOID = frozenset({"area", "br", "col", "hr", "img", "source", "track", "wbr", "
 _URL_ATTRIBUTES = frozenset({"href", "src", "srcset", "action", "formaction", "xlink:href",
                              "poster", "background", "data", "cite", "longdesc", "usemap",
                              "lowsrc", "dynsrc", "ping", "manifest", "codebase"})
+# the one relative link a report keeps: to a file of per-employee detail written beside it
+# (kpi_toolkit.stages.common.write_detail), e.g. detail/03_kpi_matrices.html
+_DETAIL_LINK = re.compile(r"detail/[A-Za-z0-9_-]+\.html")
 _UNSAFE_STYLE = re.compile(r"url\s*\(|expression\s*\(|javascript:|@import|behavior\s*:", re.I)
 _NUMERIC = re.compile(
     r"^[(+\-−]?(?:[£$€₽¥]|[A-Z]{3}|US\$|JP¥)?\d[\d.,'’]*(?:%|[£$€₽¥]|[A-Z]{3}|[KMB]|тыс\.|млн|млрд)?\)?$")
@@ -567,7 +570,7 @@ class _Rewriter(HTMLParser):
             if key.startswith("on") or key in ("srcdoc", "formtarget", "target"):
                 continue
             if key in _URL_ATTRIBUTES:
-                anchor = key == "href" and probe.startswith("#")
+                anchor = key == "href" and (probe.startswith("#") or _DETAIL_LINK.fullmatch(value) is not None)
                 image = key == "src" and tag == "img" and probe.startswith("data:image/")
                 if not (anchor or image):
                     continue

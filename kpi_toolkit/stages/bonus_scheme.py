@@ -35,8 +35,12 @@ from kpi_toolkit.stages.common import (
     _sections,
     _signed_money,
     _word,
+    capped,
+    detail_note,
+    over_detail_limit,
     rag_table,
     text,
+    write_detail,
 )
 from kpi_toolkit.stages.selection import _position_title, _scheme, _scheme_columns
 
@@ -100,8 +104,52 @@ def _totals(results: Results) -> pd.DataFrame:
     return _ordered(totals[totals["period"] == results.period], results.client)
 
 
-def bonus_summary(results: Results, language: str) -> Html:
-    """Every employee's statement in one line, by department: ratio, fund, bonus and why, with a total."""
+def bonus_summary(results: Results, language: str, output_dir=None) -> Html:
+    """Every employee's statement in one line, by department: ratio, fund, bonus and why, with a total.
+
+    Past the client's ``reports.employee_detail_limit`` these lines go to
+    ``output_dir/detail/04_bonus_summary.html``, linked from here, and the report shows one
+    line per position (:func:`position_bonus_table`).
+    """
+    if over_detail_limit(results):
+        link = None
+        if output_dir:
+            link = write_detail(output_dir, "04_bonus_summary", t("stage04.summary.title", language),
+                                _employee_lines(results, language).html, results, language)
+        return Html(detail_note("stages.detail.summary", link, results, language) + "\n"
+                    + position_bonus_table(results, language).html)
+    return _employee_lines(results, language)
+
+
+def position_bonus_table(results: Results, language: str) -> Html:
+    """One line per position, grouped by department: employees, those paid, blocked or cut by a
+    stop factor, the mean performance ratio, fund, bonus and the share of the fund paid, with a total."""
+    client = results.client
+    t_ = _totals(results)
+    scale = 10 ** results.bonus.decimals
+    t_ = t_.assign(_paid=t_["bonus_minor"] > 0, _blocked=t_["blocking_kpis"].astype(str) != "",
+                   _stopped=(t_["stop_rules"].astype(str) != "") & (t_["blocking_kpis"].astype(str) == ""),
+                   _ratio=pd.to_numeric(t_["performance_ratio"], errors="coerce"))
+    g = t_.groupby(["department", "position_id"], sort=False, observed=True).agg(
+        position=("position", "first"), employees=("employee_id", "size"), paid=("_paid", "sum"),
+        blocked=("_blocked", "sum"), stopped=("_stopped", "sum"), ratio=("_ratio", "mean"),
+        fund=("fund_minor", "sum"), bonus=("bonus_minor", "sum")).reset_index()
+    rows = [(str(r.department), str(r.position), _num(r.employees, language, 0), _num(r.paid, language, 0),
+             _num(r.blocked, language, 0), _num(r.stopped, language, 0), _num(r.ratio, language, 3),
+             _money(int(r.fund) / scale, client, language), _money(int(r.bonus) / scale, client, language),
+             _pct(r.bonus / r.fund, language, 1) if r.fund else DASH) for r in g.itertuples()]
+    fund, bonus = int(g["fund"].sum()), int(g["bonus"].sum())
+    rows.append(("", t("report.total", language), _num(g["employees"].sum(), language, 0),
+                 _num(g["paid"].sum(), language, 0), _num(g["blocked"].sum(), language, 0),
+                 _num(g["stopped"].sum(), language, 0), "", _money(fund / scale, client, language),
+                 _money(bonus / scale, client, language), _pct(bonus / fund, language, 1) if fund else DASH))
+    columns = [_col(c, language) for c in ("department", "position", "employees", "paid", "blocked", "stopped",
+                                           "mean_ratio", "fund", "bonus", "share_of_fund")]
+    return rag_table(pd.DataFrame(rows, columns=columns), strong_rows=[len(rows) - 1],
+                     group_by=_col("department", language))
+
+
+def _employee_lines(results: Results, language: str) -> Html:
     client = results.client
     t_ = _totals(results)
     names = _kpi_names(client)
@@ -124,10 +172,24 @@ def bonus_summary(results: Results, language: str) -> Html:
     return rag_table(df, strong_rows=[len(df) - 1], group_by=_col("department", language))
 
 
-def bonus_statements(results: Results, language: str) -> Html:
+def bonus_statements(results: Results, language: str, output_dir=None) -> Html:
     """Every employee's bonus statement, grouped by department (a heading each): the statement
     each employee receives (:func:`kpi_toolkit.outputs.statement.statement_html`), without the signature
-    lines, and naming the members a team KPI counts."""
+    lines, and naming the members a team KPI counts.
+
+    Past the client's ``reports.employee_detail_limit`` the statements go to
+    ``output_dir/detail/04_bonus_statements.html``, linked from here.
+    """
+    if over_detail_limit(results):
+        link = None
+        if output_dir:
+            link = write_detail(output_dir, "04_bonus_statements", t("stage04.statements.title", language),
+                                _all_statements(results, language).html, results, language)
+        return Html(detail_note("stages.detail.statements", link, results, language))
+    return _all_statements(results, language)
+
+
+def _all_statements(results: Results, language: str) -> Html:
     client = results.client
     people = dict(zip(client.employees["employee_id"].astype(str), client.employees["name"].astype(str)))
     parts, current, body = [], None, []
@@ -207,7 +269,12 @@ def stopped_bonuses(results: Results, language: str):
     names = _kpi_names(client)
     if hit.empty:
         return text("stage04.stopped.none", language)
-    return rag_table(pd.DataFrame({
+    more = ""
+    if over_detail_limit(results):  # the largest amounts withheld first; everyone in the bonus summary's detail
+        withheld = [before.get(e, 0.0) - b for e, b in zip(hit["employee_id"], hit["bonus"])]
+        hit = hit.assign(_w=withheld).sort_values("_w", ascending=False, kind="stable")
+        hit, more = capped(hit, language)
+    return Html(rag_table(pd.DataFrame({
         _col("employee", language): hit["employee"].astype(str),
         _col("position", language): hit["position"].astype(str),
         _col("reason", language): [statement_reason(r, language, names, _kpi_attr(client, "unit"), client.config.currency)
@@ -216,7 +283,7 @@ def stopped_bonuses(results: Results, language: str):
         _col("bonus", language): [_money(b, client, language) for b in hit["bonus"]],
         _col("withheld", language): [_money(max(before.get(e, 0.0) - b, 0.0), client, language)
                                      for e, b in zip(hit["employee_id"], hit["bonus"])],
-    }))
+    })).html + more)
 
 
 def _scheme_outcome(client: ClientData, period: str) -> dict:

@@ -316,6 +316,69 @@ def _rag_legend(language: str) -> str:
     return t("stages.rag_legend", language, green=_pct(green, language), amber=_pct(amber, language))
 
 
+# --------------------------------------------------------------------------- large clients
+
+DETAIL_DIR = "detail"  # beside the stage reports: per-employee detail of a client past its limit
+EXCEPTIONS_SHOWN = 20  # rows of an exception list a report shows past the limit (all in detail/)
+
+
+def employee_count(results: Results) -> int:
+    """Employees with a bonus statement in the period reported."""
+    totals = results.bonus.totals
+    return int(totals.loc[totals["period"] == results.period, "employee_id"].nunique())
+
+
+def over_detail_limit(results: Results) -> bool:
+    """Whether the client has more employees than ``reports.employee_detail_limit`` of
+    client.yaml: its reports then keep summaries and exceptions, and each employee's detail
+    goes to a file of its own (:func:`write_detail`)."""
+    return employee_count(results) > results.client.config.employee_detail_limit
+
+
+def write_detail(output_dir, stem: str, title: str, body: str, results: Results, language: str) -> str | None:
+    """Write `body` (HTML) as the self-contained, branded page ``output_dir/detail/<stem>.html``
+    and return its link relative to the reports (None without `output_dir`: a notebook opened
+    by hand, whose reader sees the note naming :command:`kpi-toolkit run` instead)."""
+    if not output_dir:
+        return None
+    import nbformat
+
+    from kpi_toolkit.outputs.html import render_notebook_html, write_text_atomic
+
+    client, branding = results.client, results.client.config.branding
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(
+        outputs=[nbformat.v4.new_output("display_data", data={"text/html": body})]))
+    page = render_notebook_html(nb, client_name=client.config.name, stage_title=title,
+                                period_label=format_period(results.period, language), language=language,
+                                logo_path=branding.get("logo"), colour=branding.get("colour") or "#1F4E79",
+                                author=branding.get("consultancy"))
+    link = f"{DETAIL_DIR}/{stem}.html"
+    write_text_atomic(Path(output_dir) / link, page)
+    return link
+
+
+def detail_note(what_key: str, link: str | None, results: Results, language: str) -> str:
+    """The paragraph (HTML) saying that the client is past its limit and where `what_key`'s
+    per-employee detail is: a link to the file, or how to get it."""
+    words = t("stages.detail.moved", language, employees=_num(employee_count(results), language, 0),
+              limit=_num(results.client.config.employee_detail_limit, language, 0),
+              what=t(what_key, language))
+    if link:
+        where = t("stages.detail.file", language, file=f'<a href="{link}">{html.escape(link)}</a>')
+    else:
+        where = t("stages.detail.by_run", language, file=html.escape(f"{DETAIL_DIR}/"))
+    return f'<p class="detail-note">{words} {where}</p>'
+
+
+def capped(frame: pd.DataFrame, language: str, shown: int = EXCEPTIONS_SHOWN) -> tuple[pd.DataFrame, str]:
+    """The first `shown` rows of `frame` and, when rows are left out, the sentence saying how many."""
+    if len(frame) <= shown:
+        return frame, ""
+    more = t("stages.detail.more", language, shown=_num(shown, language, 0), total=_num(len(frame), language, 0))
+    return frame.head(shown), f"<p>{html.escape(more)}</p>"
+
+
 # --------------------------------------------------------------------------- shared views of the data
 
 def _headcount(client: ClientData) -> int:

@@ -36,6 +36,9 @@ from kpi_toolkit.stages.common import (
     _sections,
     _staff_departments,
     _word,
+    detail_note,
+    over_detail_limit,
+    write_detail,
     next_period,
     rag_table,
 )
@@ -122,9 +125,58 @@ def work_plan_period(results: Results) -> str:
     return next_period(results.period, results.client.config.bonus_period_months)
 
 
-def work_plans(results: Results, language: str) -> Html:
+def work_plans(results: Results, language: str, output_dir=None) -> Html:
     """Work plans for the coming period, per department and employee: each KPI's current plan,
-    the employee's average and best result, and the suggested plan (SPEC §3.8)."""
+    the employee's average and best result, and the suggested plan (SPEC §3.8).
+
+    Past the client's ``reports.employee_detail_limit`` the employees' plans go to
+    ``output_dir/detail/06_work_plans.html``, linked from here, and the report shows each
+    position's KPIs with the mean current and suggested plan of its employees.
+    """
+    if over_detail_limit(results):
+        rows = _work_plan_rows(results)
+        link = None
+        if output_dir:
+            link = write_detail(output_dir, "06_work_plans",
+                                t("stage06.work_plans.title", language,
+                                  period=_period(work_plan_period(results), language)),
+                                _work_plan_sections(rows, language).html, results, language)
+        frame = pd.DataFrame(rows, columns=["department", "position", "employee", "kpi", "unit", "current",
+                                            "average", "best", "suggested"])
+        for column in ("current", "suggested"):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+        g = frame.groupby(["department", "position", "kpi"], sort=False, dropna=False).agg(
+            unit=("unit", "first"), employees=("employee", "nunique"), current=("current", "mean"),
+            suggested=("suggested", "mean")).reset_index()
+        df = pd.DataFrame({
+            "_position": [f"{p} · {d}" for p, d in zip(g["position"], g["department"])],
+            _col("kpi", language): g["kpi"].astype(str),
+            _col("unit", language): [DASH if _missing(u) else str(u) for u in g["unit"]],
+            _col("employees", language): [_num(v, language, 0) for v in g["employees"]],
+            _col("mean_current_plan", language): [_num(v, language) for v in g["current"]],
+            _col("mean_next_plan", language): [_rounded(v, language) for v in g["suggested"]],
+        })
+        return Html(detail_note("stages.detail.work_plans", link, results, language) + "\n"
+                    + rag_table(df, group_by="_position").html)
+    return _work_plan_sections(_work_plan_rows(results), language)
+
+
+def _work_plan_sections(rows: list, language: str) -> Html:
+    parts, body, current_dept = [], [], None
+    for row in rows:
+        if row[0] != current_dept:
+            if body:
+                parts.append((str(current_dept), _work_plan_table(body, language)))
+            current_dept, body = row[0], []
+        body.append(row[2:])
+    if body:
+        parts.append((str(current_dept), _work_plan_table(body, language)))
+    return _sections(parts)
+
+
+def _work_plan_rows(results: Results) -> list[tuple]:
+    """(department, position, employee, KPI, unit, current plan, average, best, suggested) per
+    employee in work in the coming period and KPI of the employee's position, in report order."""
     client = results.client
     history = _history(client, results.period)
     employees = client.employees
@@ -142,21 +194,16 @@ def work_plans(results: Results, language: str) -> Html:
     positions = dict(zip(client.positions["position_id"], client.positions["name"]))
     frame = in_work.assign(employee=in_work["name"], position=in_work["position_id"].map(positions),
                            department=employee_departments(in_work, client.positions))
-    parts, body, current_dept = [], [], None
+    kpis_of = {p: list(k) for p, k in scheme.groupby("position_id", sort=False)["kpi_id"]}
+    rows = []
     for e in _ordered(frame, client).itertuples():
-        if e.department != current_dept:
-            if body:
-                parts.append((str(current_dept), _work_plan_table(body, language)))
-            current_dept, body = e.department, []
-        for kpi_id in scheme.loc[scheme["position_id"] == e.position_id, "kpi_id"]:
+        for kpi_id in kpis_of.get(e.position_id, []):
             s = suggested.loc[(e.employee_id, kpi_id)] if (e.employee_id, kpi_id) in suggested.index else None
-            body.append((e.employee, names.get(kpi_id, kpi_id), units.get(kpi_id),
+            rows.append((e.department, e.position, e.employee, names.get(kpi_id, kpi_id), units.get(kpi_id),
                          current.get((e.employee_id, kpi_id)),
                          None if s is None else s["average"], None if s is None else s["best"],
                          None if s is None else s["suggested"]))
-    if body:
-        parts.append((str(current_dept), _work_plan_table(body, language)))
-    return _sections(parts)
+    return rows
 
 
 def _work_plan_table(rows: list, language: str) -> str:
@@ -242,9 +289,23 @@ def export_files(results: Results, language: str) -> pd.DataFrame:
 
 
 def payroll_table(results: Results, language: str) -> pd.DataFrame:
-    """The bonus totals as payroll receives them: employee ID, name, position, fund and bonus."""
+    """The bonus totals as payroll receives them: employee ID, name, position, fund and bonus.
+
+    Past the client's ``reports.employee_detail_limit``, one line per department (employees,
+    fund, bonus): every employee's line is in the results folder's payroll files.
+    """
     client = results.client
     t_ = _totals(results)
+    scale = 10 ** results.bonus.decimals
+    if over_detail_limit(results):
+        g = t_.groupby("department", sort=False, observed=True).agg(
+            employees=("employee_id", "size"), fund=("fund_minor", "sum"), bonus=("bonus_minor", "sum")).reset_index()
+        rows = [(str(r.department), _num(r.employees, language, 0), _money(int(r.fund) / scale, client, language),
+                 _money(int(r.bonus) / scale, client, language)) for r in g.itertuples()]
+        rows.append((t("report.total", language), _num(int(g["employees"].sum()), language, 0),
+                     _money(int(g["fund"].sum()) / scale, client, language),
+                     _money(int(g["bonus"].sum()) / scale, client, language)))
+        return pd.DataFrame(rows, columns=[_col(c, language) for c in ("department", "employees", "fund", "bonus")])
     df = pd.DataFrame({
         _col("employee_id", language): t_["employee_id"].astype(str),
         _col("employee", language): t_["employee"].astype(str),
@@ -255,7 +316,6 @@ def payroll_table(results: Results, language: str) -> pd.DataFrame:
     })
     total = {c: "" for c in df.columns}
     total[_col("employee_id", language)] = t("report.total", language)
-    scale = 10 ** results.bonus.decimals
     total[_col("fund", language)] = _money(int(t_["fund_minor"].sum()) / scale, client, language)
     total[_col("bonus", language)] = _money(int(t_["bonus_minor"].sum()) / scale, client, language)
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
