@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from kpi_toolkit.running import batch as batch_module
 from kpi_toolkit.running import distributed as dist
 from kpi_toolkit.running.batch import format_summary, run_batch
 from kpi_toolkit.running.runner import ClientOutcome, RunOptions, find_stages
@@ -57,9 +58,22 @@ def cluster(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- a batch on a cluster
 
+class RecordedBars(batch_module._Bars):
+    """The batch's progress bars, not drawn, every call recorded."""
+
+    calls: list = []
+
+    def start(self, key, label, total):
+        self.calls.append(("start", key, label, total))
+
+    def step(self, key, description):
+        self.calls.append(("step", key, description))
+
+
 @pytest.mark.slow
-def test_a_broken_client_and_a_killed_worker_stay_their_clients_own(tmp_path, cluster):
+def test_a_broken_client_and_a_killed_worker_stay_their_clients_own(tmp_path, cluster, monkeypatch):
     local, markers = cluster
+    monkeypatch.setattr(batch_module, "_Bars", RecordedBars)
     good = copy_client(tmp_path, "good")
     failing = copy_client(tmp_path, "failing", name="Failing FAIL-IN-NOTEBOOK Ltd")
     invalid = copy_client(tmp_path, "invalid", source="weights_not_one")
@@ -96,6 +110,11 @@ def test_a_broken_client_and_a_killed_worker_stay_their_clients_own(tmp_path, cl
     assert "position_kpis.csv, row 2, column 'weight'" in batch.outcomes[2].problems
     assert batch.outcomes[0].folder == str(good)  # this machine's paths, not the worker's scratch
     assert str(local.scheduler_address) not in summary and "kpi-task-" not in summary
+
+    # progress came from the workers under this machine's names, as on one machine
+    assert ("start", str(good), "good", 6) in RecordedBars.calls
+    assert ("step", str(good), "00 executed") in RecordedBars.calls
+    assert [c for c in RecordedBars.calls if c[0] == "start" and c[1] == str(killed)][-1][2] == "killed"
 
 
 @pytest.mark.slow
