@@ -77,7 +77,7 @@ def run_on_cluster(folders: list[Path], options: RunOptions, scheduler: str, bar
                                    memory_limit=0)
             client = Client(cluster)
         else:
-            client = Client(scheduler, timeout="30s")
+            client = Client(scheduler)  # waits distributed.comm.timeouts.connect (30 s by default)
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
             cluster.close()
@@ -271,9 +271,7 @@ def run_task(bundle: bytes, name: str, notebooks: tuple, options: RunOptions, le
         out = scratch / "out"
         options = replace(options, out=out, stages=tuple(replace(s, path=stages_dir / s.path.name)
                                                          for s in options.stages))
-        worker = plugin.worker(options)
-        worker.options, worker.progress = options, _EventProgress(topic, key, name)
-        outcome = worker.start(folder, more_to_come=False).result()
+        outcome = plugin.worker(options).run(folder, options, _EventProgress(topic, key, name))
         paths = {str(folder.resolve()): "folder", str(folder): "folder", str(out.resolve()): "out", str(out): "out"}
         payload = None
         if outcome.status == "published" and outcome.out_dir:
@@ -358,16 +356,42 @@ class _RunnerPlugin(WorkerPlugin):
                 os.replace(building, folder)
         return folder
 
-    def worker(self, options: RunOptions):
+    def worker(self, options: RunOptions) -> "_ThreadState":
         """This thread's writer and kernels, for `options`' formats and notebooks."""
-        from kpi_toolkit.running.batch import _Worker
-
         key = (threading.get_ident(), options.formats, options.stages[0].path.parent if options.stages else None)
         with self._lock:
             state = self._workers.get(key)
             if state is None:
-                state = self._workers[key] = _Worker(options, Progress())
+                state = self._workers[key] = _ThreadState(options)
         return state
+
+
+class _ThreadState:
+    """A worker thread's report writer (one browser) and kernels, kept from client to client."""
+
+    def __init__(self, options: RunOptions):
+        from kpi_toolkit.running.runner import KernelPool, ReportWriter
+
+        self.writer = ReportWriter(print_pdf="pdf" in options.formats)
+        self.kernels = KernelPool(options.stages[0].path.parent if options.stages else Path.cwd())
+
+    def run(self, folder: Path, options: RunOptions, progress: Progress) -> ClientOutcome:
+        """One client, published in ``options.out``; its failure, even the toolkit's own, is an outcome."""
+        from kpi_toolkit.running.runner import _failure_message, start_client
+
+        try:
+            return start_client(folder, options, kernels=self.kernels, writer=self.writer,
+                                progress=progress).result()
+        except Exception as exc:  # the toolkit's own failure: this client fails, the batch goes on
+            log.debug("run of %s failed", folder, exc_info=exc)
+            progress.finish(str(folder))
+            return ClientOutcome(folder=str(folder), message=f"{_failure_message(exc, None, None)}; nothing published")
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.kernels.close()
+        finally:
+            self.writer.close()
 
 
 class _EventProgress(Progress):
