@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BENCHMARKS = ["bench_engine", "bench_reports", "bench_scale", "bench_explorer"]
+BENCHMARKS = ["bench_engine", "bench_reports", "bench_scale", "bench_batch", "bench_explorer"]
 
 
 def main() -> int:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 from pathlib import Path
 
 from kpi_toolkit.cli.options import client_dirs, in_workspace, period_arg
@@ -31,7 +33,12 @@ def add_command(subparsers) -> None:
     p.add_argument("--scenario", help="apply clients/<slug>/scenarios/NAME.yaml; published under "
                                       "<period>/scenarios/NAME/")
     p.add_argument("--out", default=in_workspace(REPORTS), help="output root (default: the workspace's reports/)")
-    p.add_argument("--jobs", type=_positive, default=1, help="clients run in parallel processes (default: 1)")
+    p.add_argument("--jobs", type=_positive, default=None,
+                   help="clients run in parallel processes (default: 1; with --scheduler local: one per CPU)")
+    p.add_argument("--scheduler", default=os.environ.get("DASK_SCHEDULER_ADDRESS") or None, metavar="ADDRESS",
+                   help="run one Dask task per client on the cluster whose scheduler is at ADDRESS "
+                        "(tcp://HOST:8786; default: $DASK_SCHEDULER_ADDRESS), or 'local' for a local cluster "
+                        "of --jobs worker processes; results are published in --out on this machine")
     p.add_argument("--format", type=_formats, default=",".join(FORMATS), dest="formats",
                    help="html, pdf or html,pdf (default)")
     p.add_argument("--notebooks", help="folder of the stage notebooks (default: the toolkit's notebooks/)")
@@ -47,7 +54,12 @@ def cmd_run(args) -> int:
     stages = find_stages(args.notebooks or default_notebooks_dir(), args.stages)
     options = RunOptions(stages=stages, out=Path(args.out), period=args.period, scenario=args.scenario,
                          formats=args.formats, timeout=args.timeout, statements=args.statements)
-    batch = run_batch(client_dirs(args), options, jobs=args.jobs)
+    scheduler = args.scheduler
+    if args.jobs and scheduler and scheduler != "local":
+        print(f"kpi-toolkit run: error: --jobs {args.jobs} with --scheduler {scheduler}: the cluster's workers run "
+              f"the clients; drop --jobs, or use --scheduler local --jobs N for N local workers", file=sys.stderr)
+        return 2
+    batch = run_batch(client_dirs(args), options, jobs=args.jobs or 1, scheduler=scheduler)
     print(format_summary(batch))
     return 0 if batch.ok else 1
 

@@ -47,7 +47,8 @@ class BatchResult:
         return [o for o in self.outcomes if o.status != "published"]
 
 
-def run_batch(folders, options: RunOptions, jobs: int = 1, show_progress: bool | None = None) -> BatchResult:
+def run_batch(folders, options: RunOptions, jobs: int = 1, show_progress: bool | None = None,
+              scheduler: str | None = None) -> BatchResult:
     """Run every client folder of `folders`; never stops at a client's failure.
 
     Parameters
@@ -58,13 +59,16 @@ def run_batch(folders, options: RunOptions, jobs: int = 1, show_progress: bool |
         Worker processes; 1 runs the clients one after another in this process.
     show_progress : bool, optional
         Progress bars on stderr; default: when stderr is a terminal.
+    scheduler : str, optional
+        A Dask scheduler's address, or ``"local"`` for a local cluster of `jobs` worker
+        processes (see :mod:`kpi_toolkit.running.distributed`): one task per client.
     """
     from kpi_toolkit.errors import BrowserNotFoundError
     from kpi_toolkit.outputs.pdf import find_browser
 
     folders, duplicates = _distinct(folders)
     pdf_problem = ""
-    if "pdf" in options.formats:
+    if "pdf" in options.formats and not scheduler:  # on a cluster, each worker says whether it can print
         try:
             find_browser()
         except BrowserNotFoundError as exc:
@@ -75,7 +79,11 @@ def run_batch(folders, options: RunOptions, jobs: int = 1, show_progress: bool |
     bars = _Bars(show_progress)
     _quiet_papermill(logging.getLogger("kpi_toolkit").getEffectiveLevel())
     try:
-        if jobs <= 1 or len(folders) <= 1:
+        if scheduler and folders:
+            from kpi_toolkit.running.distributed import run_on_cluster
+
+            outcomes = run_on_cluster(folders, options, scheduler, bars, workers=jobs if jobs > 1 else None)
+        elif jobs <= 1 or len(folders) <= 1:
             outcomes = _run_here(folders, options, bars)
         else:
             outcomes = _run_in_workers(folders, options, min(jobs, len(folders)), bars)
