@@ -490,3 +490,30 @@ def test_gates_are_checked_where_they_are_written(client_copy, make_fixtures, ro
         return
     assert [(p.table, p.row, p.column) for p in errors] == [("gates.csv", 2, column)]
     assert fragment in errors[0].message
+
+
+# --------------------------------------------------------------------------- eac_method (SPEC 3.6)
+
+
+@pytest.mark.parametrize("method", ["cpi", "atypical", "cpi_spi"])
+def test_eac_method_is_read(client_copy, method):
+    folder = client_copy()
+    with open(folder / "client.yaml", "a", encoding="utf-8") as f:
+        f.write(f"eac_method: {method}\n")
+    assert load_client(folder).config.eac_method == method
+
+
+def test_eac_method_defaults_to_cpi(client_copy):
+    assert load_client(client_copy()).config.eac_method == "cpi"
+
+
+@pytest.mark.parametrize("value, hint", [("cpi-spi", "did you mean 'cpi_spi'? "), ("median", "")])
+def test_unknown_eac_method_is_reported_at_its_line(client_copy, value, hint):
+    folder = client_copy()
+    lines = (folder / "client.yaml").read_text(encoding="utf-8").count("\n")
+    with open(folder / "client.yaml", "a", encoding="utf-8") as f:
+        f.write(f"eac_method: {value}\n")
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.table, p.row, p.column) for p in errors] == [("client.yaml", lines + 1, "eac_method")]
+    assert errors[0].message == f"eac_method is '{value}'; expected one of: cpi, atypical, cpi_spi"
+    assert errors[0].fix.startswith(hint + "write cpi (EAC = BAC / CPI, the default)")

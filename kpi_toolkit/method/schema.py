@@ -398,5 +398,6 @@ CLIENT_YAML_OPTIONAL = (
     "strategy_owner",  # position_id owning the strategy map (default: the ceo-level position)
     "project_start",  # YYYY-MM-DD: start of the implementation plan (Gantt)
     "project_thresholds",  # {green: 0.95, amber: 0.85}
+    "eac_method",  # cpi (default) | atypical | cpi_spi, see kpi_toolkit.method.earned_value.EAC_METHODS
     "payroll",  # {columns: [...], names: {column: header}, accrual_code: "2000", skip_zero: false}, see kpi_toolkit.method.payroll
 )
