@@ -22,7 +22,8 @@ from kpi_toolkit.method.earned_value import (EAC_METHODS, cost_performance_index
 from kpi_toolkit.errors import (BrowserNotFoundError, CalculationError, ClientDataError, KpiToolkitError,  # noqa: F401
                      Problem, ProblemsError, ReportError, ScenarioError, SchemeError)
 from kpi_toolkit.outputs.explain import line_arithmetic, reason_label, statement_reason, statement_table  # noqa: F401
-from kpi_toolkit.method.funnel import contact_workload, deals_needed, funnel_from_config, funnel_plan, workload_summary  # noqa: F401
+from kpi_toolkit.method.funnel import (contact_workload, deals_needed, funnel_from_config, funnel_plan,  # noqa: F401
+                                       parse_conversion, workload_summary)
 from kpi_toolkit.outputs.i18n import (format_date, format_money, format_number, format_percent, format_period, label,  # noqa: F401
                    stage_title, t)
 from kpi_toolkit.method.kpi_weights import (check_selection_rules, kpi_raw_weights, map_owner, position_kpi_weights,  # noqa: F401

@@ -517,3 +517,14 @@ def test_unknown_eac_method_is_reported_at_its_line(client_copy, value, hint):
     assert [(p.table, p.row, p.column) for p in errors] == [("client.yaml", lines + 1, "eac_method")]
     assert errors[0].message == f"eac_method is '{value}'; expected one of: cpi, atypical, cpi_spi"
     assert errors[0].fix.startswith(hint + "write cpi (EAC = BAC / CPI, the default)")
+
+
+def test_funnel_rounding_and_one_in_n_are_read_and_checked_at_their_line(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000", FUNNEL.replace("1.5}", '"1 in 2"}') + "\n  rounding: up")
+    (problem,) = validate_client(folder)
+    assert (problem.table, problem.row, problem.column) == ("client.yaml", 15, "funnel.rounding")
+    assert problem.message == "funnel.rounding is 'up'; expected each_stage or end"
+    make_fixtures.set_yaml(folder, "rounding: up", "rounding: end")
+    funnel = load_client(folder).config.funnel
+    assert (funnel["rounding"], funnel["stages"][1]["conversion"]) == ("end", "1 in 2")
