@@ -782,3 +782,19 @@ def test_total_cap_limits_the_final_payout_as_a_share_of_the_fund():
     assert result.lines["bonus_minor"].tolist() == [6_103_286, 2_676_056, 1_220_657]
     uncapped = compute_bonuses(_modified((130, 95, 65), [position], total_cap=1.5))
     assert uncapped.lines["bonus_minor"].tolist() == [7_800_000, 3_420_000, 1_560_000]
+
+
+
+def test_gate_ignores_an_employee_of_the_position_who_left_earlier(client_copy):
+    """Regression: a gate on a position raised 'no fact' for an employee who had left before the
+    period (no rows, no statement); the run must go on and decide the others' gates."""
+    from kpi_toolkit.inputs.loading import load_client
+    from kpi_toolkit.method.calculate import calculate
+    folder = client_copy()
+    (folder / "gates.csv").write_text("position_id,gate_kpi_id,level,applies_to,cap\n"
+                                      "sales-manager,REV,0.9,total,1\n", encoding="utf-8")
+    with open(folder / "employees.csv", "a", encoding="utf-8") as f:
+        f.write("E099,Left Earlier,sales-manager,Sales,1500,,2022-01-10,2023-12-31\n")
+    totals = calculate(load_client(folder)).bonus.totals
+    assert "E099" not in set(totals["employee_id"]) or (totals.set_index("employee_id").loc["E099", "bonus_minor"] == 0)
+    assert (totals["bonus_minor"] > 0).any()
