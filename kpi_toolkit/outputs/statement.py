@@ -397,7 +397,7 @@ def _gate_words(line, ctx: _Context) -> list[str]:
     for g in gates[(gates["position_id"] == line.position_id) & (gates["applies_to"] == line.kpi_id)].itertuples():
         key = "gate_shut" if f"{g.gate_kpi_id} < {g.level:g}: {g.applies_to} x" in shut else "gate_open"
         words.append(t(f"statement.{key}", ctx.language, kpi=names.get(g.gate_kpi_id, g.gate_kpi_id),
-                       level=ctx.pct(g.level), cap=ctx.pct(g.cap)))
+                       level=ctx.pct(g.level), most=ctx.pct(g.cap)))
     return words
 
 
