@@ -15,13 +15,15 @@ from kpi_toolkit.method.calculate import Results, calculate  # noqa: F401
 from kpi_toolkit.method.catalogue import (catalogue_for_role, catalogue_roles, classification_summary, role_name,  # noqa: F401
                         starter_catalogue)
 from kpi_toolkit.method.client import ClientConfig, ClientData, PayoutCurve  # noqa: F401
-from kpi_toolkit.method.earned_value import (cost_performance_index, cost_variance, cpi, eac, estimate_at_completion,  # noqa: F401
-                           project_scorecard, rag_status, schedule_performance_index, schedule_variance, spending_rate,
-                           spi, vac, variance_at_completion, worst_status)
+from kpi_toolkit.method.earned_value import (EAC_METHODS, cost_performance_index, cost_variance, cpi, eac,  # noqa: F401
+                           estimate_at_completion, estimate_to_complete, project_scorecard, rag_status,
+                           schedule_performance_index, schedule_variance, spending_rate, spi, tcpi,
+                           to_complete_performance_index, vac, variance_at_completion, worst_status)
 from kpi_toolkit.errors import (BrowserNotFoundError, CalculationError, ClientDataError, KpiToolkitError,  # noqa: F401
                      Problem, ProblemsError, ReportError, ScenarioError, SchemeError)
 from kpi_toolkit.outputs.explain import line_arithmetic, reason_label, statement_reason, statement_table  # noqa: F401
-from kpi_toolkit.method.funnel import contact_workload, deals_needed, funnel_from_config, funnel_plan, workload_summary  # noqa: F401
+from kpi_toolkit.method.funnel import (contact_workload, deals_needed, funnel_from_config, funnel_plan,  # noqa: F401
+                                       parse_conversion, workload_summary)
 from kpi_toolkit.outputs.i18n import (format_date, format_money, format_number, format_percent, format_period, label,  # noqa: F401
                    stage_title, t)
 from kpi_toolkit.method.kpi_weights import (check_selection_rules, kpi_raw_weights, map_owner, position_kpi_weights,  # noqa: F401

@@ -951,3 +951,18 @@ def test_year_to_date_starts_again_each_january():
     facts = {"2025-12": 200, "2026-01": 100}
     totals = compute_bonuses(_ytd(facts=facts), ["2026-01"]).totals
     assert totals["bonus_minor"].tolist() == [100_000] and totals["paid_to_date_minor"].tolist() == [0]
+
+
+def test_gate_ignores_an_employee_of_the_position_who_left_earlier(client_copy):
+    """Regression: a gate on a position raised 'no fact' for an employee who had left before the
+    period (no rows, no statement); the run must go on and decide the others' gates."""
+    from kpi_toolkit.inputs.loading import load_client
+    from kpi_toolkit.method.calculate import calculate
+    folder = client_copy()
+    (folder / "gates.csv").write_text("position_id,gate_kpi_id,level,applies_to,cap\n"
+                                      "sales-manager,REV,0.9,total,1\n", encoding="utf-8")
+    with open(folder / "employees.csv", "a", encoding="utf-8") as f:
+        f.write("E099,Left Earlier,sales-manager,Sales,1500,,2022-01-10,2023-12-31\n")
+    totals = calculate(load_client(folder)).bonus.totals
+    assert "E099" not in set(totals["employee_id"]) or (totals.set_index("employee_id").loc["E099", "bonus_minor"] == 0)
+    assert (totals["bonus_minor"] > 0).any()

@@ -11,12 +11,14 @@ from kpi_toolkit.method.earned_value import (
     cpi,
     eac,
     estimate_at_completion,
+    estimate_to_complete,
     project_scorecard,
     rag_status,
     schedule_performance_index,
     schedule_variance,
     spending_rate,
     spi,
+    to_complete_performance_index,
     vac,
     variance_at_completion,
     worst_status,
@@ -122,7 +124,7 @@ def test_project_scorecard_worked_example():
     card = project_scorecard(PROJECT)
     assert list(card.columns) == [
         "period", "pv", "ev", "ac", "bac", "cv", "cpi", "sv", "spi", "spending_rate", "eac",
-        "vac", "scope_ratio", "quality_ratio", "issues_opened", "issues_closed", "open_issues",
+        "etc", "vac", "tcpi", "scope_ratio", "quality_ratio", "issues_opened", "issues_closed", "open_issues",
         "budget", "schedule", "scope", "quality", "overall"]
     for column in EXPECTED.columns:
         expected = EXPECTED[column].tolist()
@@ -161,3 +163,77 @@ def test_scorecard_start_of_project_is_on_track():
     card = project_scorecard(project)
     assert card.loc[0, ["cpi", "spi", "scope_ratio", "quality_ratio"]].tolist() == [1.0] * 4
     assert card.loc[0, "overall"] == "green"
+
+
+# --------------------------------------------------------------------------- eac_method, ETC, TCPI
+
+# Worked examples of the kind standard earned-value course material uses (PMBOK-style
+# exercises); the arithmetic is in each row's comment.
+@pytest.mark.parametrize("bac, pv, ev, ac, method, eac_expected, etc_expected", [
+    # CPI = 40 000 / 45 000 = 8/9; EAC = BAC / CPI = 100 000 * 9/8 = 112 500; ETC = 112 500 - 45 000
+    (100_000, 50_000, 40_000, 45_000, "cpi", 112_500, 67_500),
+    # atypical: EAC = AC + (BAC - EV) = 45 000 + 60 000 = 105 000; ETC = 60 000
+    (100_000, 50_000, 40_000, 45_000, "atypical", 105_000, 60_000),
+    # SPI = 40 000 / 50 000 = 0.8; CPI * SPI = 8/9 * 4/5 = 32/45;
+    # EAC = 45 000 + 60 000 * 45/32 = 45 000 + 84 375 = 129 375; ETC = 84 375
+    (100_000, 50_000, 40_000, 45_000, "cpi_spi", 129_375, 84_375),
+    # CPI = 4 000 / 5 000 = 0.8; EAC = 10 000 / 0.8 = 12 500; ETC = 7 500
+    (10_000, 5_000, 4_000, 5_000, "cpi", 12_500, 7_500),
+    # atypical: 5 000 + (10 000 - 4 000) = 11 000; ETC = 6 000
+    (10_000, 5_000, 4_000, 5_000, "atypical", 11_000, 6_000),
+    # CPI * SPI = 0.8 * 0.8 = 0.64; EAC = 5 000 + 6 000 / 0.64 = 5 000 + 9 375 = 14 375
+    (10_000, 5_000, 4_000, 5_000, "cpi_spi", 14_375, 9_375),
+    # under budget and ahead: CPI = 1.25, SPI = 1.25; EAC = 1 000 / 1.25 = 800
+    (1_000, 400, 500, 400, "cpi", 800, 400),
+    # CPI * SPI = 1.5625; EAC = 400 + 500 / 1.5625 = 400 + 320 = 720
+    (1_000, 400, 500, 400, "cpi_spi", 720, 320),
+    # 0.1 + 0.2 style figures: 0.3 * 0.3 / 0.1 is 0.8999999999999999 in floats; exactly 0.9
+    (0.3, 0.1, 0.1, 0.3, "cpi", 0.9, 0.6),
+])
+def test_eac_methods_worked_examples(bac, pv, ev, ac, method, eac_expected, etc_expected):
+    forecast = estimate_at_completion(bac, ev=ev, ac=ac, pv=pv, method=method)
+    assert forecast == eac_expected  # exact, not approximately
+    assert estimate_to_complete(forecast, ac) == etc_expected
+
+
+@pytest.mark.parametrize("bac, ev, ac, expected", [
+    (100_000, 40_000, 45_000, 12 / 11),  # (100 000 - 40 000) / (100 000 - 45 000) = 60/55
+    (10_000, 4_000, 5_000, 1.2),         # 6 000 / 5 000
+    (1_000, 500, 400, 500 / 600),        # under budget: less efficiency needed than so far
+    (1_000, 500, 1_200, -2.5),           # budget already overrun: 500 / -200
+])
+def test_tcpi_worked_examples(bac, ev, ac, expected):
+    assert to_complete_performance_index(bac, ev, ac) == pytest.approx(expected, rel=1e-15)
+
+
+def test_edge_case_cpi_zero_nothing_earned_gives_no_forecast_not_an_error():
+    # EV = 0 with money spent: CPI = 0, BAC / CPI and (BAC - EV) / (CPI * SPI) have no value
+    assert estimate_at_completion(1_000, ev=0, ac=200, method="cpi") == math.inf
+    assert estimate_at_completion(1_000, ev=0, ac=200, pv=100, method="cpi_spi") == math.inf
+    # atypical needs no index: 200 + 1 000 - 0
+    assert estimate_at_completion(1_000, ev=0, ac=200, method="atypical") == 1_200
+
+
+def test_edge_case_bac_equals_ac_budget_spent():
+    # BAC = AC: (BAC - EV) / 0 -- the remaining work cannot be done within the budget
+    assert to_complete_performance_index(1_000, 600, 1_000) == math.inf
+    # ... and with no work remaining either (EV = BAC) there is nothing to complete: NaN
+    assert math.isnan(to_complete_performance_index(1_000, 1_000, 1_000))
+
+
+def test_unknown_eac_method_is_named():
+    with pytest.raises(ValueError, match="'median'; expected one of cpi, atypical, cpi_spi"):
+        estimate_at_completion(1_000, ev=1, ac=1, method="median")
+
+
+@pytest.mark.parametrize("method, eac_expected", [
+    # 2024-03 of PROJECT: BAC 1 000, PV 500, EV 400, AC 500 (CPI = SPI = 0.8)
+    ("cpi", 1_250.0),      # 1 000 / 0.8
+    ("atypical", 1_100.0),  # 500 + 600
+    ("cpi_spi", 1_437.5),   # 500 + 600 / 0.64
+])
+def test_project_scorecard_uses_the_eac_method(method, eac_expected):
+    card = project_scorecard(PROJECT, eac_method=method).set_index("period")
+    row = card.loc["2024-03"]
+    assert (row["eac"], row["etc"], row["vac"]) == (eac_expected, eac_expected - 500, 1_000 - eac_expected)
+    assert row["tcpi"] == 600 / 500  # (1 000 - 400) / (1 000 - 500), whatever the method

@@ -1,6 +1,7 @@
 """Sales funnel and activity norms (SPEC 3.7, seed 002)."""
 import copy
 import math
+from fractions import Fraction
 
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ from kpi_toolkit.method.funnel import (
     funnel_from_config,
     funnel_plan,
     funnel_problems,
+    parse_conversion,
     per_manager,
     required_at_stage,
     workload_summary,
@@ -201,3 +203,98 @@ def test_funnel_plan_checks_its_own_inputs():
 def test_valid_funnel_has_no_problems():
     assert funnel_problems(FUNNEL) == []
     assert funnel_problems("not a mapping")[0].column == "funnel"
+
+
+# --------------------------------------------------------------------------- "1 in N", fractions, rounding
+
+
+@pytest.mark.parametrize("written, share", [
+    (0.25, Fraction(1, 4)),
+    ("1 in 4", Fraction(1, 4)),
+    ("1 in 3", Fraction(1, 3)),        # no decimal can say one third exactly
+    ("1  IN 2.5", Fraction(2, 5)),
+    ("1 из 4", Fraction(1, 4)),        # as a Russian consultant writes it
+    ("1 из 2,5", Fraction(2, 5)),
+    ("1/3", Fraction(1, 3)),
+    ("3 / 10", Fraction(3, 10)),
+    ("0.7", Fraction(7, 10)),
+    (1, Fraction(1)),
+    ("1 in 1", Fraction(1)),
+])
+def test_conversion_forms(written, share):
+    assert parse_conversion(written) == share
+
+
+@pytest.mark.parametrize("written", ["1 in 0", "2 in 4", "4/3", "0/5", "25%", "one in four", 0, 1.5, -0.2,
+                                     True, None, float("nan"), "1 in -3", ""])
+def test_not_a_conversion(written):
+    assert parse_conversion(written) is None
+
+
+def test_one_in_three_is_exact_where_a_rounded_decimal_is_not():
+    # 10 deals at "1 in 3": 10 * 3 = 30 contracts exactly; 0.333 would need ceil(30.03) = 31
+    assert required_at_stage(10, "1 in 3") == 30
+    assert required_at_stage(10, 0.333) == 31
+
+
+@pytest.mark.parametrize("stages, rounding, expected", [
+    # 10 deals; 10 / 0.3 = 33.33 -> 34; each stage: 34 / 0.3 = 113.33 -> 114
+    ([0.3, 0.3], "each_stage", [10, 34, 114]),
+    # end: 10 / 0.3 = 33.33 -> 34; 10 / 0.09 = 111.11 -> 112
+    ([0.3, 0.3], "end", [10, 34, 112]),
+    # 10 deals, "1 in 3" then 1/2: 30 then 60 either way (nothing to round)
+    (["1 in 3", "1/2"], "each_stage", [10, 30, 60]),
+    (["1 in 3", "1/2"], "end", [10, 30, 60]),
+    # 0.7 three times: each stage 10 / 0.7 = 14.29 -> 15; 15 / 0.7 = 21.43 -> 22; 22 / 0.7 = 31.43 -> 32
+    ([0.7, 0.7, 0.7], "each_stage", [10, 15, 22, 32]),
+    # end: 14.29 -> 15; 10 / 0.49 = 20.41 -> 21; 10 / 0.343 = 29.15 -> 30
+    ([0.7, 0.7, 0.7], "end", [10, 15, 21, 30]),
+])
+def test_funnel_rounding_worked_examples(stages, rounding, expected):
+    plan = funnel_plan(1_000, 100, [{"stage": f"s{i}", "conversion": c} for i, c in enumerate(stages)], 1,
+                       rounding=rounding)
+    assert plan["required_total"].tolist() == expected
+
+
+def test_rounding_end_carries_exact_deals_and_rounds_each_managers_share_once():
+    # 1 000 000 / 300 000 = 3.33 deals -> 4; contracts at 0.8: each stage 4 / 0.8 = 5, end 4.17 -> 5;
+    # meetings at 0.3: each stage 5 / 0.3 = 16.67 -> 17, end 13.89 -> 14.
+    # Per manager (3): each stage ceil(4/3), ceil(5/3), ceil(17/3) = 2, 2, 6;
+    # end ceil(1.11), ceil(1.39), ceil(4.63) = 2, 2, 5
+    stages = [{"stage": "contracts", "conversion": 0.8}, {"stage": "meetings", "conversion": 0.3}]
+    each = funnel_plan(1_000_000, 300_000, stages, 3)
+    end = funnel_plan(1_000_000, 300_000, stages, 3, rounding="end")
+    assert each["required_total"].tolist() == [4, 5, 17] and each["required_per_manager"].tolist() == [2, 2, 6]
+    assert end["required_total"].tolist() == [4, 5, 14] and end["required_per_manager"].tolist() == [2, 2, 5]
+
+
+def test_funnel_from_config_reads_rounding_and_one_in_n():
+    funnel = copy.deepcopy(FUNNEL)
+    funnel["stages"][1]["conversion"] = "1 in 2"
+    funnel["rounding"] = "end"
+    plan, _, _ = funnel_from_config(funnel)
+    assert plan["required_total"].tolist() == [48, 60, 120, 300, 1200]
+    assert plan["conversion"].tolist()[1:] == [0.8, 0.5, 0.4, 0.25]
+
+
+@pytest.mark.parametrize("rounding", ["each stage", "up", 1, True])
+def test_unknown_rounding_is_named(rounding):
+    funnel = dict(FUNNEL, rounding=rounding)
+    (problem,) = funnel_problems(funnel)
+    assert problem.column == "funnel.rounding"
+    assert problem.message == f"funnel.rounding is {rounding!r}; expected each_stage or end"
+    assert problem.fix.startswith("write each_stage (round every stage's count up, the default) or end")
+
+
+@pytest.mark.parametrize("written, hint", [
+    ("25%", '(25% is written 0.25)'),
+    (25, '(if 25 is a percentage, write 0.25; if it means one in 25, write "1 in 25")'),
+    ("1 in 0", '"1 in N": 0.25, 1/4 or "1 in 4" for one in four'),
+])
+def test_bad_conversion_says_how_to_write_it(written, hint):
+    funnel = broken(("stages", 1, "conversion"), written)
+    (problem,) = funnel_problems(funnel)
+    assert problem.column == "funnel.stages[1].conversion"
+    assert problem.message == (f"conversion of stage 'meetings' is {written!r}; expected a share greater than 0 "
+                               "and at most 1")
+    assert hint in problem.fix

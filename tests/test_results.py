@@ -87,7 +87,7 @@ FORMULA_IDS = {"E001": '=HYPERLINK("http://x","y")', "E002": "-2+3+cmd|' /C calc
                "G2": "=1+1", "RET": "@SUM(1)"}
 NUMERIC = {"weight", "plan", "fact", "attainment", "index", "coefficient", "fund_share", "bonus",
            "performance_ratio", "stop_factor", "bonus_fund", "raw_weight", "pv", "ev", "ac", "cv", "cpi", "sv",
-           "spi", "eac", "vac"}
+           "spi", "eac", "etc", "vac", "tcpi"}
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ CLIENTS = ROOT / "clients"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[0-6]_*.ipynb"))
 PARAMETERS = {"client_dir", "period", "language", "output_dir", "scenario"}
 # Column headings that read the same in every language (earned-value abbreviations).
-UNIVERSAL = {"PV", "EV", "AC", "CV", "SV", "CPI", "SPI", "EAC", "VAC"}
+UNIVERSAL = {"PV", "EV", "AC", "CV", "SV", "CPI", "SPI", "EAC", "ETC", "VAC", "TCPI"}
 
 
 @pytest.fixture(scope="module", params=["northwind", "sever-trade"])
@@ -571,3 +571,54 @@ def test_at_the_limit_every_employee_stays_in_the_body(tmp_path):
     body = stages.work_plans(results, "en", tmp_path).html
     assert len(set(re.findall(r"Employee \d+\b", body))) == 12 and not (tmp_path / "detail").exists()
     assert len(stages.payroll_table(results, "en")) == 13
+
+
+# --------------------------------------------------------------------------- stage 05: EAC methods and edge cases
+
+PROJECT_HEADER = "period,pv,ev,ac,bac,scope_planned,scope_delivered,issues_opened,issues_closed\n"
+
+
+def _pilot_stage(client_copy, project_rows: str, eac_method: str | None = None):
+    folder = client_copy()
+    (folder / "project.csv").write_text(PROJECT_HEADER + project_rows, encoding="utf-8")
+    if eac_method:
+        with open(folder / "client.yaml", "a", encoding="utf-8") as f:
+            f.write(f"eac_method: {eac_method}\n")
+    return stages.open_stage(folder)
+
+
+@pytest.mark.parametrize("method, words", [
+    # 2024-03: BAC 60 000, PV 20 000, EV 19 000, AC 21 000
+    ("cpi", "EAC = BAC / CPI"),                             # 60 000 * 21/19 = 66 315.79
+    ("atypical", "EAC = AC + (BAC − EV)"),                  # 21 000 + 41 000 = 62 000
+    ("cpi_spi", "EAC = AC + (BAC − EV) / (CPI × SPI)"),     # 21 000 + 41 000 / (19/21 * 19/20)
+])
+def test_project_summary_says_how_the_forecast_is_made(client_copy, method, words):
+    stage = _pilot_stage(client_copy, "2024-02,10000,9000,9500,60000,4,3,5,2\n"
+                                      "2024-03,20000,19000,21000,60000,8,7,3,4\n", method)
+    last = stage.results.project_scorecard.iloc[-1]
+    summary = str(stages.project_summary(stage.results, "en"))
+    assert words in summary
+    assert format_money(last["eac"], "EUR", "en", 0) in summary
+    assert format_money(last["etc"], "EUR", "en", 0) in summary  # ETC = EAC - AC
+    assert "cost efficiency of 1.05" in summary  # TCPI = 41 000 / 39 000 = 1.0513
+
+
+def test_nothing_earned_yet_is_said_in_words_not_a_figure(client_copy):
+    # EV = 0 with money spent: CPI = 0, so BAC / CPI has no value
+    stage = _pilot_stage(client_copy, "2024-02,10000,0,5000,60000,4,0,0,0\n"
+                                      "2024-03,20000,0,9000,60000,8,0,0,0\n")
+    summary = str(stages.project_summary(stage.results, "en"))
+    assert "Nothing has been earned yet (EV = 0, so CPI = 0)" in summary
+    assert "inf" not in summary and "∞" not in summary
+    tables = str(stages.project_scorecard_tables(stage.results, "ru"))
+    assert "Прочерк в графах EAC, ETC и VAC" in tables and "inf" not in tables
+
+
+def test_budget_spent_with_work_left_is_said_in_words(client_copy):
+    # BAC = AC = 60 000, EV 50 000: TCPI = 10 000 / 0
+    stage = _pilot_stage(client_copy, "2024-02,10000,9000,9500,60000,4,3,5,2\n"
+                                      "2024-03,60000,50000,60000,60000,8,7,3,4\n")
+    summary = str(stages.project_summary(stage.results, "en"))
+    assert "can no longer be finished within the budget" in summary
+    assert "A dash in TCPI" in str(stages.project_scorecard_tables(stage.results, "en"))

@@ -493,3 +493,19 @@ def test_a_year_to_date_statement_says_what_was_paid_before_from_where_and_what_
     assert "To pay for March 2026: RUB0.00" in text
     april = text_of(statement_html(calculate(client, "2026-04"), "E1", "ru"))
     assert "К выплате за апрель 2026" in april and "2 200,00" in april
+
+
+def test_northwind_statement_explains_its_gate_in_words():
+    """The demo's gate (sales-manager revenue pays at most 100 % while cash collection is under 95 %):
+    the employee it holds back is told why, in words; one who reached it is told the rule."""
+    import html as _html
+    import re as _re
+    import kpi_toolkit as kt
+    from kpi_toolkit.outputs.statement import statement_html
+    results = kt.calculate(kt.load_client(Path(__file__).resolve().parent.parent / "clients" / "northwind"))
+    totals = results.bonus.totals.set_index("employee_id")
+    shut = [e for e, g in totals["gates"].items() if isinstance(g, str) and "revenue x1" in g]
+    assert shut  # the engine, not this test, decides who is held back
+    words = _re.sub(r"\s+", " ", _html.unescape(_re.sub(r"<[^>]+>", " ", str(statement_html(results, shut[0], "en")))))
+    assert "gate: Cash collected from customers against the collection plan is under 95%" in words
+    assert "cash_collection <" not in words  # no internal codes

@@ -589,3 +589,41 @@ def test_reports_must_hold_entries_and_unknown_ones_are_warned_about(client_copy
     make_fixtures.set_yaml(folder, "reports: 50", "reports:\n  employee_limit: 50")
     (problem,) = validate_client(folder)
     assert (problem.column, problem.severity) == ("reports.employee_limit", "warning")
+
+
+# --------------------------------------------------------------------------- eac_method (SPEC 3.6)
+
+
+@pytest.mark.parametrize("method", ["cpi", "atypical", "cpi_spi"])
+def test_eac_method_is_read(client_copy, method):
+    folder = client_copy()
+    with open(folder / "client.yaml", "a", encoding="utf-8") as f:
+        f.write(f"eac_method: {method}\n")
+    assert load_client(folder).config.eac_method == method
+
+
+def test_eac_method_defaults_to_cpi(client_copy):
+    assert load_client(client_copy()).config.eac_method == "cpi"
+
+
+@pytest.mark.parametrize("value, hint", [("cpi-spi", "did you mean 'cpi_spi'? "), ("median", "")])
+def test_unknown_eac_method_is_reported_at_its_line(client_copy, value, hint):
+    folder = client_copy()
+    lines = (folder / "client.yaml").read_text(encoding="utf-8").count("\n")
+    with open(folder / "client.yaml", "a", encoding="utf-8") as f:
+        f.write(f"eac_method: {value}\n")
+    errors = [p for p in validate_client(folder) if p.severity == "error"]
+    assert [(p.table, p.row, p.column) for p in errors] == [("client.yaml", lines + 1, "eac_method")]
+    assert errors[0].message == f"eac_method is '{value}'; expected one of: cpi, atypical, cpi_spi"
+    assert errors[0].fix.startswith(hint + "write cpi (EAC = BAC / CPI, the default)")
+
+
+def test_funnel_rounding_and_one_in_n_are_read_and_checked_at_their_line(client_copy, make_fixtures):
+    folder = client_copy()
+    make_fixtures.set_yaml(folder, "bonus_budget: 6000", FUNNEL.replace("1.5}", '"1 in 2"}') + "\n  rounding: up")
+    (problem,) = validate_client(folder)
+    assert (problem.table, problem.row, problem.column) == ("client.yaml", 15, "funnel.rounding")
+    assert problem.message == "funnel.rounding is 'up'; expected each_stage or end"
+    make_fixtures.set_yaml(folder, "rounding: up", "rounding: end")
+    funnel = load_client(folder).config.funnel
+    assert (funnel["rounding"], funnel["stages"][1]["conversion"]) == ("end", "1 in 2")

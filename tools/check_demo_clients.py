@@ -113,6 +113,9 @@ def check_client(folder: Path) -> Checker:
     t: dict[str, pd.DataFrame] = {}
     for name, table in schema.TABLES.items():
         path = folder / f"{name}.csv"
+        if not table.required and not path.exists() and name not in ("project", "stop_factors"):
+            t[name] = pd.DataFrame(columns=table.column_names)  # an optional table the client does not use
+            continue
         if not c.check(path.exists(), f"{name}.csv missing"):
             continue
         raw = path.read_bytes()
@@ -160,8 +163,9 @@ def check_client(folder: Path) -> Checker:
                         c.check(all(op(v, Decimal(str(b))) for v in vals), f"{name}.csv: {col.name} violates {bound} {b}")
     if len(t) < len(schema.TABLES):
         return c
-    goals, kpis, positions, pk, sf, emps, act, project = (t[n] for n in (
-        "goals", "kpis", "positions", "position_kpis", "stop_factors", "employees", "actuals", "project"))
+    goals, kpis, positions, pk, sf, emps, act, project, gates, modifiers = (t[n] for n in (
+        "goals", "kpis", "positions", "position_kpis", "stop_factors", "employees", "actuals", "project", "gates",
+        "modifiers"))
     # ---------------------------------------------------------------- client.yaml
     cfg = yaml.safe_load((folder / "client.yaml").read_text(encoding="utf-8"))
     for key in schema.CLIENT_YAML_REQUIRED:
@@ -190,6 +194,7 @@ def check_client(folder: Path) -> Checker:
     curves = cfg.get("payout_curves", {})
     for name, cv in curves.items():
         c.check(cv["type"] in ("linear", "steps") and len(cv["points"]) >= 2, f"curve {name}")
+        c.check(cv.get("basis", "attainment") in ("attainment", "value"), f"curve {name}: basis")
         xs = [p[0] for p in cv["points"]]
         c.check(xs == sorted(xs), f"curve {name}: points sorted")
     fn = cfg.get("funnel", {})
@@ -358,6 +363,7 @@ def check_client(folder: Path) -> Checker:
                    f"plan {plan} fact {fact}")
     rules = pk.set_index(["position_id", "kpi_id"])
     under, blocked, stopped, lower_seen, band_seen, capped, at_threshold = [], set(), [], [], [], [], []
+    gated, modified, on_value = [], [], []
     pool = Decimal(0)
     for eid, grp in cur.groupby("employee_id"):
         e = emp.loc[eid]
@@ -385,12 +391,21 @@ def check_client(folder: Path) -> Checker:
                 band_seen.append((eid, k, a))
             if rule["curve"]:
                 cv = curves[rule["curve"]]
-                coef = curve_value(cv["type"], cv["points"], a)
+                value = cv.get("basis") == "value"  # points in the KPI's units: the fact decides (SPEC 3.5.1)
+                coef = curve_value(cv["type"], cv["points"], D(row["fact"]) if value else a)
+                if value:
+                    on_value.append((eid, k, D(row["fact"]), coef))
             else:
                 coef = Decimal(0) if thr is not None and a < thr else a
                 if cap is not None and coef > cap:
                     capped.append((eid, k))
                     coef = cap
+            for _, gate in gates[(gates["position_id"] == pid) & (gates["applies_to"] == k)].iterrows():
+                g = grp[grp["kpi_id"] == gate["gate_kpi_id"]].iloc[0]
+                ga = attainment(kp.loc[gate["gate_kpi_id"]], D(g["plan"]), D(g["fact"]))
+                if ga < D(gate["level"]) and coef > D(gate["cap"]):
+                    gated.append((eid, k, ga))
+                    coef = D(gate["cap"])
             weight = D(rule["weight"])
             if weight is None:  # a map position: the exact weight from the goals it owns
                 w = map_weights[pid][k]
@@ -403,6 +418,11 @@ def check_client(folder: Path) -> Checker:
             if hit:
                 stopped.append((eid, rule["kpi_id"], fv))
                 d *= D(rule["factor"])
+        for _, m in modifiers[modifiers["period"] == period].iterrows():
+            if m["scope"] == "company" or (m["scope"], m["id"]) in (
+                    ("department", e["department"]), ("position", pid), ("employee", eid)):
+                modified.append((eid, m["factor"]))
+                d *= D(m["factor"])
         v = D(pos.loc[pid, "variable_share"])
         fund = D(e["bonus_fund"]) if e["bonus_fund"] else D(e["base_salary"]) * v / (1 - v)
         s = max(pd.Timestamp(e["start_date"]), lo) if e["start_date"] else lo
@@ -419,6 +439,11 @@ def check_client(folder: Path) -> Checker:
             "band KPI inside and outside the band in the period")
     c.check(any(kp.loc[k, "direction"] == "lower" for _, k, _ in under), "a lower-is-better KPI under threshold")
     c.check(any(kp.loc[k, "direction"] == "band" for _, k, _ in under), "a band KPI under threshold")
+    if folder.name == "northwind":  # the plan forms of SPEC 3.5.1, shown by one demo client
+        c.check(len(gated) >= 1, "a gate shut in the reported period caps a payout")
+        c.check(len(modified) >= 1 and (modifiers["reason"] != "").all(), "a modifier with a reason applies")
+        c.check(any(f == Decimal(str(curves[rules.loc[(emp.loc[e, "position_id"], k), "curve"]]["points"][0][0]))
+                    for e, k, f, _ in on_value), "a value-basis curve, with a fact exactly at its first point")
     budget = Decimal(str(cfg["bonus_budget"]))
     c.check(Decimal("0.85") <= pool / budget <= Decimal("1.15"), f"pool {pool:.0f} vs budget {budget} off by > 15 %")
     # ---------------------------------------------------------------- project
@@ -442,6 +467,10 @@ def check_client(folder: Path) -> Checker:
     c.note("stop factor hit: " + "; ".join(f"{e} {names[e]} {k}={f}" for e, k, f in stopped))
     c.note("capped: " + "; ".join(f"{e} {names[e]} {k}" for e, k in capped))
     c.note("band: " + "; ".join(f"{e} {names[e]} {k} a={a:.3f}" for e, k, a in band_seen))
+    if gated or modified or on_value:
+        c.note("gate shut: " + "; ".join(f"{e} {names[e]} {k} (gate KPI a={a:.3f})" for e, k, a in gated))
+        c.note(f"modifier applied to {len(modified)} employees: " + ", ".join(sorted({f for _, f in modified})))
+        c.note("value-basis curve: " + "; ".join(f"{e} {names[e]} {k} fact {f} -> {cf:.3f}" for e, k, f, cf in on_value[:4]))
     c.note("joined mid-period: " + "; ".join(f"{j} {names[j]} ({emp.loc[j, 'start_date']})" for j in joiners)
            + " | left earlier: " + "; ".join(f"{x} {names[x]} ({emp.loc[x, 'end_date']})" for x in leavers))
     c.note(f"bonus pool (this check's estimate) {pool:,.0f} vs budget {budget:,} {cfg['currency']}; "

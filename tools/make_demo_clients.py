@@ -15,7 +15,10 @@ strategy map with a goal supporting two parents, KPIs below their threshold, exa
 employee blocked by a stop threshold, one hit by a stop factor, a missing fact excluded by
 policy, lower-is-better, band and baseline KPIs, a payout curve, a cap, an employee who joined
 in the middle of the period and one who left earlier, and the implementation project's
-earned-value figures. ``tools/check_demo_clients.py`` asserts all of that.
+earned-value figures. Northwind also shows the plan forms of SPEC 3.5.1: a gate (a sales
+manager's revenue pays nothing above target while cash collection is under 95 %), a modifier
+(the production department's uplift for the month) and a payout curve whose points are in the
+KPI's own units (client meetings: 10 pay half, 16 in full). ``tools/check_demo_clients.py`` asserts all of that.
 All names, companies, figures and contacts are fictitious.
 """
 from __future__ import annotations
@@ -128,10 +131,12 @@ class Client:
     overrides: dict[tuple[str, str], tuple]  # reported period: ("a", x) | ("fact", x) | ("pf", p, f) | ("missing",)
     season: list[float]
     project: list[tuple]
-    curves: dict[str, tuple[str, list[tuple[float, float]]]]
+    curves: dict[str, tuple]  # name -> (kind, points) or (kind, points, "value") for points in the KPI's units
     budget_factor: float
     budget_step: int
     money_dec: int
+    gates: list[tuple[str, str, float, str, float]] = field(default_factory=list)  # position, gate KPI, level, applies_to, cap
+    modifiers: list[tuple[str, str, str, float, str]] = field(default_factory=list)  # period, scope, id, factor, reason
 
 
 # --------------------------------------------------------------------------- helpers
@@ -184,6 +189,11 @@ def curve_value(kind: str, points: list[tuple[float, float]], a: float) -> float
         if x0 <= a <= x1:
             return c0 + (c1 - c0) * (a - x0) / (x1 - x0)
     return points[-1][1]
+
+
+def on_value(curve: tuple) -> bool:
+    """Whether a curve's points are facts in the KPI's units (``basis: value``), not attainment."""
+    return len(curve) > 2 and curve[2] == "value"
 
 
 def attainment(k: Kpi, plan, fact) -> float:
@@ -268,8 +278,10 @@ def generate_actuals(c: Client) -> list[list]:
                     a = (1 + damp * (mu - 1) - 0.03 + 0.012 * pi + draws[k.id] * k.sd
                          - damp * shocks[k.id])
                     if p == REPORTED:
-                        floor = max(pk.threshold or 0, pk.stop or 0,
-                                    curves[pk.curve][1][0][0] if pk.curve else 0, 0.72) + 0.04
+                        first = curves[pk.curve][1][0][0] if pk.curve else 0
+                        if pk.curve and on_value(curves[pk.curve]):
+                            first /= plan  # the first point is a fact: as attainment of this plan
+                        floor = max(pk.threshold or 0, pk.stop or 0, first, 0.72) + 0.04
                         a = min(max(a, floor), 1.32)
                     else:
                         a = min(max(a, 0.8 if pk.stop else 0.55), 1.6)
@@ -340,12 +352,17 @@ def bonus_pool(c: Client, actuals: list[list], period: str) -> tuple[float, dict
             if pk.stop is not None and a < pk.stop:
                 d = 0.0
             if pk.curve:
-                kind, pts = c.curves[pk.curve]
-                coef = curve_value(kind, pts, a)
+                curve = c.curves[pk.curve]
+                coef = curve_value(curve[0], curve[1], fact if on_value(curve) else a)
             else:
                 coef = 0.0 if (pk.threshold is not None and a < pk.threshold) else a
                 if pk.cap is not None:
                     coef = min(coef, pk.cap)
+            for (gpos, gkpi, level, applies_to, gcap) in c.gates:  # a shut gate caps what it applies to
+                if gpos == e.position and applies_to == pk.kpi:
+                    gplan, gfact = act[(period, e.id, gkpi)]
+                    if attainment(kpis[gkpi], gplan, gfact) < level:
+                        coef = min(coef, gcap)
             w = 1.0 if pk.weight is None else pk.weight  # a map position: equal weights, for the estimate
             lines.append((w, coef))
             wsum += w
@@ -354,6 +371,11 @@ def bonus_pool(c: Client, actuals: list[list], period: str) -> tuple[float, dict
                 continue
             f = act[(period, e.id, kid)][1]
             if {"<": f < limit, "<=": f <= limit, ">": f > limit, ">=": f >= limit}[cond]:
+                d *= factor
+        dept = e.dept or pos.dept
+        for (mperiod, scope, mid, factor, _) in c.modifiers:
+            if mperiod == period and (scope == "company" or (scope, mid) in (
+                    ("department", dept), ("position", e.position), ("employee", e.id))):
                 d *= factor
         b = sum(fund * w / wsum * coef for w, coef in lines) * d
         per[e.id] = b
@@ -393,6 +415,12 @@ def write_client(c: Client, out: Path, logo: dict) -> dict:
                for p in c.positions for pk in p.kpis])
     write_csv(folder / "stop_factors.csv", ["position_id", "kpi_id", "condition", "limit", "factor"],
               [list(r) for r in c.stop_factors])
+    if c.gates:  # optional tables: written only by a client that uses them
+        write_csv(folder / "gates.csv", ["position_id", "gate_kpi_id", "level", "applies_to", "cap"],
+                  [list(r) for r in c.gates])
+    if c.modifiers:
+        write_csv(folder / "modifiers.csv", ["period", "scope", "id", "factor", "reason"],
+                  [list(r) for r in c.modifiers])
     positions = {p.id: p for p in c.positions}
     write_csv(folder / "employees.csv",
               ["employee_id", "name", "position_id", "department", "base_salary", "bonus_fund",
@@ -566,7 +594,7 @@ def northwind() -> tuple[Client, callable, dict]:
         P("sales-manager", "Sales Manager", "Sales", 0.5, "line", [
             PK("revenue", 0.5, 85000, 0.7, cap=1.5, amount=True),
             PK("cash_collection", 0.3, 80000, 0.85, stop=0.85, amount=True),
-            PK("client_meetings", 0.2, 16, 0.6, cap=1.3)], reports_to="head-of-sales"),
+            PK("client_meetings", 0.2, 16, curve="meetings_scale")], reports_to="head-of-sales"),
         P("sales-coordinator", "Sales Support Coordinator", "Sales", 0.2, "line", [
             PK("quote_response_time", 0.5, 4, 0.7, cap=1.2),
             PK("order_accuracy", 0.3, 98.5, 0.8),
@@ -663,6 +691,9 @@ def northwind() -> tuple[Client, callable, dict]:
             ("E027", "raw_stock_days"): ("fact", 17.5),  # band KPI out of the band
             ("E033", "first_pass_yield"): ("fact", 94.5),  # baseline KPI under threshold
             ("E016", "customer_nps"): ("missing",),  # survey not delivered: excluded
+            ("E007", "revenue"): ("a", 1.2),  # over target, but ...
+            ("E007", "cash_collection"): ("a", 0.9),  # ... cash under 95 %: the gate holds revenue at 1
+            ("E006", "client_meetings"): ("fact", 10),  # exactly at the curve's first point: pays half
         },
         season=[1.0, 1.03, 1.05, 0.97, 0.88, 1.07],
         project=[("2026-04", 12000, 9500, 10600, 96000, 3, 2, 5, 1),
@@ -671,8 +702,12 @@ def northwind() -> tuple[Client, callable, dict]:
                  ("2026-07", 61000, 54300, 58700, 96000, 17, 15, 6, 7),
                  ("2026-08", 79000, 72700, 77800, 96000, 21, 19, 4, 6),
                  ("2026-09", 96000, 91200, 96800, 96000, 24, 23, 3, 4)],
-        curves={"sales_curve": ("linear", [(0.7, 0.5), (1.0, 1.0), (1.3, 1.5)])},
+        curves={"sales_curve": ("linear", [(0.7, 0.5), (1.0, 1.0), (1.3, 1.5)]),
+                "meetings_scale": ("linear", [(10, 0.5), (16, 1.0), (20, 1.3)], "value")},
         budget_factor=0.96, budget_step=1000, money_dec=2,
+        gates=[("sales-manager", "cash_collection", 0.95, "revenue", 1)],
+        modifiers=[(REPORTED, "department", "Production", 1.1,
+                    "Line 3 commissioned two weeks ahead of schedule")],
     )
 
     def yaml_text(ctx: dict) -> str:
@@ -730,8 +765,13 @@ branding:
 payout_curves:
   sales_curve:                # key account managers: 70 % pays half, 100 % pays in full, 130 % pays 1.5
     type: linear
-    label: {en: Key account sales scale, ru: Шкала продаж ключевым клиентам}
+    label: {{en: Key account sales scale, ru: Шкала продаж ключевым клиентам}}
     points: [[0.7, 0.5], [1.0, 1.0], [1.3, 1.5]]
+  meetings_scale:             # sales managers, in meetings held (not attainment): 10 pay half, 16 in full, 20 pay 1.3
+    type: linear
+    basis: value
+    label: {{en: Client meetings scale, ru: Шкала встреч с клиентами}}
+    points: [[10, 0.5], [16, 1.0], [20, 1.3]]
 
 # Sales funnel and activity norms (SPEC 3.7), per month.
 funnel:
@@ -1059,7 +1099,7 @@ branding:
 payout_curves:
   sales_steps:                # менеджеры по ключевым клиентам: ступенчатая шкала
     type: steps
-    label: {ru: Шкала продаж ключевым клиентам, en: Key account sales scale}
+    label: {{ru: Шкала продаж ключевым клиентам, en: Key account sales scale}}
     points: [[0.8, 0.5], [0.9, 0.8], [1.0, 1.0], [1.1, 1.2], [1.2, 1.4]]
 
 # Воронка продаж и нормативы активности (SPEC 3.7), на месяц.

@@ -137,9 +137,10 @@ period: "{period}"
 #   revenue_plan: 1200000
 #   average_deal: 12000
 #   sales_managers: 4
+#   rounding: each_stage   # round each stage's count up (default), or end: carry exact values, round once
 #   stages:          # from the deal back to first contact; conversion = share reaching the next stage
 #     - {{stage: contracts, conversion: 0.8}}
-#     - {{stage: meetings, conversion: 0.5}}
+#     - {{stage: meetings, conversion: "1 in 2"}}   # or 1/2, or 0.5
 
 # KPI weights are set per position (positions.method): map = from the goals the position owns
 # (goals.owner; the default for a goal owner), head_on = given in position_kpis.weight (the default
@@ -171,6 +172,9 @@ period: "{period}"
 # of their own beside the report (detail/), linked from it. 0 always moves them out.
 # reports:
 #   employee_detail_limit: 50
+# Forecast of the project's cost at completion: cpi (EAC = BAC / CPI, the default), atypical
+# (EAC = AC + BAC - EV: the overrun so far was a one-off) or cpi_spi (EAC = AC + (BAC - EV) / (CPI * SPI)).
+# eac_method: cpi
 """,
     "ru": """\
 # Настройки клиента '{slug}' (KPI Toolkit). Строки, начинающиеся с '#', — комментарии.
@@ -266,9 +270,10 @@ period: "{period}"
 #   revenue_plan: 12000000
 #   average_deal: 120000
 #   sales_managers: 4
+#   rounding: each_stage   # округлять вверх на каждом этапе (по умолчанию) или end — один раз, по точным значениям
 #   stages:          # от сделки назад к первому контакту; конверсия = доля, доходящая до следующего этапа
 #     - {{stage: contracts, conversion: 0.8}}
-#     - {{stage: meetings, conversion: 0.5}}
+#     - {{stage: meetings, conversion: "1 из 2"}}   # или 1/2, или 0.5
 
 # Веса KPI задаются для каждой должности (positions.method): map — из целей, за которые отвечает
 # должность (goals.owner; по умолчанию для владельца целей), head_on — экспертно в position_kpis.weight
@@ -301,6 +306,9 @@ period: "{period}"
 # из отчёта. 0 — выносить всегда.
 # reports:
 #   employee_detail_limit: 50
+# Прогноз стоимости проекта по завершении: cpi (EAC = BAC / CPI, по умолчанию), atypical
+# (EAC = AC + BAC − EV: отклонение считается разовым) или cpi_spi (EAC = AC + (BAC − EV) / (CPI × SPI)).
+# eac_method: cpi
 """,
 }
 

@@ -19,6 +19,7 @@ from babel.numbers import get_currency_precision, list_currencies
 
 from kpi_toolkit.method.client import ClientConfig, PayoutCurve
 from kpi_toolkit.errors import Problem
+from kpi_toolkit.method.earned_value import EAC_METHODS
 from kpi_toolkit.method.funnel import funnel_problems
 from kpi_toolkit.inputs.logo import logo_problem
 from kpi_toolkit.method.payroll import DEFAULT_COLUMNS, PAYROLL_COLUMNS, PayrollLayout
@@ -279,6 +280,16 @@ def _check_nested(values: dict, folder: Path, problem) -> dict[str, Any]:
         limit = _check_reports(values["reports"], problem)
         if limit is not None:
             out["employee_detail_limit"] = limit
+    method = values.get("eac_method")
+    if method is not None:
+        if method not in EAC_METHODS:
+            close = difflib.get_close_matches(str(method), EAC_METHODS, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problem("eac_method", f"eac_method is {_show(method)}; expected one of: {', '.join(EAC_METHODS)}",
+                    f"{hint}write cpi (EAC = BAC / CPI, the default), atypical (EAC = AC + BAC - EV: the "
+                    "overrun so far was a one-off) or cpi_spi (EAC = AC + (BAC - EV) / (CPI * SPI))")
+        else:
+            out["eac_method"] = method
     if values.get("payroll") is not None:
         layout = _check_payroll(values["payroll"], problem)
         if layout is not None:

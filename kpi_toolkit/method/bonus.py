@@ -725,6 +725,7 @@ class _Calculation:
         cap = self.cap.copy()
         for gate in gates.itertuples(index=False):
             groups = np.flatnonzero(emp_pos[np.arange(n_groups) % n_e] == gate.position_id)
+            groups = groups[np.isin(groups, L.group)]  # no lines, no statement: e.g. one who left earlier
             if not len(groups):
                 continue
             shut = self._gate_shut(gate, groups)

@@ -70,7 +70,8 @@ def calculate(client: ClientData, period: str | None = None, scenario: str | Non
     if client.has_project:
         thresholds = client.config.project_thresholds
         scorecard = project_scorecard(client.project, green=thresholds.get("green", 0.95),
-                                      amber=thresholds.get("amber", 0.85))
+                                      amber=thresholds.get("amber", 0.85),
+                                      eac_method=client.config.eac_method)
     plan = workload = None
     summary: dict = {}
     if client.config.funnel:

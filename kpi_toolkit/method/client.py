@@ -66,6 +66,7 @@ class ClientConfig:
     strategy_owner: str | None = None  # position owning the strategy map (None: the ceo-level one)
     project_start: str | None = None  # "YYYY-MM-DD"
     project_thresholds: dict = field(default_factory=lambda: {"green": 0.95, "amber": 0.85})
+    eac_method: str = "cpi"  # cpi | atypical | cpi_spi: how the project's EAC is forecast (SPEC 3.6)
     payroll: PayrollLayout = field(default_factory=PayrollLayout)  # the payroll file's layout (SPEC §5)
     # reports: past this many employees, the per-employee matrices, statements and lines go to
     # files of their own beside the report, and the report keeps summaries and exceptions

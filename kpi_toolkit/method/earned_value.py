@@ -10,8 +10,16 @@ Two conventions hold throughout:
   which counts as on track: the index is 1.0;
 - a missing figure (NaN) gives a missing index, and :func:`rag_status` leaves a missing index
   unrated (``None``) rather than colouring it: an area without data is neither good nor bad.
+
+Forecasts have two edge cases with no finite answer, kept as infinity or NaN (the CSV leaves
+them empty, the reports say why in words): nothing earned yet (CPI = 0) gives no estimate at
+completion, and a budget already spent (BAC = AC) leaves no money for the remaining work, so
+the to-complete index is infinite (or NaN when no work remains either).
 """
 from __future__ import annotations
+
+import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -19,11 +27,15 @@ import pandas as pd
 GREEN, AMBER, RED = "green", "amber", "red"
 STATUSES = (GREEN, AMBER, RED)  # best to worst
 AREAS = ("budget", "schedule", "scope", "quality")
+#: How the estimate at completion is forecast (SPEC 3.6): ``cpi`` assumes today's cost
+#: efficiency goes on, ``atypical`` that the overrun so far was a one-off and the rest costs
+#: its budget, ``cpi_spi`` that both cost and schedule efficiency weigh on the rest.
+EAC_METHODS = ("cpi", "atypical", "cpi_spi")
 # An index equal to a threshold up to float noise reaches it (EV / PV = 0.949999...).
 _TOLERANCE = 1e-9
 
 SCORECARD_COLUMNS = [
-    "period", "pv", "ev", "ac", "bac", "cv", "cpi", "sv", "spi", "spending_rate", "eac", "vac",
+    "period", "pv", "ev", "ac", "bac", "cv", "cpi", "sv", "spi", "spending_rate", "eac", "etc", "vac", "tcpi",
     "scope_ratio", "quality_ratio", "issues_opened", "issues_closed", "open_issues",
     *AREAS, "overall",
 ]
@@ -124,15 +136,119 @@ def spending_rate(ev, ac):
     return _divide(1.0, cost_performance_index(ev, ac))
 
 
-def estimate_at_completion(bac, cpi):
-    """Estimate at completion ``EAC = BAC / CPI``: the cost if efficiency stays as it is.
+def _exact(value) -> Fraction | None:
+    """A figure as the decimal it is written as (None when missing or not finite)."""
+    value = float(value)
+    return Fraction(str(value)) if math.isfinite(value) else None
+
+
+def _eac_one(bac, ev, ac, pv, method: str) -> float:
+    bac, ev, ac, pv = (_exact(v) for v in (bac, ev, ac, pv))
+    if None in (bac, ev, ac) or (method == "cpi_spi" and pv is None):
+        return math.nan
+    if method == "atypical":
+        return float(ac + bac - ev)
+    cpi_ = ev / ac if ac else Fraction(1)  # nothing spent yet: on track
+    if method == "cpi":
+        return float(bac / cpi_) if cpi_ else math.inf
+    spi_ = ev / pv if pv else Fraction(1)  # nothing planned yet: on track
+    if cpi_ * spi_ == 0:
+        return math.inf
+    return float(ac + (bac - ev) / (cpi_ * spi_))
+
+
+def estimate_at_completion(bac, cpi=None, *, ev=None, ac=None, pv=None, method: str = "cpi"):
+    """Estimate at completion: what the whole project is now forecast to cost.
+
+    ``method`` (``client.yaml`` ``eac_method``) is one of :data:`EAC_METHODS`:
+
+    - ``cpi`` (default): ``EAC = BAC / CPI``, today's cost efficiency goes on;
+    - ``atypical``: ``EAC = AC + (BAC - EV)``, the variance so far was a one-off;
+    - ``cpi_spi``: ``EAC = AC + (BAC - EV) / (CPI * SPI)``, both indices weigh on the rest.
+
+    Given ``ev`` and ``ac`` (and ``pv`` for ``cpi_spi``) the forecast is computed exactly from
+    the figures as written (``BAC * AC / EV``, not through a rounded CPI); ``estimate_at_completion
+    (bac, cpi)`` keeps the plain ``BAC / CPI``. Nothing earned yet (CPI = 0) gives infinity: no
+    forecast is possible.
 
     Examples
     --------
     >>> estimate_at_completion(1_000_000, 0.8)
     1250000.0
+    >>> estimate_at_completion(100_000, ev=40_000, ac=45_000)  # 100 000 / (40 000 / 45 000)
+    112500.0
+    >>> estimate_at_completion(100_000, ev=40_000, ac=45_000, method="atypical")
+    105000.0
+    >>> estimate_at_completion(100_000, ev=40_000, ac=45_000, pv=50_000, method="cpi_spi")
+    129375.0
+    >>> estimate_at_completion(100_000, ev=0, ac=5_000)  # nothing earned: no forecast
+    inf
     """
-    return _divide(bac, cpi)
+    if method not in EAC_METHODS:
+        raise ValueError(f"eac method {method!r}; expected one of {', '.join(EAC_METHODS)}")
+    if ev is None and ac is None:
+        if method != "cpi":
+            raise ValueError(f"eac method {method!r} needs ev and ac")
+        return _divide(bac, cpi)
+    if pv is None:
+        if method == "cpi_spi":
+            raise ValueError("eac method 'cpi_spi' needs pv")
+        pv = ev
+    values = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (bac, ev, ac, pv)))
+    flat = [_eac_one(*row, method) for row in zip(*(v.ravel() for v in values))]
+    result = np.asarray(flat, dtype=float).reshape(values[0].shape)
+    return _like(result, bac, ev, ac, pv)
+
+
+def _difference(a, b):
+    """a - b taken on the decimals as written (0.9 - 0.3 is 0.6); infinite and NaN stay so."""
+    x, y = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    flat = [float(_exact(u) - _exact(v)) if math.isfinite(u) and math.isfinite(v) else u - v
+            for u, v in zip(x.ravel().tolist(), y.ravel().tolist())]
+    return _like(np.asarray(flat, dtype=float).reshape(x.shape), a, b)
+
+
+def estimate_to_complete(eac, ac):
+    """Estimate to complete ``ETC = EAC - AC``: what the remaining work is forecast to cost.
+
+    Examples
+    --------
+    >>> estimate_to_complete(112_500, 45_000)
+    67500.0
+    >>> estimate_to_complete(float("inf"), 5_000)  # no forecast, no estimate to complete
+    inf
+    """
+    return _difference(eac, ac)
+
+
+def _tcpi_one(bac, ev, ac) -> float:
+    bac, ev, ac = (_exact(v) for v in (bac, ev, ac))
+    if None in (bac, ev, ac):
+        return math.nan
+    work, money = bac - ev, bac - ac
+    if money == 0:
+        return math.nan if work == 0 else math.inf
+    return float(work / money)
+
+
+def to_complete_performance_index(bac, ev, ac):
+    """To-complete performance index ``TCPI = (BAC - EV) / (BAC - AC)``.
+
+    The cost efficiency the remaining work needs to finish within the budget: over 1 means it
+    must be done more cheaply than so far. With the budget spent (BAC = AC) and work left it is
+    infinite (the budget cannot be met); with no work left either, NaN (nothing to complete).
+    A negative index means the budget is already overrun. Computed exactly from the figures.
+
+    Examples
+    --------
+    >>> round(to_complete_performance_index(100_000, 40_000, 45_000), 4)  # 60 000 / 55 000
+    1.0909
+    >>> to_complete_performance_index(1_000, 600, 1_000)  # budget spent, work left
+    inf
+    """
+    values = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (bac, ev, ac)))
+    flat = [_tcpi_one(*row) for row in zip(*(v.ravel() for v in values))]
+    return _like(np.asarray(flat, dtype=float).reshape(values[0].shape), bac, ev, ac)
 
 
 def variance_at_completion(bac, eac):
@@ -143,7 +259,7 @@ def variance_at_completion(bac, eac):
     >>> variance_at_completion(1_000_000, 1_250_000)
     -250000.0
     """
-    return _like(np.asarray(bac, dtype=float) - np.asarray(eac, dtype=float), bac, eac)
+    return _difference(bac, eac)
 
 
 cv = cost_variance
@@ -151,7 +267,9 @@ cpi = cost_performance_index
 sv = schedule_variance
 spi = schedule_performance_index
 eac = estimate_at_completion
+etc = estimate_to_complete
 vac = variance_at_completion
+tcpi = to_complete_performance_index
 
 
 def rag_status(index, green: float = 0.95, amber: float = 0.85):
@@ -209,7 +327,7 @@ def _issue_counts(project: pd.DataFrame, column: str) -> pd.Series:
 
 
 def project_scorecard(project: pd.DataFrame, green: float = 0.95,
-                      amber: float = 0.85) -> pd.DataFrame:
+                      amber: float = 0.85, eac_method: str = "cpi") -> pd.DataFrame:
     """The project scorecard: earned value, scope, quality and their statuses per period.
 
     Parameters
@@ -219,12 +337,15 @@ def project_scorecard(project: pd.DataFrame, green: float = 0.95,
         scope_delivered`` to date (cumulative); ``issues_opened, issues_closed`` per period.
     green, amber : float
         Status thresholds for every index (default 0.95 and 0.85).
+    eac_method : str
+        How the estimate at completion is forecast: ``cpi`` (default), ``atypical`` or
+        ``cpi_spi`` (:func:`estimate_at_completion`).
 
     Returns
     -------
     pandas.DataFrame
         One row per period, sorted, with columns ``period, pv, ev, ac, bac, cv, cpi, sv, spi,
-        spending_rate, eac, vac, scope_ratio, quality_ratio, issues_opened, issues_closed,
+        spending_rate, eac, etc, vac, tcpi, scope_ratio, quality_ratio, issues_opened, issues_closed,
         open_issues, budget, schedule, scope, quality, overall``. Budget is rated on CPI,
         schedule on SPI, scope on delivered / planned, quality on issues closed / opened to
         date (no issues yet = 1); ``open_issues`` is the backlog at the end of the period.
@@ -258,8 +379,11 @@ def project_scorecard(project: pd.DataFrame, green: float = 0.95,
     card["sv"] = schedule_variance(card["ev"], card["pv"])
     card["spi"] = schedule_performance_index(card["ev"], card["pv"])
     card["spending_rate"] = spending_rate(card["ev"], card["ac"])
-    card["eac"] = estimate_at_completion(card["bac"], card["cpi"])
+    card["eac"] = estimate_at_completion(card["bac"], ev=card["ev"], ac=card["ac"], pv=card["pv"],
+                                         method=eac_method)
+    card["etc"] = estimate_to_complete(card["eac"], card["ac"])
     card["vac"] = variance_at_completion(card["bac"], card["eac"])
+    card["tcpi"] = to_complete_performance_index(card["bac"], card["ev"], card["ac"])
 
     if {"scope_planned", "scope_delivered"} <= set(data.columns):
         card["scope_ratio"] = _index(data["scope_delivered"], data["scope_planned"])

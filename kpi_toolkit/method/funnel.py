@@ -10,13 +10,22 @@ The ``funnel`` mapping of ``client.yaml``::
       revenue_plan: 12000000      # for the reported period
       average_deal: 250000
       sales_managers: 4
+      rounding: each_stage        # or end (see below)
       stages:                     # from the deal back to first contact
         - {stage: contracts, conversion: 0.8}
-        - {stage: meetings, conversion: 0.5}
+        - {stage: meetings, conversion: "1 in 2"}   # or 1/2, or 0.5
       segments:                   # contact norms per client per period
         - {segment: key_accounts, clients: 24, calls: 4, letters: 2, meetings: 1}
       activity_minutes: {calls: 15, letters: 20, meetings: 90}
       working_hours: 168          # per manager per period
+
+A conversion is the share of a stage that reaches the next one: a number (0.25), a fraction
+(``"1/4"``) or ``"1 in N"`` (``"1 in 4"``; ``"1 из 4"`` in Russian). ``rounding`` says when
+counts are rounded up: ``each_stage`` (the default) rounds every stage's count up and works
+back from the rounded figure; ``end`` carries the exact requirement (from the exact revenue
+plan / average deal) back through the funnel and rounds each stage's count up once. 10 deals
+at 0.3 and then 0.3 need 10 / 0.3 = 33.3 -> 34 and then 34 / 0.3 = 113.3 -> 114 stage by
+stage, but 10 / 0.09 = 111.1 -> 112 at the end.
 
 Counts are rounded up exactly: the numbers are taken as the decimals they are written as, so
 21 / 0.7 needs 30, not the 31 that binary floating point would give.
@@ -25,6 +34,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
@@ -33,14 +43,56 @@ import pandas as pd
 from kpi_toolkit.errors import Problem, SchemeError
 
 PLAN_COLUMNS = ["stage", "conversion", "required_total", "required_per_manager"]
+ROUNDINGS = ("each_stage", "end")
 WORKLOAD_COLUMNS = ["segment", "activity", "clients", "per_client", "volume", "minutes", "hours"]
 DEALS = "deals"
 _SOURCE = "client.yaml"
 
 
+_NUMBER = r"(\d+(?:[.,]\d+)?)"
+_ONE_IN = re.compile(rf"1\s+(?:in|из)\s+{_NUMBER}", re.IGNORECASE)
+_FRACTION = re.compile(rf"{_NUMBER}\s*/\s*{_NUMBER}")
+
+
 def _exact(value) -> Fraction:
     """A number as the decimal it is written as (0.7 is 7/10, not 0.6999...)."""
     return Fraction(str(value))
+
+
+def _decimal(text: str) -> Fraction:
+    return Fraction(text.replace(",", "."))
+
+
+def parse_conversion(value) -> Fraction | None:
+    """A conversion as the exact share it is written as, or None when it is not one.
+
+    A number (0.25), a fraction (``"1/4"``) or ``"1 in N"`` (``"1 из N"``); the share must be
+    greater than 0 and at most 1.
+
+    Examples
+    --------
+    >>> parse_conversion(0.25), parse_conversion("1 in 4"), parse_conversion("1/3")
+    (Fraction(1, 4), Fraction(1, 4), Fraction(1, 3))
+    >>> parse_conversion("1 из 2,5")
+    Fraction(2, 5)
+    >>> parse_conversion("1 in 0") is None, parse_conversion(1.5) is None, parse_conversion("25%") is None
+    (True, True, True)
+    """
+    share = None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Real):
+        share = _exact(value) if math.isfinite(value) else None
+    elif isinstance(value, str):
+        text = value.strip()
+        one_in, fraction = _ONE_IN.fullmatch(text), _FRACTION.fullmatch(text)
+        if one_in and _decimal(one_in.group(1)) > 0:
+            share = 1 / _decimal(one_in.group(1))
+        elif fraction and _decimal(fraction.group(2)) > 0:
+            share = _decimal(fraction.group(1)) / _decimal(fraction.group(2))
+        elif re.fullmatch(r"\d*\.\d+|\d+", text):
+            share = Fraction(text)
+    return share if share is not None and 0 < share <= 1 else None
 
 
 def deals_needed(revenue_plan: float, average_deal: float) -> int:
@@ -59,8 +111,8 @@ def deals_needed(revenue_plan: float, average_deal: float) -> int:
 def required_at_stage(next_required: int, conversion: float) -> int:
     """How many must enter a stage for ``next_required`` to reach the next one.
 
-    ``conversion`` is the share of the stage that reaches the next one; the result is
-    ``ceil(next_required / conversion)``, computed exactly.
+    ``conversion`` is the share of the stage that reaches the next one (a number, ``"a/b"`` or
+    ``"1 in N"``); the result is ``ceil(next_required / conversion)``, computed exactly.
 
     Examples
     --------
@@ -68,8 +120,13 @@ def required_at_stage(next_required: int, conversion: float) -> int:
     60
     >>> required_at_stage(21, 0.7)  # 21 / 0.7 is 30.000000000000004 in binary floating point
     30
+    >>> required_at_stage(10, "1 in 3")
+    30
     """
-    return math.ceil(_exact(next_required) / _exact(conversion))
+    share = parse_conversion(conversion)
+    if share is None:
+        raise ValueError(f"conversion {conversion!r}; expected a share greater than 0 and at most 1")
+    return math.ceil(_exact(next_required) / share)
 
 
 def per_manager(total: int, sales_managers: int) -> int:
@@ -140,14 +197,36 @@ def _stage_problems(stages) -> list[Problem]:
                                     fix="give every stage its own name"))
         seen.add(name)
         conversion = stage.get("conversion")
-        if not (_is_number(conversion) and 0 < conversion <= 1):
+        if parse_conversion(conversion) is None:
             problems.append(Problem(
                 table=_SOURCE, column=f"{here}.conversion",
                 message=f"conversion of stage {name!r} is {conversion!r}; expected a share "
                         "greater than 0 and at most 1",
-                fix="write the share of this stage that reaches the next one, e.g. 0.25 "
-                    "for 25 %"))
+                fix=_conversion_fix(conversion)))
     return problems
+
+
+def _conversion_fix(conversion) -> str:
+    fix = ('write the share of this stage that reaches the next one as a number, a fraction or '
+           '"1 in N": 0.25, 1/4 or "1 in 4" for one in four')
+    percent = conversion.strip()[:-1].strip().replace(",", ".") if isinstance(conversion, str) \
+        and conversion.strip().endswith("%") else None
+    if percent and re.fullmatch(r"\d*\.?\d+", percent):
+        return fix + f" ({conversion.strip()} is written {float(Fraction(percent) / 100):g})"
+    if _is_number(conversion) and 1 < conversion <= 100:
+        return fix + f" (if {conversion} is a percentage, write {float(_exact(conversion) / 100):g}; " \
+                     f"if it means one in {conversion}, write \"1 in {conversion}\")"
+    return fix
+
+
+def _rounding_problems(funnel: Mapping) -> list[Problem]:
+    rounding = funnel.get("rounding")
+    if rounding is None or rounding in ROUNDINGS:
+        return []
+    return [Problem(table=_SOURCE, column="funnel.rounding",
+                    message=f"funnel.rounding is {rounding!r}; expected each_stage or end",
+                    fix="write each_stage (round every stage's count up, the default) or end "
+                        "(carry exact values and round each count up once)")]
 
 
 def _segment_problems(funnel: Mapping) -> list[Problem]:
@@ -233,7 +312,7 @@ def funnel_problems(funnel) -> list[Problem]:
                                 fix="list the stages from the deal back to first contact"))
     else:
         problems += _stage_problems(funnel["stages"])
-    return problems + _segment_problems(funnel)
+    return problems + _rounding_problems(funnel) + _segment_problems(funnel)
 
 
 def _check(problems: list[Problem]) -> None:
@@ -244,8 +323,8 @@ def _check(problems: list[Problem]) -> None:
 # --- the plan and the workload ----------------------------------------------------------
 
 
-def funnel_plan(revenue_plan: float, average_deal: float, stages, sales_managers: int
-                ) -> pd.DataFrame:
+def funnel_plan(revenue_plan: float, average_deal: float, stages, sales_managers: int,
+                rounding: str = "each_stage") -> pd.DataFrame:
     """How many deals, contracts, meetings, leads ... the revenue plan needs.
 
     Parameters
@@ -256,9 +335,13 @@ def funnel_plan(revenue_plan: float, average_deal: float, stages, sales_managers
         Average deal size.
     stages : sequence of mappings or pandas.DataFrame
         ``stage`` and ``conversion`` (the share of this stage that reaches the next one),
-        from the deal back to first contact.
+        from the deal back to first contact; a conversion may be a number, ``"a/b"`` or
+        ``"1 in N"``.
     sales_managers : int
         Sales managers sharing the plan.
+    rounding : str
+        ``each_stage`` (default): round each stage's count up and work back from it; ``end``:
+        carry the exact requirement and round each count (and each manager's share) up once.
 
     Returns
     -------
@@ -284,20 +367,28 @@ def funnel_plan(revenue_plan: float, average_deal: float, stages, sales_managers
     2         meetings        0.50             120                    30
     3  qualified_leads        0.40             300                    75
     4            leads        0.25            1200                   300
+    >>> stages = [{"stage": "meetings", "conversion": 0.3}, {"stage": "leads", "conversion": "3/10"}]
+    >>> funnel_plan(100, 10, stages, 1)["required_total"].tolist()  # 10 / 0.3 -> 34; 34 / 0.3 -> 114
+    [10, 34, 114]
+    >>> funnel_plan(100, 10, stages, 1, rounding="end")["required_total"].tolist()  # 10 / 0.09 -> 112
+    [10, 34, 112]
     """
     if isinstance(stages, pd.DataFrame):
         stages = stages.to_dict("records")
     _check(funnel_problems({"revenue_plan": revenue_plan, "average_deal": average_deal,
-                            "sales_managers": sales_managers, "stages": stages}))
-    rows = [(DEALS, math.nan, deals_needed(revenue_plan, average_deal))]
+                            "sales_managers": sales_managers, "stages": stages,
+                            "rounding": rounding}))
+    managers = int(sales_managers)
+    exact = _exact(revenue_plan) / _exact(average_deal)
+    rows = [(DEALS, math.nan, math.ceil(exact), math.ceil(exact / managers))]
     for stage in stages:
-        rows.append((stage["stage"], float(stage["conversion"]),
-                     required_at_stage(rows[-1][2], stage["conversion"])))
-    plan = pd.DataFrame(rows, columns=PLAN_COLUMNS[:3]).astype(
-        {"stage": object, "conversion": float, "required_total": "int64"})
-    plan["required_per_manager"] = [per_manager(n, sales_managers)
-                                    for n in plan["required_total"]]
-    return plan.astype({"required_per_manager": "int64"})
+        share = parse_conversion(stage["conversion"])
+        exact = (exact if rounding == "end" else rows[-1][2]) / share
+        total = math.ceil(exact)
+        rows.append((stage["stage"], float(share), total,
+                     math.ceil(exact / managers) if rounding == "end" else per_manager(total, managers)))
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS).astype(
+        {"stage": object, "conversion": float, "required_total": "int64", "required_per_manager": "int64"})
 
 
 def contact_workload(segments, activity_minutes: Mapping[str, float],
@@ -415,7 +506,7 @@ def funnel_from_config(funnel: Mapping) -> tuple[pd.DataFrame, pd.DataFrame, dic
     _check(funnel_problems(funnel))
     managers = int(funnel["sales_managers"])
     plan = funnel_plan(funnel["revenue_plan"], funnel["average_deal"], funnel["stages"],
-                       managers)
+                       managers, funnel.get("rounding") or "each_stage")
     hours = funnel.get("working_hours")
     if funnel.get("segments") is None:
         workload = pd.DataFrame(columns=WORKLOAD_COLUMNS)

@@ -426,5 +426,6 @@ CLIENT_YAML_OPTIONAL = (
     "project_start",  # YYYY-MM-DD: start of the implementation plan (Gantt)
     "project_thresholds",  # {green: 0.95, amber: 0.85}
     "reports",  # {employee_detail_limit: int >= 0}: past it, per-employee detail leaves the report body
+    "eac_method",  # cpi (default) | atypical | cpi_spi, see kpi_toolkit.method.earned_value.EAC_METHODS
     "payroll",  # {columns: [...], names: {column: header}, accrual_code: "2000", skip_zero: false}, see kpi_toolkit.method.payroll
 )

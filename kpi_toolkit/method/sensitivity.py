@@ -177,7 +177,10 @@ def stacked_pools(variants: list[ClientData], period: str) -> np.ndarray:
         employees=tagged("employees", ("employee_id", "position_id", "department")),
         positions=tagged("positions", ("position_id", "department", "reports_to")),
         position_kpis=tagged("position_kpis", ("position_id",)), stop_factors=tagged("stop_factors", ("position_id",)),
-        actuals=tagged("actuals", ("employee_id",)))
+        actuals=tagged("actuals", ("employee_id",)),
+        # gates and modifiers name positions, departments and employees: tagged the same way, or
+        # they would reach no one in the stacked run (a company modifier has no id and stays as is)
+        gates=tagged("gates", ("position_id",)), modifiers=tagged("modifiers", ("id",)))
     totals = compute_bonuses(stacked, period).totals
     variant = totals["employee_id"].astype(str).str.rpartition(_SEPARATOR)[2].astype(int).to_numpy()
     return np.bincount(variant, totals["bonus_minor"].to_numpy(np.int64), minlength=len(variants)).astype(np.int64)

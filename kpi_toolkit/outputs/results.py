@@ -58,8 +58,8 @@ LINE_COLUMNS = ["period", "employee_id", "position_id", "kpi_id", "weight", "pla
                 "index", "coefficient", "fund_share", "bonus", "reason"]
 TOTAL_COLUMNS = ["period", "employee_id", "position_id", "performance_ratio", "stop_factor", "bonus_fund",
                  "bonus", "reason"]
-SCORECARD_COLUMNS = ["period", "pv", "ev", "ac", "cv", "cpi", "sv", "spi", "eac", "vac", "budget", "schedule",
-                     "scope", "quality", "overall"]
+SCORECARD_COLUMNS = ["period", "pv", "ev", "ac", "cv", "cpi", "sv", "spi", "eac", "etc", "vac", "tcpi", "budget",
+                     "schedule", "scope", "quality", "overall"]
 
 
 def _ratios(values) -> list[str]:
@@ -133,9 +133,9 @@ def result_tables(results: Results) -> dict[str, pd.DataFrame]:
         tables["bonus_totals"].insert(1, "months", totals["months"].astype(str).to_numpy())
     if results.project_scorecard is not None:
         sc = results.project_scorecard
-        money_cols = {"pv", "ev", "ac", "cv", "sv", "eac", "vac"}
+        money_cols = {"pv", "ev", "ac", "cv", "sv", "eac", "etc", "vac"}
         tables["project_scorecard"] = pd.DataFrame({
-            c: (_money(sc[c], dec) if c in money_cols else _ratios(sc[c]) if c in ("cpi", "spi") else sc[c])
+            c: (_money(sc[c], dec) if c in money_cols else _ratios(sc[c]) if c in ("cpi", "spi", "tcpi") else sc[c])
             for c in SCORECARD_COLUMNS})
     if results.adjustments is not None and len(results.adjustments):
         tables["bonus_totals"] = add_adjustments(tables["bonus_totals"], results.adjustments, results.period, dec)
@@ -308,8 +308,7 @@ def csv_table(table: pd.DataFrame) -> pd.DataFrame:
 
 #: Columns holding money, and ratios (shown as percentages), in any results sheet.
 MONEY_COLUMNS = {"fund_share", "bonus", "bonus_fund", "adjustment", "paid_to_date", "ytd_bonus", "carried", "amount",
-                 "pv", "ev", "ac", "cv",
-                 "sv", "eac", "vac", "pool", "budget", "difference"}
+                 "pv", "ev", "ac", "cv", "sv", "eac", "etc", "vac", "pool", "budget", "difference"}
 RATIO_COLUMNS = {"weight", "attainment", "index", "coefficient", "performance_ratio", "stop_factor", "raw_weight",
                  "normalised", "modifier", "budget_share", "payout_factor"}
 #: Columns that stay text even when they look like numbers (ids, codes, periods).

@@ -386,7 +386,24 @@ def _scheme_text(line, ctx: _Context) -> str:
         parts.append(curve_label(curves[curve], lang))
     else:
         parts.append(t("statement.proportional", lang))
-    return "; ".join(parts)
+    return "; ".join(parts + _gate_words(line, ctx))
+
+
+def _gate_words(line, ctx: _Context) -> list[str]:
+    """The gates on this KPI (SPEC §3.5.1) in words: which KPI must reach what, and whether it did."""
+    gates = ctx.results.client.gates
+    if gates.empty:
+        return []
+    totals = ctx.results.bonus.totals
+    row = totals[(totals["employee_id"] == line.employee_id) & (totals["period"].astype(str) == str(line.period))]
+    shut = str(row["gates"].iloc[0]) if len(row) and isinstance(row["gates"].iloc[0], str) else ""
+    names = dict(zip(ctx.results.client.kpis["kpi_id"], ctx.results.client.kpis["name"]))
+    words = []
+    for g in gates[(gates["position_id"] == line.position_id) & (gates["applies_to"] == line.kpi_id)].itertuples():
+        key = "gate_shut" if f"{g.gate_kpi_id} < {g.level:g}: {g.applies_to} x" in shut else "gate_open"
+        words.append(t(f"statement.{key}", ctx.language, kpi=names.get(g.gate_kpi_id, g.gate_kpi_id),
+                       level=ctx.pct(g.level), most=ctx.pct(g.cap)))
+    return words
 
 
 def _team_text(line, ctx: _Context, team_names) -> str:

@@ -16,6 +16,7 @@ from kpi_toolkit.outputs.html import Html
 from kpi_toolkit.outputs.i18n import format_period, t
 from kpi_toolkit.stages.bonus_scheme import _quarter, _quarter_label
 from kpi_toolkit.stages.common import (
+    DASH,
     TREND_PERIODS,
     Markdown,
     _code,
@@ -181,21 +182,54 @@ def _scorecard(results: Results) -> pd.DataFrame:
     return sc[sc["period"].astype(str) <= results.period]
 
 
+def _forecast_words(last, client, language: str) -> list[str]:
+    """The forecast at the latest period in words: the EAC method, the estimate to complete and
+    the efficiency the rest needs, or why there is no figure (nothing earned, budget spent)."""
+    method = client.config.eac_method
+    words = [t(f"stage05.project.eac_method.{method}", language)]
+    if not np.isfinite(last["eac"]):
+        return words
+    words.append(t("stage05.project.etc", language, etc=_money(last["etc"], client, language, 0)))
+    tcpi = last["tcpi"]
+    if np.isnan(tcpi):
+        words.append(t("stage05.project.tcpi_done", language))
+    elif np.isinf(tcpi):
+        words.append(t("stage05.project.tcpi_budget_spent", language))
+    elif tcpi < 0:
+        words.append(t("stage05.project.tcpi_overrun", language))
+    else:
+        words.append(t("stage05.project.tcpi", language, tcpi=_num(tcpi, language, 2)))
+    return words
+
+
 def project_summary(results: Results, language: str) -> Markdown:
-    """The project's position at the latest period: indices, forecast, status."""
+    """The project's position at the latest period: indices, forecast (by the client's
+    ``eac_method``), what the rest of the work may cost and the efficiency it needs, status.
+    Where a forecast has no finite value (nothing earned yet; the budget spent with work left)
+    the summary says so instead of a figure."""
     if not has_project(results):
         return text("stage05.project.none", language)
     client = results.client
     last = _scorecard(results).iloc[-1]
-    key = "overrun" if last["vac"] < 0 else "saving"
-    return text(f"stage05.project.summary_{key}", language, period=_period(last["period"], language),
-                cpi=_num(last["cpi"], language), spi=_num(last["spi"], language),
-                eac=_money(last["eac"], client, language, 0), bac=_money(last["bac"], client, language, 0),
-                vac=_money(abs(last["vac"]), client, language, 0), status=_code("rag", last["overall"], language))
+    status = _code("rag", last["overall"], language)
+    period, cpi_, spi_ = _period(last["period"], language), _num(last["cpi"], language), _num(last["spi"], language)
+    if not np.isfinite(last["eac"]):
+        lead = t("stage05.project.summary_no_forecast", language, period=period, cpi=cpi_, spi=spi_, status=status)
+    else:
+        key = "overrun" if last["vac"] < 0 else "saving"
+        lead = t(f"stage05.project.summary_{key}", language, period=period, cpi=cpi_, spi=spi_,
+                 eac=_money(last["eac"], client, language, 0), bac=_money(last["bac"], client, language, 0),
+                 vac=_money(abs(last["vac"]), client, language, 0), status=status)
+    return Markdown(" ".join([lead, *_forecast_words(last, client, language)]))
+
+
+def _forecast_money(value, client, language: str) -> str:
+    return _money(value, client, language, 0) if np.isfinite(value) else DASH
 
 
 def project_scorecard_tables(results: Results, language: str) -> Html:
-    """The project scorecard: earned-value figures per period, then the status of each area."""
+    """The project scorecard: earned-value figures per period, the forecast (EAC, ETC, VAC, TCPI;
+    a dash where there is no finite value, with a note saying why), then each area's status."""
     if not has_project(results):
         return Html("")
     client = results.client
@@ -207,8 +241,14 @@ def project_scorecard_tables(results: Results, language: str) -> Html:
         money[c.upper()] = [_money(v, client, language, 0) for v in sc[c]]
     indices = pd.DataFrame({period_col: periods, "CPI": [_num(v, language, 2) for v in sc["cpi"]],
                             "SPI": [_num(v, language, 2) for v in sc["spi"]]})
-    for c in ("eac", "vac"):
-        indices[c.upper()] = [_money(v, client, language, 0) for v in sc[c]]
+    for c in ("eac", "etc", "vac"):
+        indices[c.upper()] = [_forecast_money(v, client, language) for v in sc[c]]
+    indices["TCPI"] = [_num(v, language, 2) for v in sc["tcpi"]]
+    notes = []
+    if (~np.isfinite(sc["eac"])).any():
+        notes.append(t("stage05.project.note_no_forecast", language))
+    if np.isinf(sc["tcpi"]).any():
+        notes.append(t("stage05.project.note_budget_spent", language))
     status = pd.DataFrame({period_col: periods})
     tints = {}
     for area in ("budget", "schedule", "scope", "quality", "overall"):
@@ -218,7 +258,8 @@ def project_scorecard_tables(results: Results, language: str) -> Html:
     status[_col("issues_opened", language)] = [_num(v, language, 0) for v in sc["issues_opened"]]
     status[_col("issues_closed", language)] = [_num(v, language, 0) for v in sc["issues_closed"]]
     status[_col("open_issues", language)] = [_num(v, language, 0) for v in sc["open_issues"]]
-    return Html("\n".join(rag_table(df).html for df in (money, indices)) + "\n" + rag_table(status, tints).html)
+    note = "".join(f"\n<p>{html.escape(n)}</p>" for n in notes)
+    return Html("\n".join(rag_table(df).html for df in (money, indices)) + note + "\n" + rag_table(status, tints).html)
 
 
 def earned_value_figure(results: Results, language: str):
