@@ -69,13 +69,15 @@ def check_pdf(path: str | Path) -> list[LayoutProblem]:
     """
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
+    from pdfplumber.utils.exceptions import PdfminerException
 
     from kpi_toolkit.errors import ReportError
 
     problems: list[LayoutProblem] = []
     try:
         pdf = pdfplumber.open(str(path))
-    except (OSError, PDFSyntaxError) as error:
+        _ = pdf.pages
+    except (OSError, PDFSyntaxError, PdfminerException) as error:
         raise ReportError(f"cannot read '{Path(path).name}' as a PDF ({error}); give a report's PDF file") from None
     with pdf:
         try:
