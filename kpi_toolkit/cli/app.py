@@ -11,7 +11,7 @@ import logging
 import sys
 import traceback
 
-from kpi_toolkit.cli import clients, cycle, run, statements, workshop, workspace
+from kpi_toolkit.cli import check, clients, cycle, run, statements, workshop, workspace
 from kpi_toolkit.cli.options import problems_text
 from kpi_toolkit.errors import KpiToolkitError, ProblemsError
 from kpi_toolkit.version import __version__
@@ -33,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 #: ``notebook``), a client folder's (``validate``,
 #: ``calc``, ``new``, ``template``), ``run`` (stage notebooks and reports), ``statements`` (every
 #: employee's own), the monthly cycle (``collect``, ``merge``, ``close``, ``reopen``, ``adjust``,
-#: ``history``) and ``workshop`` (the scenario explorer as a web app).
-COMMANDS = (workspace, clients, run, statements, cycle, workshop)
+#: ``history``), ``workshop`` (the scenario explorer as a web app) and ``check-report`` (a PDF's layout).
+COMMANDS = (workspace, clients, run, statements, cycle, workshop, check)
 
 
 def main(argv: list[str] | None = None) -> int:
