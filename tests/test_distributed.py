@@ -182,7 +182,7 @@ def test_jobs_with_a_remote_scheduler_is_a_usage_error(tmp_path):
 
 
 def test_the_scheduler_defaults_to_dask_scheduler_address(monkeypatch):
-    from kpi_toolkit.cli.main import build_parser
+    from kpi_toolkit.cli.app import build_parser
 
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://scheduler:8786")
     assert build_parser().parse_args(["run", "--all"]).scheduler == "tcp://scheduler:8786"

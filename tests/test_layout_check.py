@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_toolkit.cli.main import main
+from kpi_toolkit.cli import main
 from kpi_toolkit.outputs.layout_check import check_pdf
 from kpi_toolkit.outputs.pdf import PdfPrinter, find_browser
 from kpi_toolkit.errors import KpiToolkitError
