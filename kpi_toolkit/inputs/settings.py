@@ -34,7 +34,7 @@ LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
 
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 CONTACT_KEYS = ("name", "role", "email", "phone")
-FUNNEL_KEYS = ("revenue_plan", "average_deal", "sales_managers", "stages", "segments", "activity_minutes",
+FUNNEL_KEYS = ("revenue_plan", "average_deal", "sales_managers", "stages", "segments", "rounding", "activity_minutes",
                "working_hours")
 
 
